@@ -1,0 +1,409 @@
+package sharedarray
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Array is a NumPy array in a shared memory segment or a file, mapped into
+// this process. Create and Attach return one; Close unmaps it.
+//
+// The data is the first part of the mapping, page-aligned, in C order and
+// native (little-endian) byte order; the trailer SharedArray reads follows
+// it. Other processes, in Go or Python, may read and write the same bytes at
+// any time: the Array provides no locking of the data.
+//
+// Every method is safe for concurrent use. After Close, every slice
+// obtained from Bytes or View is invalid: touching it faults and stops the
+// process. No finalizer unmaps an Array, so slices stay valid for as long as
+// the Array is not closed, whether or not it is still referenced; an Array
+// never closed stays mapped until the process exits. Closing or dropping an
+// Array never deletes the segment: it persists until Delete (shm segments
+// until reboot).
+type Array struct {
+	name     string
+	dtype    Dtype
+	shape    []int
+	layout   Layout
+	writable bool
+	nbytes   int
+
+	mu  sync.Mutex
+	mem []byte // the whole mapping; nil once closed
+}
+
+// Name returns the name the Array was created or attached with, scheme
+// included as passed ("shm://frames", "frames", "file://x.dat").
+func (a *Array) Name() string { return a.name }
+
+// Dtype returns the element type.
+func (a *Array) Dtype() Dtype { return a.dtype }
+
+// Layout returns the segment's trailer layout.
+func (a *Array) Layout() Layout { return a.layout }
+
+// Shape returns a copy of the dimensions.
+func (a *Array) Shape() []int { return append([]int(nil), a.shape...) }
+
+// Ndim returns the number of dimensions.
+func (a *Array) Ndim() int { return len(a.shape) }
+
+// Strides returns the byte strides of the C-ordered data.
+func (a *Array) Strides() []int { return cStrides(a.shape, a.dtype.ItemSize()) }
+
+// Len returns the number of elements (1 for a 0-d array).
+func (a *Array) Len() int {
+	if a.dtype.size == 0 {
+		return 0
+	}
+	return a.nbytes / a.dtype.ItemSize()
+}
+
+// Writable reports whether the data is mapped writable.
+func (a *Array) Writable() bool { return a.writable }
+
+// Bytes returns the array data, without the trailer: Len()×ItemSize()
+// bytes, page-aligned. It returns nil after Close, and the slice is invalid
+// once the Array is closed.
+func (a *Array) Bytes() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.mem == nil {
+		return nil
+	}
+	return a.mem[:a.nbytes:a.nbytes]
+}
+
+// Close unmaps the array. It does not delete the segment. Close is
+// idempotent; after it the other methods return ErrClosed.
+func (a *Array) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.mem == nil {
+		return nil
+	}
+	err := sysMunmap(a.mem)
+	a.mem = nil
+	if err != nil {
+		return pathError("close", a.name, err)
+	}
+	return nil
+}
+
+// mapping returns the whole mapping under the lock, or ErrClosed.
+func (a *Array) mapping(op string) ([]byte, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.mem == nil {
+		return nil, pathError(op, a.name, ErrClosed)
+	}
+	return a.mem, nil
+}
+
+func (a *Array) String() string {
+	return fmt.Sprintf("sharedarray.Array(%s, shape=%v, dtype=%s, layout=%s)", a.name, a.shape, a.dtype, a.layout)
+}
+
+func cStrides(shape []int, itemsize int) []int {
+	s := make([]int, len(shape))
+	acc := itemsize
+	for i := len(shape) - 1; i >= 0; i-- {
+		s[i] = acc
+		acc *= shape[i]
+	}
+	return s
+}
+
+// Create makes a new array of the given shape and dtype, zero-filled, and
+// maps it read-write. The name is "shm://NAME" (a POSIX shared memory
+// object; a bare NAME means the same) or "file://PATH". It fails with an
+// error matching ErrExist when the name is taken.
+//
+// The segment is built under no name and published complete, so another
+// process never attaches a half-written one, and a failed Create leaves
+// nothing behind. Its memory is reserved (fallocate) unless Sparse is
+// given, so a full /dev/shm is an ENOSPC error here rather than a SIGBUS at
+// first write. The layout is LayoutDual (attached by NumPy-1 and NumPy-2
+// builds of SharedArray 3.1+), or LayoutNumPy2 above 27 dimensions, unless
+// WithLayout says otherwise.
+func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, error) {
+	o := makeOptions(opts)
+	loc, err := parseName(name)
+	if err != nil {
+		return nil, pathError("create", name, err)
+	}
+	if o.readOnly {
+		return nil, pathError("create", name, fmt.Errorf("ReadOnly applies to Attach, not Create: %w", ErrInvalid))
+	}
+	m, err := newMeta(shape, dtype, o.layout)
+	if err != nil {
+		return nil, pathError("create", name, err)
+	}
+	total := m.nbytes + int64(m.layout.TrailerSize())
+	if total > math.MaxInt {
+		return nil, pathError("create", name, fmt.Errorf("%d bytes do not fit in memory: %w", total, ErrInvalid))
+	}
+	if loc.shm && !o.sparse && !o.skipMemCheck {
+		if err := checkMemory(total); err != nil {
+			return nil, pathError("create", name, err)
+		}
+	}
+	mem, err := createSegment(loc, m, total, o)
+	if err != nil {
+		return nil, pathError("create", name, err)
+	}
+	return &Array{name: name, dtype: m.dtype, shape: m.shape, layout: m.layout, writable: true, nbytes: int(m.nbytes), mem: mem}, nil
+}
+
+// newMeta checks a user's shape, dtype and layout choice.
+func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
+	if err := dtype.Valid(); err != nil {
+		return meta{}, err
+	}
+	if layout == 0 {
+		layout = LayoutDual
+		if len(shape) > LayoutDual.MaxDims() {
+			layout = LayoutNumPy2
+		}
+	}
+	if layout.TrailerSize() == 0 {
+		return meta{}, fmt.Errorf("unknown layout %d: %w", layout, ErrInvalid)
+	}
+	if len(shape) > layout.MaxDims() {
+		return meta{}, fmt.Errorf("%d dimensions, layout %s carries at most %d: %w", len(shape), layout, layout.MaxDims(), ErrInvalid)
+	}
+	if !layout.Carries(dtype) {
+		return meta{}, fmt.Errorf("%w: layout %s cannot carry %s (SharedArray 3.0.0 cannot attach S, U or V arrays)", ErrDtype, layout, dtype)
+	}
+	dims := make([]int64, len(shape))
+	for i, d := range shape {
+		dims[i] = int64(d)
+	}
+	n, err := dataBytes(int64(dtype.size), dims)
+	if err != nil {
+		return meta{}, fmt.Errorf("shape %v: %v: %w", shape, err, ErrInvalid)
+	}
+	return meta{layout: layout, dtype: dtype, shape: append([]int(nil), shape...), nbytes: n}, nil
+}
+
+// createSegment builds the segment and returns its mapping. It first tries
+// an unnamed O_TMPFILE file in the target directory, linked to its name
+// once complete; where the file system cannot do that it creates the name
+// directly (O_EXCL) and removes it again on failure.
+func createSegment(loc location, m meta, total int64, o options) ([]byte, error) {
+	trailer := encodeTrailer(m.layout, m)
+	fd, err := sysOpen(loc.dir(), syscall.O_RDWR|oTmpfile, uint32(o.perm))
+	if err == nil {
+		mem, err := fillSegment(fd, m, trailer, total, o)
+		if err == nil {
+			err = linkFd(fd, loc.fsPath())
+			if err != nil {
+				sysMunmap(mem)
+				mem = nil
+			}
+		}
+		sysClose(fd)
+		if !errors.Is(err, syscall.ENOENT) || !loc.shm {
+			return mem, err
+		}
+		// No /proc to link through: fall back below.
+	} else if !tmpfileUnsupported(err) {
+		return nil, err
+	}
+	if loc.shm {
+		fd, err = shmOpen(loc.path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, uint32(o.perm))
+	} else {
+		fd, err = sysOpen(loc.path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, uint32(o.perm))
+	}
+	if err != nil {
+		return nil, err
+	}
+	mem, err := fillSegment(fd, m, trailer, total, o)
+	sysClose(fd)
+	if err != nil {
+		if loc.shm {
+			shmUnlink(loc.path)
+		} else {
+			sysUnlink(loc.path)
+		}
+	}
+	return mem, err
+}
+
+const oTmpfile = 0o20000000 | syscall.O_DIRECTORY // O_TMPFILE on Linux
+
+// tmpfileUnsupported reports whether open(O_TMPFILE) failed because the
+// kernel or file system lacks it.
+func tmpfileUnsupported(err error) bool {
+	return err == syscall.EOPNOTSUPP || err == syscall.EISDIR || err == syscall.EINVAL
+}
+
+// fillSegment sizes and reserves an empty file, writes the trailer and
+// maps it.
+func fillSegment(fd int, m meta, trailer []byte, total int64, o options) ([]byte, error) {
+	var err error
+	if o.sparse {
+		err = sysFtruncate(fd, total)
+	} else if err = sysFallocate(fd, total); err == syscall.EOPNOTSUPP {
+		err = sysFtruncate(fd, total) // no fallocate here: sizes only
+	}
+	if err != nil {
+		if err == syscall.ENOSPC {
+			err = spaceError(fd, total)
+		}
+		return nil, err
+	}
+	if err := sysPwrite(fd, trailer, m.nbytes); err != nil {
+		return nil, err
+	}
+	return sysMmap(fd, int(total), syscall.PROT_READ|syscall.PROT_WRITE)
+}
+
+// Attach maps an existing array, read-write unless ReadOnly is given. It
+// reads the whole trailer once, validates every field (magic, layout,
+// ndims, dims, typenum, item size, size, file size) before mapping, and
+// returns a *FormatError (matching ErrFormat) naming the field when
+// anything is wrong. A missing segment is an error matching ErrNotExist.
+func Attach(name string, opts ...Option) (*Array, error) {
+	o := makeOptions(opts)
+	loc, err := parseName(name)
+	if err != nil {
+		return nil, pathError("attach", name, err)
+	}
+	flags, prot := syscall.O_RDWR, syscall.PROT_READ|syscall.PROT_WRITE
+	if o.readOnly {
+		flags, prot = syscall.O_RDONLY, syscall.PROT_READ
+	}
+	fd, m, st, err := openSegment(loc, name, flags)
+	if err != nil {
+		return nil, wrapOp("attach", name, err)
+	}
+	defer sysClose(fd)
+	size := st.size
+	if o.layout != 0 && m.layout != o.layout {
+		return nil, pathError("attach", name, fmt.Errorf("layout is %s, not %s: %w", m.layout, o.layout, ErrFormat))
+	}
+	if size > math.MaxInt {
+		return nil, pathError("attach", name, syscall.EFBIG)
+	}
+	mem, err := sysMmap(fd, int(size), prot)
+	if err != nil {
+		return nil, pathError("attach", name, err)
+	}
+	return &Array{name: name, dtype: m.dtype, shape: m.shape, layout: m.layout, writable: !o.readOnly, nbytes: int(m.nbytes), mem: mem}, nil
+}
+
+// openSegment opens a segment and validates its trailer. It returns the
+// open descriptor (to be closed by the caller), what the trailer says and
+// the file's status. Errors are OS errors or *FormatError with Name set.
+func openSegment(loc location, name string, flags int) (int, meta, fileStat, error) {
+	flags |= syscall.O_NONBLOCK // never hang on a FIFO
+	var fd int
+	var err error
+	if loc.shm {
+		fd, err = shmOpen(loc.path, flags, 0)
+	} else {
+		fd, err = sysOpen(loc.path, flags|syscall.O_NOCTTY, 0)
+	}
+	if err != nil {
+		return -1, meta{}, fileStat{}, err
+	}
+	m, st, err := readMeta(fd, name)
+	if err != nil {
+		sysClose(fd)
+		return -1, meta{}, fileStat{}, err
+	}
+	return fd, m, st, nil
+}
+
+// readMeta copies the trailer out of an open segment once and validates it.
+func readMeta(fd int, name string) (meta, fileStat, error) {
+	st, err := sysFstat(fd)
+	if err != nil {
+		return meta{}, st, err
+	}
+	if !st.isRegular() {
+		return meta{}, st, &FormatError{Name: name, Offset: -1, Field: "file type", Msg: "not a regular file"}
+	}
+	var buf [maxTrailer]byte
+	tail := buf[:min(st.size, maxTrailer)]
+	n, err := sysPread(fd, tail, st.size-int64(len(tail)))
+	if err != nil {
+		return meta{}, st, err
+	}
+	if n < len(tail) { // truncated since fstat
+		return meta{}, st, &FormatError{Name: name, Offset: -1, Field: "file size", Value: st.size, Msg: "the file shrank while being read"}
+	}
+	m, err := decodeTrailer(tail, st.size)
+	if err != nil {
+		err.(*FormatError).Name = name
+		return meta{}, st, err
+	}
+	return m, st, nil
+}
+
+// wrapOp returns format errors as they are and OS errors as *fs.PathError.
+func wrapOp(op, name string, err error) error {
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return pathError(op, name, err)
+}
+
+// Stat reads and validates the named array's trailer without mapping it.
+func Stat(name string) (Info, error) {
+	loc, err := parseName(name)
+	if err != nil {
+		return Info{}, pathError("stat", name, err)
+	}
+	fd, m, st, err := openSegment(loc, name, syscall.O_RDONLY)
+	if err != nil {
+		return Info{}, wrapOp("stat", name, err)
+	}
+	sysClose(fd)
+	return makeInfo(name, m, st), nil
+}
+
+// Info describes a segment, as Stat and List return it.
+type Info struct {
+	Name    string    // as given to Stat; List gives the bare shm name
+	Dtype   Dtype     // element type
+	Shape   []int     // dimensions
+	Layout  Layout    // trailer layout
+	Size    int64     // file size in bytes: data, trailer and any slack
+	ModTime time.Time // last modification of the file
+}
+
+func makeInfo(name string, m meta, st fileStat) Info {
+	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime}
+}
+
+// Delete removes the named array. It first checks that the segment is a
+// valid SharedArray and refuses (leaving it in place) anything else.
+// Mappings that exist, in this process or others, stay valid until they are
+// closed; the memory is freed after the last one goes.
+func Delete(name string) error {
+	loc, err := parseName(name)
+	if err != nil {
+		return pathError("delete", name, err)
+	}
+	fd, _, _, err := openSegment(loc, name, syscall.O_RDONLY)
+	if err != nil {
+		return wrapOp("delete", name, err)
+	}
+	sysClose(fd)
+	if loc.shm {
+		err = shmUnlink(loc.path)
+	} else {
+		err = sysUnlink(loc.path)
+	}
+	if err != nil {
+		return pathError("delete", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+package sharedarray
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+)
+
+// Errors shared with package fs, so errors.Is works with either name.
+var (
+	ErrExist      = fs.ErrExist      // Create: the name is taken
+	ErrNotExist   = fs.ErrNotExist   // Attach, Delete: no such segment
+	ErrPermission = fs.ErrPermission // the segment's permissions forbid it
+	ErrClosed     = fs.ErrClosed     // use of an Array after Close
+	ErrInvalid    = fs.ErrInvalid    // a bad name, shape or option
+)
+
+// ErrFormat is matched by every *FormatError: the segment is not a valid
+// SharedArray (no magic, a trailer field out of range, a file too short).
+var ErrFormat = errors.New("sharedarray: not a valid SharedArray segment")
+
+// ErrDtype is wrapped by errors about dtypes: one that cannot be shared
+// (object, StringDType, an unknown typenum, item size 0), a spelling
+// ParseDtype does not know, or a View type that does not match.
+var ErrDtype = errors.New("sharedarray: unsupported dtype")
+
+// A FormatError describes a segment whose trailer is missing or invalid:
+// which field, at which byte offset of the file, with which value.
+type FormatError struct {
+	Name   string // the segment's name as passed
+	Offset int64  // byte offset of the field in the file, -1 if none
+	Field  string // "magic", "ndims", "dims[3]", "typenum", "itemsize", "size", ...
+	Value  any    // the value found, nil if none
+	Msg    string // what is wrong with it
+}
+
+func (e *FormatError) Error() string {
+	s := "sharedarray: " + e.Name + ": "
+	if e.Field != "" {
+		s += e.Field
+		if e.Value != nil {
+			s += fmt.Sprintf(" = %v", e.Value)
+		}
+		if e.Offset >= 0 {
+			s += fmt.Sprintf(" at offset %d", e.Offset)
+		}
+		s += ": "
+	}
+	return s + e.Msg
+}
+
+// Is makes errors.Is(err, ErrFormat) true for every FormatError.
+func (e *FormatError) Is(target error) bool { return target == ErrFormat }
+
+// pathError wraps an OS error as *fs.PathError with the user's name.
+func pathError(op, name string, err error) error {
+	return &fs.PathError{Op: op, Path: name, Err: err}
+}

@@ -1,0 +1,86 @@
+package sharedarray
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// shmDir is where Linux (glibc) keeps POSIX shared memory objects.
+const shmDir = "/dev/shm"
+
+// Name limits, checked before any system call.
+const (
+	nameMax = 255  // NAME_MAX: one path component
+	pathMax = 4096 // PATH_MAX, including the terminating NUL
+)
+
+// location is a parsed array name.
+type location struct {
+	shm  bool   // POSIX shared memory object, else a regular file
+	path string // shm: the object name without leading '/'; file: the path
+}
+
+// fsPath is the path of the segment in the file system.
+func (l location) fsPath() string {
+	if l.shm {
+		return shmDir + "/" + l.path
+	}
+	return l.path
+}
+
+// dir is the directory holding the segment.
+func (l location) dir() string {
+	if l.shm {
+		return shmDir
+	}
+	return filepath.Dir(l.path)
+}
+
+// parseName splits "shm://NAME", "file://PATH" or a bare NAME (shm), the
+// way SharedArray does, and refuses what the system would refuse or
+// misread: other schemes, empty names, NUL bytes, a '/' inside a shm name,
+// "." and "..", and names over NAME_MAX.
+func parseName(name string) (location, error) {
+	scheme, rest, found := strings.Cut(name, "://")
+	if !found {
+		scheme, rest = "shm", name
+	}
+	if strings.IndexByte(rest, 0) >= 0 {
+		return location{}, fmt.Errorf("name holds a NUL byte: %w", ErrInvalid)
+	}
+	switch scheme {
+	case "shm":
+		rest = strings.TrimLeft(rest, "/")
+		switch {
+		case rest == "":
+			return location{}, fmt.Errorf("empty shm name: %w", ErrInvalid)
+		case strings.IndexByte(rest, '/') >= 0:
+			return location{}, fmt.Errorf("shm name holds '/': %w", ErrInvalid)
+		case rest == "." || rest == "..":
+			return location{}, fmt.Errorf("shm name %q: %w", rest, ErrInvalid)
+		case len(rest) >= nameMax-1:
+			// glibc refuses strlen(name)+1 >= NAME_MAX.
+			return location{}, fmt.Errorf("shm name is %d bytes, over %d: %w", len(rest), nameMax-2, ErrInvalid)
+		}
+		return location{shm: true, path: rest}, nil
+	case "file":
+		if rest == "" {
+			return location{}, fmt.Errorf("empty file path: %w", ErrInvalid)
+		}
+		if len(rest) >= pathMax {
+			return location{}, fmt.Errorf("file path is %d bytes, over %d: %w", len(rest), pathMax-1, ErrInvalid)
+		}
+		for _, part := range strings.Split(rest, "/") {
+			if len(part) > nameMax {
+				return location{}, fmt.Errorf("path component is %d bytes, over %d: %w", len(part), nameMax, ErrInvalid)
+			}
+		}
+		base := filepath.Base(rest)
+		if strings.HasSuffix(rest, "/") || base == "." || base == ".." {
+			return location{}, fmt.Errorf("file path %q names a directory: %w", rest, ErrInvalid)
+		}
+		return location{path: rest}, nil
+	}
+	return location{}, fmt.Errorf("unknown scheme %q (want shm:// or file://): %w", scheme, ErrInvalid)
+}

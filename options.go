@@ -1,0 +1,48 @@
+package sharedarray
+
+import "io/fs"
+
+// An Option changes how Create, Attach or LoadNPY work.
+type Option func(*options)
+
+type options struct {
+	readOnly     bool
+	layout       Layout
+	perm         fs.FileMode
+	sparse       bool
+	skipMemCheck bool
+}
+
+func makeOptions(opts []Option) options {
+	o := options{perm: 0o666}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// ReadOnly makes Attach open and map the segment read-only: Writable
+// reports false, and a write through Bytes or a View faults (the Go
+// runtime then stops the process, as for any write to read-only memory).
+// A file the caller may only read can be attached this way.
+func ReadOnly() Option { return func(o *options) { o.readOnly = true } }
+
+// WithLayout makes Create write layout l. Given to Attach, it makes Attach
+// fail unless the segment has layout l.
+func WithLayout(l Layout) Option { return func(o *options) { o.layout = l } }
+
+// WithPerm sets the permission bits Create gives a new segment, before the
+// umask. The default is 0666, as SharedArray.
+func WithPerm(perm fs.FileMode) Option { return func(o *options) { o.perm = perm.Perm() } }
+
+// Sparse makes Create skip reserving the segment's memory. Create is then
+// cheaper for large arrays mostly left untouched, but when /dev/shm (or the
+// file system) fills up later, the first write to a page that has no room
+// kills the writing process with SIGBUS, in Go and in Python alike.
+func Sparse() Option { return func(o *options) { o.sparse = true } }
+
+// SkipMemoryCheck makes Create and LoadNPY reserve a large shm segment even
+// when it is larger than the memory the system reports available
+// (MemAvailable). Without it such a Create fails up front, since reserving
+// the pages could wake the OOM killer.
+func SkipMemoryCheck() Option { return func(o *options) { o.skipMemCheck = true } }

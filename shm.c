@@ -1,0 +1,76 @@
+/*
+ * shm.c: see shm.h. Linux only.
+ */
+#define _GNU_SOURCE
+#include "shm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sa_shm_open(const char *name, int oflag, unsigned mode) {
+	return shm_open(name, oflag | O_CLOEXEC, (mode_t)mode);
+}
+
+int sa_shm_unlink(const char *name) { return shm_unlink(name); }
+
+int sa_open(const char *path, int oflag, unsigned mode) {
+	return open(path, oflag | O_CLOEXEC, (mode_t)mode);
+}
+
+int sa_unlink(const char *path) { return unlink(path); }
+
+int sa_close(int fd) { return close(fd); }
+
+int sa_ftruncate(int fd, int64_t length) { return ftruncate(fd, (off_t)length); }
+
+/* sa_fallocate reserves [0, length) and extends the file to length. */
+int sa_fallocate(int fd, int64_t length) { return fallocate(fd, 0, 0, (off_t)length); }
+
+int sa_fstat(int fd, sa_stat *st) {
+	struct stat s;
+	if (fstat(fd, &s) == -1)
+		return -1;
+	st->size = (int64_t)s.st_size;
+	st->mode = (uint32_t)s.st_mode;
+	st->uid = (uint32_t)s.st_uid;
+	st->mtime_sec = (int64_t)s.st_mtim.tv_sec;
+	st->mtime_nsec = (int64_t)s.st_mtim.tv_nsec;
+	return 0;
+}
+
+int64_t sa_pread(int fd, void *buf, size_t n, int64_t off) {
+	return (int64_t)pread(fd, buf, n, (off_t)off);
+}
+
+int64_t sa_pwrite(int fd, const void *buf, size_t n, int64_t off) {
+	return (int64_t)pwrite(fd, buf, n, (off_t)off);
+}
+
+/*
+ * sa_link_fd gives the open file fd (an O_TMPFILE file) the name newpath.
+ * It fails with EEXIST when newpath exists, so publishing is exclusive.
+ */
+int sa_link_fd(int fd, const char *newpath) {
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, newpath, AT_SYMLINK_FOLLOW);
+}
+
+void *sa_mmap(size_t length, int prot, int fd) {
+	void *p = mmap(NULL, length, prot, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int sa_munmap(void *addr, size_t length) { return munmap(addr, length); }
+
+int sa_msync(void *addr, size_t length, int flags) { return msync(addr, length, flags); }
+
+int sa_mlock(void *addr, size_t length) { return mlock(addr, length); }
+
+int sa_munlock(void *addr, size_t length) { return munlock(addr, length); }
+
+int sa_madvise(void *addr, size_t length, int advice) { return madvise(addr, length, advice); }

@@ -1,0 +1,41 @@
+/*
+ * shm.h: the thin system-call layer under package sharedarray.
+ *
+ * One small function per system call. Each returns -1 (or NULL for sa_mmap)
+ * and leaves errno set on failure, allocates nothing and never calls back
+ * into Go. Strings are NUL-terminated buffers owned by the caller.
+ */
+#ifndef SHAREDARRAY_SHM_H
+#define SHAREDARRAY_SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* sa_stat is the part of struct stat the package uses. */
+typedef struct {
+	int64_t size;
+	uint32_t mode;
+	uint32_t uid;
+	int64_t mtime_sec;
+	int64_t mtime_nsec;
+} sa_stat;
+
+int sa_shm_open(const char *name, int oflag, unsigned mode);
+int sa_shm_unlink(const char *name);
+int sa_open(const char *path, int oflag, unsigned mode);
+int sa_unlink(const char *path);
+int sa_close(int fd);
+int sa_ftruncate(int fd, int64_t length);
+int sa_fallocate(int fd, int64_t length);
+int sa_fstat(int fd, sa_stat *st);
+int64_t sa_pread(int fd, void *buf, size_t n, int64_t off);
+int64_t sa_pwrite(int fd, const void *buf, size_t n, int64_t off);
+int sa_link_fd(int fd, const char *newpath);
+void *sa_mmap(size_t length, int prot, int fd);
+int sa_munmap(void *addr, size_t length);
+int sa_msync(void *addr, size_t length, int flags);
+int sa_mlock(void *addr, size_t length);
+int sa_munlock(void *addr, size_t length);
+int sa_madvise(void *addr, size_t length, int advice);
+
+#endif

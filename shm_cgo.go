@@ -1,0 +1,207 @@
+package sharedarray
+
+/*
+#cgo CFLAGS: -O2 -Wall
+#cgo linux LDFLAGS: -lrt
+#include "shm.h"
+*/
+import "C"
+
+import (
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// This file is the only place the package talks to C. Every wrapper checks
+// the C return value first and only then looks at errno, which may be
+// non-zero after a successful call. Strings cross as NUL-terminated Go byte
+// slices (cstr), so no call allocates in C.
+
+// cstr returns s as a NUL-terminated byte slice. Callers have already
+// refused names with an inner NUL.
+func cstr(s string) []byte {
+	b := make([]byte, len(s)+1)
+	copy(b, s)
+	return b
+}
+
+func cptr(b []byte) *C.char { return (*C.char)(unsafe.Pointer(&b[0])) }
+
+// errnoOf turns the error cgo returns beside a failed call into an Errno,
+// falling back to EIO when C reported failure without errno.
+func errnoOf(err error) error {
+	if en, ok := err.(syscall.Errno); ok && en != 0 {
+		return en
+	}
+	return syscall.EIO
+}
+
+func shmOpen(name string, flags int, perm uint32) (int, error) {
+	fd, err := C.sa_shm_open(cptr(cstr(name)), C.int(flags), C.uint(perm))
+	if fd == -1 {
+		return -1, errnoOf(err)
+	}
+	return int(fd), nil
+}
+
+func shmUnlink(name string) error {
+	if r, err := C.sa_shm_unlink(cptr(cstr(name))); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+func sysOpen(path string, flags int, perm uint32) (int, error) {
+	fd, err := C.sa_open(cptr(cstr(path)), C.int(flags), C.uint(perm))
+	if fd == -1 {
+		return -1, errnoOf(err)
+	}
+	return int(fd), nil
+}
+
+func sysUnlink(path string) error {
+	if r, err := C.sa_unlink(cptr(cstr(path))); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+func sysClose(fd int) error {
+	if r, err := C.sa_close(C.int(fd)); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+func sysFtruncate(fd int, length int64) error {
+	if r, err := C.sa_ftruncate(C.int(fd), C.int64_t(length)); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+// sysFallocate reserves the first length bytes of fd and extends it to
+// length.
+func sysFallocate(fd int, length int64) error {
+	if r, err := C.sa_fallocate(C.int(fd), C.int64_t(length)); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+// fileStat is what the package needs from fstat.
+type fileStat struct {
+	size    int64
+	mode    uint32
+	uid     uint32
+	modTime time.Time
+}
+
+func (s fileStat) isRegular() bool { return s.mode&syscall.S_IFMT == syscall.S_IFREG }
+
+func sysFstat(fd int) (fileStat, error) {
+	var st C.sa_stat
+	if r, err := C.sa_fstat(C.int(fd), &st); r == -1 {
+		return fileStat{}, errnoOf(err)
+	}
+	return fileStat{
+		size:    int64(st.size),
+		mode:    uint32(st.mode),
+		uid:     uint32(st.uid),
+		modTime: time.Unix(int64(st.mtime_sec), int64(st.mtime_nsec)),
+	}, nil
+}
+
+// sysPread reads len(buf) bytes at off, retrying short reads; it stops
+// early only at end of file and returns how much it read.
+func sysPread(fd int, buf []byte, off int64) (int, error) {
+	got := 0
+	for got < len(buf) {
+		n, err := C.sa_pread(C.int(fd), unsafe.Pointer(&buf[got]), C.size_t(len(buf)-got), C.int64_t(off+int64(got)))
+		if n == -1 {
+			if en := errnoOf(err); en != syscall.EINTR {
+				return got, en
+			}
+			continue
+		}
+		if n == 0 {
+			break
+		}
+		got += int(n)
+	}
+	return got, nil
+}
+
+// sysPwrite writes all of buf at off.
+func sysPwrite(fd int, buf []byte, off int64) error {
+	for len(buf) > 0 {
+		n, err := C.sa_pwrite(C.int(fd), unsafe.Pointer(&buf[0]), C.size_t(len(buf)), C.int64_t(off))
+		if n == -1 {
+			if en := errnoOf(err); en != syscall.EINTR {
+				return en
+			}
+			continue
+		}
+		if n == 0 {
+			return syscall.EIO
+		}
+		buf = buf[n:]
+		off += int64(n)
+	}
+	return nil
+}
+
+// linkFd names the O_TMPFILE file fd; EEXIST when newpath exists.
+func linkFd(fd int, newpath string) error {
+	if r, err := C.sa_link_fd(C.int(fd), cptr(cstr(newpath))); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+// sysMmap maps length bytes of fd shared. It is the package's one
+// pointer-to-slice conversion.
+func sysMmap(fd int, length int, prot int) ([]byte, error) {
+	p, err := C.sa_mmap(C.size_t(length), C.int(prot), C.int(fd))
+	if p == nil {
+		return nil, errnoOf(err)
+	}
+	return unsafe.Slice((*byte)(p), length), nil
+}
+
+// sysMunmap unmaps exactly the slice sysMmap returned.
+func sysMunmap(b []byte) error {
+	if r, err := C.sa_munmap(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(len(b))); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+func sysMsync(b []byte, flags int) error {
+	if r, err := C.sa_msync(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(len(b)), C.int(flags)); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+func sysMlock(b []byte) error {
+	if r, err := C.sa_mlock(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(len(b))); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+func sysMunlock(b []byte) error {
+	if r, err := C.sa_munlock(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(len(b))); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+func sysMadvise(b []byte, advice int) error {
+	if r, err := C.sa_madvise(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(len(b)), C.int(advice)); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}

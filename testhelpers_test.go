@@ -1,0 +1,30 @@
+package sharedarray
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sync/atomic"
+	"testing"
+)
+
+// TestPrefix starts every segment name the tests create; make clean
+// removes leftovers with it.
+const testPrefix = "sharedarray-test-"
+
+var nameSeq atomic.Int64
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+// testName returns a shm name unique to this process and test, and
+// removes whatever the test leaves under it.
+func testName(t testing.TB) string {
+	t.Helper()
+	base := unsafeChars.ReplaceAllString(t.Name(), "_")
+	if len(base) > 120 {
+		base = base[:120]
+	}
+	name := fmt.Sprintf("%s%d-%s-%d", testPrefix, os.Getpid(), base, nameSeq.Add(1))
+	t.Cleanup(func() { os.Remove(shmDir + "/" + name) })
+	return name
+}

@@ -1,0 +1,346 @@
+package sharedarray
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// Layout is the trailer format of a segment: which SharedArray builds can
+// attach it. See docs/format.md.
+type Layout uint8
+
+// The layouts. The zero Layout means "choose": Create picks LayoutDual, or
+// LayoutNumPy2 when the array has more than 27 dimensions.
+const (
+	// LayoutV30 is the 288-byte trailer of SharedArray 2.x and 3.0.0
+	// (no item size; at most 32 dimensions; no S/U/V dtypes).
+	LayoutV30 Layout = iota + 1
+	// LayoutNumPy1 is the 292-byte trailer of SharedArray 3.1.0 to 3.2.3,
+	// and of 3.2.4 built against NumPy 1 headers (at most 32 dimensions).
+	LayoutNumPy1
+	// LayoutNumPy2 is the 548-byte trailer of SharedArray 3.2.4 built
+	// against NumPy 2 headers (at most 64 dimensions).
+	LayoutNumPy2
+	// LayoutDual is a 548-byte trailer whose last 292 bytes are a complete
+	// 292-byte trailer, so NumPy-1 and NumPy-2 builds of SharedArray 3.1+
+	// both attach it (at most 27 dimensions).
+	LayoutDual
+	// LayoutDualV30 is a 548-byte trailer whose last 288 bytes are a
+	// complete 288-byte trailer, for SharedArray 3.0.0 and NumPy-2 builds
+	// of 3.2.4 (at most 28 dimensions; no S/U/V dtypes).
+	LayoutDualV30
+)
+
+const (
+	maxTrailer = 548
+	minTrailer = 288
+	magicLen   = 14 // "[SharedArray]\0": the bytes SharedArray compares
+)
+
+var magic = [16]byte{'[', 'S', 'h', 'a', 'r', 'e', 'd', 'A', 'r', 'r', 'a', 'y', ']'}
+
+// Layouts lists every layout, in the order of the constants.
+var Layouts = []Layout{LayoutV30, LayoutNumPy1, LayoutNumPy2, LayoutDual, LayoutDualV30}
+
+var layoutNames = [...]string{"auto", "v30", "numpy1", "numpy2", "dual", "dual-v30"}
+
+// String returns the layout's short name: "v30", "numpy1", "numpy2",
+// "dual" or "dual-v30".
+func (l Layout) String() string {
+	if int(l) < len(layoutNames) {
+		return layoutNames[l]
+	}
+	return fmt.Sprintf("Layout(%d)", uint8(l))
+}
+
+// ParseLayout parses the names String returns.
+func ParseLayout(s string) (Layout, error) {
+	for i, n := range layoutNames[1:] {
+		if s == n {
+			return Layout(i + 1), nil
+		}
+	}
+	return 0, fmt.Errorf("sharedarray: unknown layout %q (want v30, numpy1, numpy2, dual or dual-v30): %w", s, ErrInvalid)
+}
+
+// TrailerSize returns the number of bytes the layout adds after the data.
+func (l Layout) TrailerSize() int {
+	switch l {
+	case LayoutV30:
+		return 288
+	case LayoutNumPy1:
+		return 292
+	case LayoutNumPy2, LayoutDual, LayoutDualV30:
+		return 548
+	}
+	return 0
+}
+
+// MaxDims returns the largest number of dimensions the layout carries.
+func (l Layout) MaxDims() int {
+	switch l {
+	case LayoutV30, LayoutNumPy1:
+		return 32
+	case LayoutNumPy2:
+		return 64
+	case LayoutDual:
+		return 27 // the inner 292 trailer overlays dims[27..63]
+	case LayoutDualV30:
+		return 28 // the inner 288 trailer overlays dims[28..63]
+	}
+	return 0
+}
+
+// Carries reports whether the layout can hold dtype d safely: SharedArray
+// 3.0.0 cannot attach S, U or V arrays.
+func (l Layout) Carries(d Dtype) bool {
+	if l == LayoutV30 || l == LayoutDualV30 {
+		return !d.IsFlexible()
+	}
+	return l.TrailerSize() != 0
+}
+
+// meta is what a trailer says about an array, validated.
+type meta struct {
+	layout Layout
+	dtype  Dtype
+	shape  []int
+	nbytes int64 // data bytes
+}
+
+// dataBytes returns itemsize × ∏shape, or an error on a negative
+// dimension or overflow.
+func dataBytes(itemsize int64, shape []int64) (int64, error) {
+	n := uint64(itemsize)
+	for i, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("dims[%d] = %d is negative", i, d)
+		}
+		hi, lo := bits.Mul64(n, uint64(d))
+		if hi != 0 || lo > math.MaxInt64 {
+			return 0, fmt.Errorf("itemsize %d × dims overflows at dims[%d]", itemsize, i)
+		}
+		n = lo
+	}
+	return int64(n), nil
+}
+
+// encodeTrailer returns the trailer of layout l for m. It assumes m was
+// checked against l (ndims, dtype).
+func encodeTrailer(l Layout, m meta) []byte {
+	switch l {
+	case LayoutDual:
+		b := encodeTrailer(LayoutNumPy2, m)
+		copy(b[548-292:], encodeTrailer(LayoutNumPy1, m))
+		return b
+	case LayoutDualV30:
+		b := encodeTrailer(LayoutNumPy2, m)
+		copy(b[548-288:], encodeTrailer(LayoutV30, m))
+		return b
+	}
+	b := make([]byte, l.TrailerSize())
+	copy(b, magic[:])
+	le := binary.LittleEndian
+	le.PutUint64(b[16:], uint64(m.nbytes))
+	le.PutUint32(b[24:], uint32(m.dtype.num))
+	off := 28
+	if l != LayoutV30 {
+		le.PutUint32(b[28:], uint32(m.dtype.size))
+		off = 32
+	}
+	le.PutUint32(b[off:], uint32(len(m.shape)))
+	for i, d := range m.shape {
+		le.PutUint64(b[off+4+8*i:], uint64(d))
+	}
+	return b
+}
+
+// rawTrailer is one trailer as stored, not yet trusted.
+type rawTrailer struct {
+	layout   Layout
+	base     int64 // file offset of the trailer
+	size     uint64
+	typenum  int32
+	itemsize int32 // -1 in the 288 layout
+	ndims    int32
+	dims     []int64 // all bound slots
+}
+
+// readRaw parses the trailer of layout l at the start of b.
+func readRaw(l Layout, b []byte, base int64) rawTrailer {
+	le := binary.LittleEndian
+	r := rawTrailer{layout: l, base: base, size: le.Uint64(b[16:]), typenum: int32(le.Uint32(b[24:])), itemsize: -1}
+	off := 28
+	if l != LayoutV30 {
+		r.itemsize = int32(le.Uint32(b[28:]))
+		off = 32
+	}
+	r.ndims = int32(le.Uint32(b[off:]))
+	r.dims = make([]int64, l.MaxDims())
+	for i := range r.dims {
+		r.dims[i] = int64(le.Uint64(b[off+4+8*i:]))
+	}
+	return r
+}
+
+func (r rawTrailer) ndimsOffset() int64 {
+	if r.layout == LayoutV30 {
+		return r.base + 28
+	}
+	return r.base + 32
+}
+
+// check validates r against a file of fileSize bytes.
+func (r rawTrailer) check(fileSize int64) (meta, error) {
+	bad := func(off int64, field string, value any, format string, args ...any) (meta, error) {
+		return meta{}, &FormatError{Offset: off, Field: field, Value: value, Msg: fmt.Sprintf(format, args...) + " (" + r.layout.trailerName() + ")"}
+	}
+	if r.ndims < 0 || int(r.ndims) > len(r.dims) {
+		return bad(r.ndimsOffset(), "ndims", r.ndims, "must be in 0..%d", len(r.dims))
+	}
+	shape := r.dims[:r.ndims]
+	for i, d := range shape {
+		if d < 0 {
+			return bad(r.ndimsOffset()+4+8*int64(i), fmt.Sprintf("dims[%d]", i), d, "negative dimension")
+		}
+	}
+	itemsize := int64(r.itemsize)
+	if r.layout == LayoutV30 {
+		itemsize = derivedItemSize(r.typenum, r.size, shape)
+	}
+	dt, err := dtypeFromTypenum(r.typenum, itemsize)
+	if err != nil {
+		switch {
+		case !knownTypenum(r.typenum):
+			return bad(r.base+24, "typenum", r.typenum, "%v", err)
+		case r.layout == LayoutV30:
+			return bad(r.base+16, "size", r.size, "item size cannot be derived for %v: %v", shape, err)
+		}
+		return bad(r.base+28, "itemsize", r.itemsize, "%v", err)
+	}
+	n, derr := dataBytes(itemsize, shape)
+	if derr != nil {
+		return bad(r.ndimsOffset()+4, "dims", nil, "%v", derr)
+	}
+	if r.size != uint64(n) {
+		return bad(r.base+16, "size", r.size, "does not match itemsize × ∏dims = %d", n)
+	}
+	if n > r.base {
+		return bad(r.base+16, "size", r.size, "data does not fit before the trailer: the file is %d bytes", fileSize)
+	}
+	m := meta{layout: r.layout, dtype: dt, shape: make([]int, len(shape)), nbytes: n}
+	for i, d := range shape {
+		m.shape[i] = int(d)
+	}
+	return m, nil
+}
+
+// trailerName names the trailer for messages.
+func (l Layout) trailerName() string {
+	return fmt.Sprintf("%d-byte trailer", l.TrailerSize())
+}
+
+// knownTypenum reports whether num names a dtype that can be shared.
+func knownTypenum(num int32) bool {
+	_, fixed := fixedDtypes[num]
+	return fixed || num == numLongLong || num == numULongLong || num == numBytes || num == numStr || num == numVoid
+}
+
+// derivedItemSize returns the item size of the 288 layout, which does not
+// store it: the fixed size of the type, or size / ∏dims for S/U/V, or -1.
+func derivedItemSize(typenum int32, size uint64, shape []int64) int64 {
+	if typenum == numLongLong || typenum == numULongLong {
+		return 8
+	}
+	if f, ok := fixedDtypes[typenum]; ok {
+		return int64(f.dt.size)
+	}
+	count := uint64(1)
+	for _, d := range shape {
+		if d <= 0 {
+			return -1
+		}
+		hi, lo := bits.Mul64(count, uint64(d))
+		if hi != 0 {
+			return -1
+		}
+		count = lo
+	}
+	if size%count != 0 || size/count > math.MaxInt32 {
+		return -1
+	}
+	return int64(size / count)
+}
+
+// decodeTrailer finds and validates the trailer of a file of fileSize
+// bytes, given its last min(fileSize, 548) bytes in tail. It copies what
+// it needs: tail may be changed afterwards.
+func decodeTrailer(tail []byte, fileSize int64) (meta, error) {
+	if fileSize < minTrailer || int64(len(tail)) != min(fileSize, maxTrailer) {
+		return meta{}, &FormatError{Offset: -1, Field: "file size", Value: fileSize, Msg: "shorter than any SharedArray trailer (288 bytes)"}
+	}
+	probe := func(l Layout) (rawTrailer, bool) {
+		t := int64(l.TrailerSize())
+		if fileSize < t {
+			return rawTrailer{}, false
+		}
+		b := tail[int64(len(tail))-t:]
+		if !bytes.Equal(b[:magicLen], magic[:magicLen]) {
+			return rawTrailer{}, false
+		}
+		return readRaw(l, b, fileSize-t), true
+	}
+	outer, has548 := probe(LayoutNumPy2)
+	inner, hasInner := probe(LayoutNumPy1)
+	if !hasInner {
+		inner, hasInner = probe(LayoutV30)
+	}
+	switch {
+	case !has548 && !hasInner:
+		return meta{}, &FormatError{Offset: -1, Field: "magic", Msg: "no SharedArray trailer: \"[SharedArray]\" is not at the start of the last 288, 292 or 548 bytes"}
+	case !has548:
+		return inner.check(fileSize)
+	case !hasInner:
+		return outer.check(fileSize)
+	}
+	// Both a 548 trailer and an inner one: a dual trailer, valid only if
+	// both parse and say the same.
+	mi, err := inner.check(fileSize)
+	if err != nil {
+		return meta{}, err
+	}
+	dual := LayoutDual
+	if inner.layout == LayoutV30 {
+		dual = LayoutDualV30
+	}
+	if int(outer.ndims) > dual.MaxDims() || outer.ndims < 0 {
+		return meta{}, &FormatError{Offset: outer.ndimsOffset(), Field: "ndims", Value: outer.ndims,
+			Msg: fmt.Sprintf("a 548-byte trailer holding a %s must have at most %d dims", inner.layout.trailerName(), dual.MaxDims())}
+	}
+	outer.dims = outer.dims[:outer.ndims] // the rest is overlaid by the inner trailer
+	mo, err := outer.check(fileSize)
+	if err != nil {
+		return meta{}, err
+	}
+	if mo.dtype != mi.dtype || !equalInts(mo.shape, mi.shape) || (inner.layout != LayoutV30 && outer.itemsize != inner.itemsize) {
+		return meta{}, &FormatError{Offset: outer.base, Field: "trailer", Msg: fmt.Sprintf(
+			"the 548-byte trailer (%s %v) and the %s (%s %v) disagree", mo.dtype, mo.shape, inner.layout.trailerName(), mi.dtype, mi.shape)}
+	}
+	mo.layout = dual
+	return mo, nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
