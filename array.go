@@ -47,7 +47,7 @@ func (a *Array) Dtype() Dtype { return a.dtype }
 func (a *Array) Layout() Layout { return a.layout }
 
 // Shape returns a copy of the dimensions.
-func (a *Array) Shape() []int { return append([]int(nil), a.shape...) }
+func (a *Array) Shape() []int { return append(make([]int, 0, len(a.shape)), a.shape...) }
 
 // Ndim returns the number of dimensions.
 func (a *Array) Ndim() int { return len(a.shape) }
@@ -187,7 +187,7 @@ func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
 	if err != nil {
 		return meta{}, fmt.Errorf("shape %v: %v: %w", shape, err, ErrInvalid)
 	}
-	return meta{layout: layout, dtype: dtype, shape: append([]int(nil), shape...), nbytes: n}, nil
+	return meta{layout: layout, dtype: dtype, shape: append(make([]int, 0, len(shape)), shape...), nbytes: n}, nil
 }
 
 // createSegment builds the segment and returns its mapping. It first tries
