@@ -1,0 +1,53 @@
+# sharedarray: make demo, make test. Everything a target needs is installed
+# by the target itself (Go modules from the module proxy, Python virtual
+# environments from PyPI under $(SHAREDARRAY_VENVS)).
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+export SHAREDARRAY_VENVS ?= $(HOME)/.cache/sharedarray/venvs
+# Fuzz budgets count executions: a duration races Go 1.26's fuzz
+# coordinator at the deadline (golang/go#75804) and fails with no crasher.
+FUZZTIME    ?= 200000x
+
+.PHONY: all test unit race lint fuzz pycompat venvs bench demo clean
+
+all: test
+
+## test: everything CI runs: lint, unit tests with -race, fuzzing, the Python matrix.
+test: lint race fuzz pycompat
+
+## unit: the Go unit tests.
+unit:
+	$(GO) test -count=1 ./...
+
+## race: the Go unit tests under the race detector.
+race:
+	$(GO) test -count=1 -race $$($(GO) list ./... | grep -v /pycompat_test)
+
+## lint: gofmt, go vet and staticcheck.
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## fuzz: each fuzz target for $(FUZZTIME).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTrailer$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzParseName$$' -fuzztime $(FUZZTIME) .
+
+## venvs: the three SharedArray builds (3.0.0, 3.2.4/NumPy 1, 3.2.4/NumPy 2).
+venvs:
+	bash scripts/setup_venvs.sh
+
+## pycompat: the cross-language matrix against the real SharedArray.
+pycompat: venvs
+	bash scripts/pycompat.sh
+
+## bench: Go benchmarks next to C baselines.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 .
+
+## clean: remove test leftovers in /dev/shm and build outputs.
+clean:
+	rm -f /dev/shm/sharedarray-test-* /dev/shm/sharedarray-demo-* /dev/shm/sharedarray-bench-*
+	rm -rf bin
