@@ -1,0 +1,52 @@
+// Package sharedarray creates and attaches NumPy arrays in POSIX shared
+// memory or in files, byte for byte in the format of the Python SharedArray
+// extension, so Go and Python processes on one machine work on the same
+// array with no copy and no serialisation.
+//
+// # Names
+//
+// An array is named like SharedArray names it: "shm://NAME" (or a bare
+// NAME) is a POSIX shared memory object, /dev/shm/NAME on Linux;
+// "file://PATH" is a regular file (relative to the working directory, or
+// "file:///abs/path"). Names are checked before any system call: a '/'
+// inside a shm name, "." and "..", NUL bytes, empty names and names over
+// NAME_MAX are refused with an error matching ErrInvalid.
+//
+// # Creating, attaching, deleting
+//
+//	a, err := sharedarray.Create("shm://frames", []int{64, 480, 640}, sharedarray.Uint8)
+//	frames, err := sharedarray.View[uint8](a) // zero-copy []uint8
+//	...
+//	b, err := sharedarray.Attach("shm://frames") // in another process
+//	err = sharedarray.Delete("shm://frames")     // mappings stay valid
+//
+// In Python the same array is SharedArray.attach("shm://frames"). Arrays
+// persist after every process exits until Delete (shm objects until
+// reboot). Closing an Array unmaps it and never deletes it.
+//
+// # Layouts
+//
+// SharedArray stores the array's dtype and shape in a trailer after the
+// data, and its builds disagree on the trailer's size: 288 bytes (3.0.0),
+// 292 (3.1 to 3.2.4 built against NumPy 1) and 548 (3.2.4 built against
+// NumPy 2); no build reads another's. Create writes LayoutDual by default, a
+// 548-byte trailer that carries a complete 292-byte one, so NumPy-1 and
+// NumPy-2 builds of SharedArray 3.1+ both attach it. WithLayout picks
+// another. Attach, Delete, Stat and List read every layout.
+//
+// # Safety
+//
+// Attach copies the trailer out once and validates every field before
+// mapping; a bad segment is a *FormatError naming the field, never a crash.
+// Create builds the segment under no name and publishes it complete, so no
+// process attaches a half-written array, and reserves its memory, so a full
+// /dev/shm is an error at Create rather than a SIGBUS later. OS errors are
+// *fs.PathError values, so errors.Is works with fs.ErrExist, fs.ErrNotExist
+// and fs.ErrPermission.
+//
+// The data itself is shared with other processes and is not locked: the
+// Array's methods are safe for concurrent use, but coordinating writers is
+// the application's business. After Close every slice from Bytes or View is
+// invalid. If another process truncates a segment this process has mapped,
+// touching the lost pages raises SIGBUS, which stops a Go program.
+package sharedarray
