@@ -10,7 +10,9 @@ import (
 	"github.com/sharedarray/sharedarray"
 )
 
-func exampleName(s string) string { return fmt.Sprintf("sharedarray-test-example-%s-%d", s, os.Getpid()) }
+func exampleName(s string) string {
+	return fmt.Sprintf("sharedarray-test-example-%s-%d", s, os.Getpid())
+}
 
 // Create an array, fill it through a typed view, and attach it again as
 // another process (Go or Python) would.
