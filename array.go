@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -152,9 +153,15 @@ func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, erro
 			return nil, pathError("create", name, err)
 		}
 	}
-	mem, err := createSegment(loc, m, total, o)
+	return create(name, loc, m, total, o, nil)
+}
+
+// create makes the segment, runs fill (if any) on its data before the
+// segment gets its name, and returns the Array.
+func create(name string, loc location, m meta, total int64, o options, fill func([]byte) error) (*Array, error) {
+	mem, err := createSegment(loc, m, total, o, fill)
 	if err != nil {
-		return nil, pathError("create", name, err)
+		return nil, wrapOp("create", name, err)
 	}
 	return &Array{name: name, dtype: m.dtype, shape: m.shape, layout: m.layout, writable: true, nbytes: int(m.nbytes), mem: mem}, nil
 }
@@ -194,24 +201,38 @@ func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
 // an unnamed O_TMPFILE file in the target directory, linked to its name
 // once complete; where the file system cannot do that it creates the name
 // directly (O_EXCL) and removes it again on failure.
-func createSegment(loc location, m meta, total int64, o options) ([]byte, error) {
+//
+// fill, if not nil, writes the data before the segment is published; an
+// error from it undoes the Create.
+func createSegment(loc location, m meta, total int64, o options, fill func([]byte) error) ([]byte, error) {
 	trailer := encodeTrailer(m.layout, m)
-	fd, err := sysOpen(loc.dir(), syscall.O_RDWR|oTmpfile, uint32(o.perm))
-	if err == nil {
+	build := func(fd int) ([]byte, error) {
 		mem, err := fillSegment(fd, m, trailer, total, o)
+		if err == nil && fill != nil {
+			if err = fill(mem[:m.nbytes]); err != nil {
+				sysMunmap(mem)
+				return nil, err
+			}
+		}
+		return mem, err
+	}
+	fd, err := sysOpen(loc.dir(), syscall.O_RDWR|oTmpfile, uint32(o.perm))
+	switch {
+	case err == nil:
+		mem, err := build(fd)
 		if err == nil {
-			err = linkFd(fd, loc.fsPath())
-			if err != nil {
+			if err = linkFd(fd, loc.fsPath()); err != nil {
 				sysMunmap(mem)
 				mem = nil
 			}
 		}
 		sysClose(fd)
-		if !errors.Is(err, syscall.ENOENT) || !loc.shm {
+		if err != syscall.ENOENT || !dirExists(loc.dir()) {
 			return mem, err
 		}
-		// No /proc to link through: fall back below.
-	} else if !tmpfileUnsupported(err) {
+		// The directory is there but the file could not be linked: no
+		// /proc to link through. Build it in place instead.
+	case !tmpfileUnsupported(err):
 		return nil, err
 	}
 	if loc.shm {
@@ -222,7 +243,7 @@ func createSegment(loc location, m meta, total int64, o options) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	mem, err := fillSegment(fd, m, trailer, total, o)
+	mem, err := build(fd)
 	sysClose(fd)
 	if err != nil {
 		if loc.shm {
@@ -232,6 +253,11 @@ func createSegment(loc location, m meta, total int64, o options) ([]byte, error)
 		}
 	}
 	return mem, err
+}
+
+func dirExists(dir string) bool {
+	st, err := os.Stat(dir)
+	return err == nil && st.IsDir()
 }
 
 const oTmpfile = 0o20000000 | syscall.O_DIRECTORY // O_TMPFILE on Linux

@@ -2,6 +2,9 @@ module github.com/sharedarray/sharedarray
 
 go 1.26.8
 
-require gotest.tools/v3 v3.5.2
+require (
+	github.com/kshedden/gonpy v0.0.0-20210519231815-fa3c8dd8e59b
+	gotest.tools/v3 v3.5.2
+)
 
 require github.com/google/go-cmp v0.5.9 // indirect

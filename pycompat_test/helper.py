@@ -172,6 +172,30 @@ class Server:
             f.seek(req["offset"])
             return {"hex": f.read(req["length"]).hex()}
 
+    def op_npy_load(self, req):
+        """np.load a .npy file Go wrote and check it like an attached array."""
+        a = np.load(req["path"], mmap_mode="r" if req.get("mmap") else None, allow_pickle=False)
+        errs = check(a, req, req["seed"])
+        if a.dtype.str != req["dtype"]["str"]:
+            errs.append("dtype.str %s, want %s" % (a.dtype.str, req["dtype"]["str"]))
+        return {"errors": errs}
+
+    def op_npy_save(self, req):
+        """np.save an array of the pattern, C or Fortran order, either endian."""
+        dt = make_dtype(req["dtype"])
+        a = np.zeros(tuple(req["shape"]), dtype=dt)
+        if a.size:
+            flat_bytes(a)[:] = pattern(req["seed"], a.nbytes, dt)
+            set_typed(a, req["seed"])
+        if req.get("bigendian"):
+            a = a.astype(a.dtype.newbyteorder(">"))
+        if req.get("fortran"):
+            a = np.asfortranarray(a)
+        np.save(req["path"], a)
+        with open(req["path"], "rb") as f:
+            head = f.read(10)
+        return {"header_len": int.from_bytes(head[8:10], "little")}
+
     def op_trailer_size(self, req):
         a = self.held[req["name"]]
         return {"size": os.stat(req["path"]).st_size - a.nbytes}
