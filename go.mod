@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/kshedden/gonpy v0.0.0-20210519231815-fa3c8dd8e59b
+	golang.org/x/sys v0.12.0
 	gotest.tools/v3 v3.5.2
 )
 

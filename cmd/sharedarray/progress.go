@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// progress draws a bar on stderr for a transfer, when stderr is a terminal
+// and the transfer has lasted more than a moment.
+type progress struct {
+	w     io.Writer
+	label string
+	total int64
+	n     atomic.Int64
+	stop  chan struct{}
+	exit  chan struct{}
+}
+
+const progressDelay = 500 * time.Millisecond
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func newProgress(w io.Writer, label string, total int64) *progress {
+	p := &progress{w: w, label: label, total: total}
+	if !isTerminal(w) || total <= 0 {
+		return p
+	}
+	p.stop, p.exit = make(chan struct{}), make(chan struct{})
+	go p.loop()
+	return p
+}
+
+func (p *progress) loop() {
+	defer close(p.exit)
+	start := time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	drawn := false
+	for {
+		select {
+		case <-p.stop:
+			if drawn {
+				p.draw(start)
+				fmt.Fprintln(p.w)
+			}
+			return
+		case <-tick.C:
+			if time.Since(start) >= progressDelay {
+				p.draw(start)
+				drawn = true
+			}
+		}
+	}
+}
+
+func (p *progress) draw(start time.Time) {
+	n := min(p.n.Load(), p.total)
+	frac := float64(n) / float64(p.total)
+	const width = 30
+	bar := strings.Repeat("=", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
+	rate := float64(n) / time.Since(start).Seconds() / (1 << 20)
+	fmt.Fprintf(p.w, "\r%s [%s] %3.0f%% %.0f MiB/s", p.label, bar, 100*frac, rate)
+}
+
+func (p *progress) done() {
+	if p.stop != nil {
+		close(p.stop)
+		<-p.exit
+	}
+}
+
+type countWriter struct {
+	w io.Writer
+	p *progress
+}
+
+func (c countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.p.n.Add(int64(n))
+	return n, err
+}
+
+type countReader struct {
+	r io.Reader
+	p *progress
+}
+
+func (c countReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.n.Add(int64(n))
+	return n, err
+}
+
+func (p *progress) writer(w io.Writer) io.Writer { return countWriter{w, p} }
+func (p *progress) reader(r io.Reader) io.Reader { return countReader{r, p} }
