@@ -47,6 +47,10 @@ pycompat: venvs
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 .
 
+## demo: Go and Python (real SharedArray) sharing arrays, step by step.
+demo: venvs
+	$(GO) run ./examples/demo
+
 ## clean: remove test leftovers in /dev/shm and build outputs.
 clean:
 	rm -f /dev/shm/sharedarray-test-* /dev/shm/sharedarray-demo-* /dev/shm/sharedarray-bench-*

@@ -24,6 +24,8 @@ import (
 // build is one SharedArray build in its own virtual environment.
 type build struct {
 	venv     string    // directory name under the venvs directory
+	version  string    // SharedArray version installed
+	numpy    string    // NumPy major version at run time
 	layout   sa.Layout // what it writes
 	maxDims  int       // NPY_MAXDIMS of the headers it was built with
 	flexible bool      // can share S, U and V arrays
@@ -32,9 +34,9 @@ type build struct {
 }
 
 var builds = []*build{
-	{venv: "sa300-np1", layout: sa.LayoutV30, maxDims: 32, reads: []sa.Layout{sa.LayoutV30, sa.LayoutDualV30}},
-	{venv: "sa324-np1", layout: sa.LayoutNumPy1, maxDims: 32, flexible: true, ro: true, reads: []sa.Layout{sa.LayoutDual, sa.LayoutNumPy1}},
-	{venv: "sa324-np2", layout: sa.LayoutNumPy2, maxDims: 64, flexible: true, ro: true, reads: []sa.Layout{sa.LayoutDual, sa.LayoutNumPy2, sa.LayoutDualV30}},
+	{venv: "sa300-np1", version: "3.0.0", numpy: "1", layout: sa.LayoutV30, maxDims: 32, reads: []sa.Layout{sa.LayoutV30, sa.LayoutDualV30}},
+	{venv: "sa324-np1", version: "3.2.4", numpy: "1", layout: sa.LayoutNumPy1, maxDims: 32, flexible: true, ro: true, reads: []sa.Layout{sa.LayoutDual, sa.LayoutNumPy1}},
+	{venv: "sa324-np2", version: "3.2.4", numpy: "2", layout: sa.LayoutNumPy2, maxDims: 64, flexible: true, ro: true, reads: []sa.Layout{sa.LayoutDual, sa.LayoutNumPy2, sa.LayoutDualV30}},
 }
 
 // goDefault is the layout Go writes for a build when none is asked.

@@ -107,8 +107,8 @@ class Server:
         self.held = {}
 
     def op_info(self, req):
-        return {"numpy": np.__version__, "sharedarray": getattr(sa, "__version__", "?"),
-                "maxdims": int(getattr(np, "MAXDIMS", 32) if hasattr(np, "MAXDIMS") else 32)}
+        from importlib.metadata import version
+        return {"numpy": np.__version__, "sharedarray": version("SharedArray")}
 
     def op_create(self, req):
         dt = make_dtype(req["dtype"])

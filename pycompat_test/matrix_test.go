@@ -118,6 +118,10 @@ func TestBuilds(t *testing.T) {
 	for _, b := range builds {
 		t.Run(b.venv, func(t *testing.T) {
 			p := pyFor(t, b)
+			v := p.call(t, map[string]any{"op": "info"})
+			t.Logf("%s: SharedArray %s, NumPy %s", b.venv, v["sharedarray"], v["numpy"])
+			assert.Equal(t, v["sharedarray"], b.version)
+			assert.Assert(t, strings.HasPrefix(v["numpy"].(string), b.numpy+"."), "NumPy %s", v["numpy"])
 			name := uniqueName(t)
 			p.call(t, map[string]any{"op": "create", "name": name, "dtype": map[string]any{"np": "<i4"}, "shape": []int{3, 4}, "seed": 1})
 			r := p.call(t, map[string]any{"op": "trailer_size", "name": name, "path": "/dev/shm/" + name})
