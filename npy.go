@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -134,8 +132,9 @@ const npyChunk = 8 << 20
 // every byte. The data goes from the mapping to w with no copy in this
 // process. It returns the number of bytes written.
 //
-// If another process truncates the segment while it is being written,
-// WriteNPY returns an error instead of letting the fault stop the process.
+// If another process truncates the segment while it is being written (or a
+// Sparse segment's file system is full), WriteNPY returns an error matching
+// ErrFault instead of letting the memory fault stop the process.
 func (a *Array) WriteNPY(w io.Writer) (int64, error) {
 	mem, err := a.mapping("export")
 	if err != nil {
@@ -155,28 +154,6 @@ func (a *Array) WriteNPY(w io.Writer) (int64, error) {
 		}
 	}
 	return written, nil
-}
-
-// ErrTruncated is wrapped by errors from the guarded paths (WriteNPY,
-// CopyTo, CopyFrom) when the segment shrank under the mapping.
-var ErrTruncated = errors.New("sharedarray: segment truncated by another process")
-
-// guarded runs f, turning a memory fault (the SIGBUS of a truncated
-// segment) into ErrTruncated. Other panics pass through.
-func guarded(f func() error) (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if re, ok := r.(runtime.Error); ok {
-				if _, ok := r.(interface{ Addr() uintptr }); ok {
-					err = fmt.Errorf("%w: %v", ErrTruncated, re)
-					return
-				}
-			}
-			panic(r)
-		}
-	}()
-	return f()
 }
 
 func guardedWrite(w io.Writer, b []byte) (n int, err error) {

@@ -54,12 +54,15 @@ func checkMemory(total int64) error {
 	if total < memCheckFloor {
 		return nil
 	}
-	avail, err := memAvailable()
+	avail, err := memAvailableFunc()
 	if err != nil || total <= avail {
 		return nil // unknown: let the reservation decide
 	}
 	return &SpaceError{Need: total, Avail: avail, Where: "memory (MemAvailable)", Err: syscall.ENOMEM}
 }
+
+// memAvailableFunc is memAvailable; tests replace it.
+var memAvailableFunc = memAvailable
 
 // memAvailable reads MemAvailable from /proc/meminfo, in bytes.
 func memAvailable() (int64, error) {

@@ -3,6 +3,7 @@ package sharedarray
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"regexp"
 	"sync/atomic"
 	"testing"
@@ -27,4 +28,22 @@ func testName(t testing.TB) string {
 	name := fmt.Sprintf("%s%d-%s-%d", testPrefix, os.Getpid(), base, nameSeq.Add(1))
 	t.Cleanup(func() { os.Remove(shmDir + "/" + name) })
 	return name
+}
+
+// childEnv names the helper a re-executed test binary runs instead of the
+// tests (see TestMain).
+const childEnv = "SHAREDARRAY_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(childEnv); spec != "" {
+		os.Exit(runChild(spec))
+	}
+	os.Exit(m.Run())
+}
+
+// child runs this test binary as a helper process with spec.
+func child(spec string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+spec)
+	return cmd
 }

@@ -138,3 +138,30 @@ func TestParseShape(t *testing.T) {
 		assert.Assert(t, err != nil, bad)
 	}
 }
+
+// TestInfoHostileCorpus: info prints the reason for every crafted bad
+// segment in ../../testdata/hostile and exits 1; rm keeps them.
+func TestInfoHostileCorpus(t *testing.T) {
+	manifest, err := os.ReadFile("../../testdata/hostile/MANIFEST")
+	assert.NilError(t, err)
+	n := 0
+	for _, line := range strings.Split(string(manifest), "\n") {
+		file, field, ok := strings.Cut(line, "\t")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		data, err := os.ReadFile("../../testdata/hostile/" + file)
+		assert.NilError(t, err)
+		nm := name(t)
+		assert.NilError(t, os.WriteFile("/dev/shm/"+nm, data, 0o644))
+		code, _, errs := runCLI("info", nm)
+		assert.Equal(t, code, 1, file)
+		assert.Assert(t, strings.Contains(errs, ": "+field), "%s: %s", file, errs)
+		code, _, _ = runCLI("rm", nm)
+		assert.Equal(t, code, 1, file)
+		_, err = os.Stat("/dev/shm/" + nm)
+		assert.NilError(t, err, file)
+		n++
+	}
+	assert.Assert(t, n >= 30, "%d corpus files", n)
+}

@@ -1,0 +1,255 @@
+package sharedarray
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+)
+
+// runChild runs the helper named by spec in a child process; see child.
+//
+//	touch-truncated NAME   attach NAME, truncate it, write through a View
+//	touch-readonly NAME    attach NAME read-only, write through a View
+//	attach[-ro] NAME       exit 0 if Attach works, 5 on ErrPermission
+//	fill-sparse PATH N     create a sparse N-byte array at PATH, fill it
+//	race-create BASE ROUNDS FLAG  once FLAG exists, try to create BASE-r
+//	                              for each round r; print wins
+func runChild(spec string) int {
+	f := strings.Fields(spec)
+	switch f[0] {
+	case "touch-truncated":
+		a, err := Attach(f[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		os.Truncate(shmDir+"/"+f[1], 4096)
+		v, _ := View[byte](a)
+		v[len(v)-1] = 1 // faults
+		return 0
+	case "touch-readonly":
+		a, err := Attach(f[1], ReadOnly())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		v, _ := View[byte](a)
+		v[0] = 1 // faults
+		return 0
+	case "fill-sparse":
+		n, _ := strconv.Atoi(f[2])
+		a, err := Create("file://"+f[1], []int{n}, Uint8, Sparse())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		for i := range a.Bytes() {
+			a.Bytes()[i] = 1 // faults when the file system is full
+		}
+		return 0
+	case "attach", "attach-ro":
+		var opts []Option
+		if f[0] == "attach-ro" {
+			opts = append(opts, ReadOnly())
+		}
+		a, err := Attach(f[1], opts...)
+		switch {
+		case err == nil:
+			a.Close()
+			return 0
+		case errors.Is(err, fs.ErrPermission):
+			return 5
+		}
+		fmt.Fprintln(os.Stderr, err)
+		return 6
+	case "race-create":
+		rounds, _ := strconv.Atoi(f[2])
+		for { // start together
+			if _, err := os.Stat(f[3]); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		return raceCreateChild(f[1], rounds)
+	}
+	fmt.Fprintln(os.Stderr, "unknown child", spec)
+	return 4
+}
+
+// A segment truncated by another process: the guarded paths return
+// ErrFault and the process lives; a new Attach refuses it.
+func TestTruncatedUnderMapping(t *testing.T) {
+	name := testName(t)
+	a := mustCreate(t, name, []int{1 << 19}, Float64) // 4 MiB
+	fillBytes(a.Bytes(), 3)
+	out, err := exec.Command("truncate", "-s", "4096", shmDir+"/"+name).CombinedOutput()
+	assert.NilError(t, err, "%s", out)
+
+	buf := make([]byte, 1<<22)
+	_, err = a.CopyTo(buf, 0)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	_, err = a.CopyFrom(buf, 0)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	n, err := a.CopyTo(buf[:100], 0) // the first page is still there
+	assert.NilError(t, err)
+	assert.Equal(t, n, 100)
+	_, err = a.WriteNPY(&bytes.Buffer{})
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	f, err := os.Create(filepath.Join(t.TempDir(), "x.npy"))
+	assert.NilError(t, err)
+	defer f.Close()
+	_, err = a.WriteNPY(f) // write(2) from the mapping: EFAULT, no signal
+	assert.Assert(t, err != nil)
+
+	_, err = Attach(name)
+	var fe *FormatError
+	assert.Assert(t, errors.As(err, &fe), "%v", err)
+	assert.Equal(t, fe.Field, "magic", "the trailer went with the truncated pages")
+}
+
+func fillBytes(b []byte, seed byte) {
+	for i := range b {
+		b[i] = byte(i) ^ seed
+	}
+}
+
+// Plain views have no guard: what the docs say happens, happens.
+func TestPlainViewFaults(t *testing.T) {
+	name := testName(t)
+	mustCreate(t, name, []int{1 << 20}, Uint8)
+	out, err := child("touch-truncated " + name).CombinedOutput()
+	assertFaulted(t, err, out, "SIGBUS")
+
+	ro := testName(t)
+	mustCreate(t, ro, []int{16}, Uint8)
+	out, err = child("touch-readonly " + ro).CombinedOutput()
+	assertFaulted(t, err, out, "SIGSEGV")
+}
+
+func assertFaulted(t *testing.T, err error, out []byte, signal string) {
+	t.Helper()
+	var ee *exec.ExitError
+	assert.Assert(t, errors.As(err, &ee), "child did not fail: %v %s", err, out)
+	assert.Equal(t, ee.ExitCode(), 2, "%s", out)
+	assert.Assert(t, strings.Contains(string(out), "unexpected fault address"), "%s", out)
+	assert.Assert(t, strings.Contains(string(out), signal), "%s", out)
+}
+
+func TestCopyToFrom(t *testing.T) {
+	a := mustCreate(t, testName(t), []int{10}, Uint8)
+	n, err := a.CopyFrom([]byte{1, 2, 3}, 8)
+	assert.NilError(t, err)
+	assert.Equal(t, n, 2)
+	buf := make([]byte, 4)
+	n, err = a.CopyTo(buf, 7)
+	assert.NilError(t, err)
+	assert.Equal(t, n, 3)
+	assert.DeepEqual(t, buf, []byte{0, 1, 2, 0})
+	_, err = a.CopyTo(buf, 11)
+	assert.Assert(t, errors.Is(err, ErrInvalid))
+	_, err = a.CopyTo(buf, -1)
+	assert.Assert(t, errors.Is(err, ErrInvalid))
+	r, err := Attach(a.Name(), ReadOnly())
+	assert.NilError(t, err)
+	defer r.Close()
+	_, err = r.CopyFrom(buf, 0)
+	assert.Assert(t, errors.Is(err, ErrPermission))
+	a.Close()
+	_, err = a.CopyTo(buf, 0)
+	assert.Assert(t, errors.Is(err, ErrClosed))
+}
+
+// mountTmpfs mounts a tmpfs of size bytes on a fresh directory. Without the
+// privilege it skips, except in CI, which runs as root and must not skip.
+func mountTmpfs(t *testing.T, size int) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
+		msg := fmt.Sprintf("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): %v", err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	return dir
+}
+
+func TestFullFileSystem(t *testing.T) {
+	dir := mountTmpfs(t, 1<<20)
+	_, err := Create("file://"+filepath.Join(dir, "big"), []int{2 << 20}, Uint8)
+	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
+	var se *SpaceError
+	assert.Assert(t, errors.As(err, &se))
+	assert.Equal(t, se.Need, int64(2<<20+548))
+	assert.Assert(t, se.Avail >= 0 && se.Avail <= 1<<20, "%d", se.Avail)
+	assert.Assert(t, strings.Contains(err.Error(), "need 2097700 bytes"), "%v", err)
+	ents, _ := os.ReadDir(dir)
+	assert.Equal(t, len(ents), 0, "nothing left behind")
+
+	// What fits is created and reserved, so the rest of the tmpfs is
+	// smaller by it.
+	small, err := Create("file://"+filepath.Join(dir, "small"), []int{600 << 10}, Uint8)
+	assert.NilError(t, err)
+	defer small.Close()
+	_, err = Create("file://"+filepath.Join(dir, "second"), []int{600 << 10}, Uint8)
+	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
+
+	// An import that does not fit leaves nothing.
+	npy := filepath.Join(t.TempDir(), "a.npy")
+	big, err := Create(testName(t), []int{1 << 20}, Uint8)
+	assert.NilError(t, err)
+	defer big.Close()
+	assert.NilError(t, big.SaveNPY(npy))
+	_, err = LoadNPY("file://"+filepath.Join(dir, "imported"), npy)
+	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
+	_, err = os.Stat(filepath.Join(dir, "imported"))
+	assert.Assert(t, os.IsNotExist(err))
+
+	// Sparse: Create succeeds, and writing past the free space faults.
+	sp, err := Create("file://"+filepath.Join(dir, "sparse"), []int{2 << 20}, Uint8, Sparse())
+	assert.NilError(t, err)
+	defer sp.Close()
+	_, err = sp.CopyFrom(bytes.Repeat([]byte{1}, 2<<20), 0)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	dir2 := mountTmpfs(t, 1<<20)
+	out, err := child(fmt.Sprintf("fill-sparse %s %d", filepath.Join(dir2, "sparse"), 2<<20)).CombinedOutput()
+	assertFaulted(t, err, out, "SIGBUS")
+}
+
+func TestMemoryCheck(t *testing.T) {
+	old := memAvailableFunc
+	t.Cleanup(func() { memAvailableFunc = old })
+	memAvailableFunc = func() (int64, error) { return 100 << 20, nil }
+	name := testName(t)
+	_, err := Create(name, []int{128 << 20}, Uint8)
+	assert.Assert(t, errors.Is(err, syscall.ENOMEM), "%v", err)
+	assert.Assert(t, strings.Contains(err.Error(), "need 134218276 bytes (128.0 MiB), memory (MemAvailable) has 104857600 bytes (100.0 MiB) available"), "%v", err)
+	_, err = os.Stat(shmDir + "/" + name)
+	assert.Assert(t, os.IsNotExist(err))
+	a, err := Create(name, []int{128 << 20}, Uint8, SkipMemoryCheck())
+	assert.NilError(t, err)
+	a.Close()
+	assert.NilError(t, Delete(name))
+	a, err = Create(name, []int{128 << 20}, Uint8, Sparse())
+	assert.NilError(t, err, "a sparse array reserves nothing")
+	a.Close()
+	assert.NilError(t, Delete(name))
+	// The real MemAvailable: more than it is refused up front.
+	memAvailableFunc = old
+	avail, err := memAvailable()
+	assert.NilError(t, err)
+	_, err = Create(name, []int{int(avail) + 1<<30}, Uint8)
+	assert.Assert(t, errors.Is(err, syscall.ENOMEM), "%v", err)
+}
