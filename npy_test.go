@@ -220,3 +220,20 @@ func FuzzParseNPYHeader(f *testing.F) {
 		}
 	})
 }
+
+// Format versions 2.0 and 3.0 (4-byte header length) import like 1.0.
+func TestLoadNPYVersions(t *testing.T) {
+	dict := "{'descr': '<u2', 'fortran_order': False, 'shape': (2, 2), }"
+	for _, major := range []byte{2, 3} {
+		h := dict + strings.Repeat(" ", 64-(12+len(dict)+1)%64) + "\n"
+		file := append([]byte("\x93NUMPY"), major, 0)
+		file = binary.LittleEndian.AppendUint32(file, uint32(len(h)))
+		file = append(file, h...)
+		file = append(file, 1, 0, 2, 0, 3, 0, 4, 0)
+		a, err := LoadNPYFrom(testName(t), bytes.NewReader(file))
+		assert.NilError(t, err, "version %d", major)
+		v, _ := View[uint16](a)
+		assert.DeepEqual(t, v, []uint16{1, 2, 3, 4})
+		a.Close()
+	}
+}

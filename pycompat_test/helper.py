@@ -191,7 +191,12 @@ class Server:
             a = a.astype(a.dtype.newbyteorder(">"))
         if req.get("fortran"):
             a = np.asfortranarray(a)
-        np.save(req["path"], a)
+        version = req.get("version")
+        if version:
+            with open(req["path"], "wb") as f:
+                np.lib.format.write_array(f, a, version=tuple(version))
+        else:
+            np.save(req["path"], a)
         with open(req["path"], "rb") as f:
             head = f.read(10)
         return {"header_len": int.from_bytes(head[8:10], "little")}

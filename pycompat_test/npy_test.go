@@ -90,3 +90,20 @@ func TestNPYImport(t *testing.T) {
 		})
 	}
 }
+
+// TestNPYImportVersions: files NumPy writes in format 1.0, 2.0 and 3.0.
+func TestNPYImportVersions(t *testing.T) {
+	c := dtypeCase{sa.Float32, "<f4", 11}
+	for _, b := range npyBuilds() {
+		p := pyFor(t, b)
+		for _, v := range [][]int{{1, 0}, {2, 0}, {3, 0}} {
+			path := filepath.Join(t.TempDir(), "v.npy")
+			p.call(t, map[string]any{"op": "npy_save", "path": path, "dtype": dtypeJSON(c), "shape": []int{4, 6}, "seed": 77, "version": v})
+			a, err := sa.LoadNPY(uniqueName(t), path)
+			assert.NilError(t, err, "%s format %v", b.venv, v)
+			assert.NilError(t, checkArray(a, 77))
+			a.Close()
+			sa.Delete(a.Name())
+		}
+	}
+}
