@@ -9,7 +9,7 @@ export SHAREDARRAY_VENVS ?= $(HOME)/.cache/sharedarray/venvs
 # coordinator at the deadline (golang/go#75804) and fails with no crasher.
 FUZZTIME    ?= 200000x
 
-.PHONY: all test unit race lint fuzz pycompat venvs bench demo clean
+.PHONY: all test unit race lint fuzz pycompat venvs bench gobench demo clean
 
 all: test
 
@@ -44,8 +44,12 @@ venvs:
 pycompat: venvs
 	bash scripts/pycompat.sh
 
-## bench: Go benchmarks next to C baselines.
+## bench: every operation against its C, Python and NumPy baselines (docs/performance.md).
 bench:
+	bash scripts/bench.sh
+
+## gobench: the Go benchmarks (go test -bench) beside their C baselines.
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 .
 
 ## demo: Go and Python (real SharedArray) sharing arrays, step by step.

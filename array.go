@@ -286,7 +286,34 @@ func fillSegment(fd int, m meta, trailer []byte, total int64, o options) ([]byte
 	if err := sysPwrite(fd, trailer, m.nbytes); err != nil {
 		return nil, err
 	}
-	return sysMmap(fd, int(total), syscall.PROT_READ|syscall.PROT_WRITE)
+	mem, err := sysMmap(fd, int(total), syscall.PROT_READ|syscall.PROT_WRITE)
+	if err != nil || !o.prefault || m.nbytes == 0 {
+		return mem, err
+	}
+	if err := prefault(mem[:m.nbytes], madvPopulateWrite); err != nil {
+		sysMunmap(mem)
+		return nil, err
+	}
+	return mem, nil
+}
+
+const (
+	madvPopulateRead  = 22 // MADV_POPULATE_READ, Linux 5.14
+	madvPopulateWrite = 23 // MADV_POPULATE_WRITE
+)
+
+// prefault populates the page tables of b. Kernels without the advice
+// (EINVAL) are ignored; EFAULT means a page could not be had (a full file
+// system, a truncated file) and is reported as ENOSPC.
+func prefault(b []byte, advice int) error {
+	switch err := sysMadvise(b, advice); err {
+	case nil, syscall.EINVAL:
+		return nil
+	case syscall.EFAULT:
+		return syscall.ENOSPC
+	default:
+		return err
+	}
 }
 
 // Attach maps an existing array, read-write unless ReadOnly is given. It
@@ -319,6 +346,12 @@ func Attach(name string, opts ...Option) (*Array, error) {
 	mem, err := sysMmap(fd, int(size), prot)
 	if err != nil {
 		return nil, pathError("attach", name, err)
+	}
+	if o.prefault {
+		if err := prefault(mem, madvPopulateRead); err != nil {
+			sysMunmap(mem)
+			return nil, pathError("attach", name, err)
+		}
 	}
 	return &Array{name: name, dtype: m.dtype, shape: m.shape, layout: m.layout, writable: !o.readOnly, nbytes: int(m.nbytes), mem: mem}, nil
 }

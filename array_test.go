@@ -435,3 +435,16 @@ func TestList(t *testing.T) {
 		assert.Assert(t, !ok, n)
 	}
 }
+
+func TestPrefault(t *testing.T) {
+	a := mustCreate(t, testName(t), []int{1 << 18}, Float64, Prefault())
+	v, _ := View[float64](a)
+	v[len(v)-1] = 2
+	b, err := Attach(a.Name(), Prefault())
+	assert.NilError(t, err)
+	defer b.Close()
+	w, _ := View[float64](b)
+	assert.Equal(t, w[len(w)-1], 2.0)
+	e := mustCreate(t, testName(t), []int{0}, Float64, Prefault())
+	assert.Equal(t, e.Len(), 0)
+}

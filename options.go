@@ -11,6 +11,7 @@ type options struct {
 	perm         fs.FileMode
 	sparse       bool
 	skipMemCheck bool
+	prefault     bool
 }
 
 func makeOptions(opts []Option) options {
@@ -46,3 +47,11 @@ func Sparse() Option { return func(o *options) { o.sparse = true } }
 // (MemAvailable). Without it such a Create fails up front, since reserving
 // the pages could wake the OOM killer.
 func SkipMemoryCheck() Option { return func(o *options) { o.skipMemCheck = true } }
+
+// Prefault makes Create and LoadNPY map every page of the data up front
+// (madvise MADV_POPULATE_WRITE), and Attach every page of the segment
+// (MADV_POPULATE_READ), in one system call instead of one page fault per
+// page on first touch. It pays off for arrays that will be touched whole,
+// and costs time and resident memory for arrays that will not. Kernels
+// before 5.14 ignore it.
+func Prefault() Option { return func(o *options) { o.prefault = true } }

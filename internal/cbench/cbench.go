@@ -49,8 +49,8 @@ static int attach_close(const char *name) {
 	return ok ? 0 : -1;
 }
 
-// create_fill: shm_open, ftruncate, mmap, memset every byte, munmap,
-// shm_unlink: the naive C way to make and fill an array.
+// create_fill: shm_open, ftruncate, mmap, memset every byte, munmap: the
+// naive C way to make and fill an array. The object stays.
 static int create_fill(const char *name, long size) {
 	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0666);
 	if (fd < 0) return -1;
@@ -59,8 +59,7 @@ static int create_fill(const char *name, long size) {
 	close(fd);
 	if (p == MAP_FAILED) { shm_unlink(name); return -1; }
 	memset(p, 1, size);
-	munmap(p, size);
-	return shm_unlink(name);
+	return munmap(p, size);
 }
 
 // attach_copy: shm_open, fstat, mmap, memcpy out, munmap.
@@ -75,6 +74,104 @@ static int attach_copy(const char *name, void *dst, long n) {
 	memcpy(dst, p, n);
 	munmap(p, st.st_size);
 	return 0;
+}
+// create_close_delete_safe: what sharedarray does, in C: an unnamed
+// O_TMPFILE file sized (or reserved), the trailer pwritten, mapped, linked
+// to its name; then unmapped; then the trailer read back and checked
+// before shm_unlink.
+static int create_close_delete_safe(const char *dir, const char *path, const char *name, long size, int reserve) {
+	char tr[548] = "[SharedArray]";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+	if (fd < 0) return -1;
+	if ((reserve ? fallocate(fd, 0, 0, size) : ftruncate(fd, size)) != 0) { close(fd); return -1; }
+	if (pwrite(fd, tr, 548, size - 548) != 548) { close(fd); return -1; }
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) { close(fd); return -1; }
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) != 0) { close(fd); munmap(p, size); return -1; }
+	close(fd);
+	munmap(p, size);
+	fd = shm_open(name, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0) return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || pread(fd, tr, 548, st.st_size - 548) != 548) { close(fd); return -1; }
+	close(fd);
+	if (memcmp(tr, "[SharedArray]", 14) != 0) return -1;
+	return shm_unlink(name);
+}
+
+// export_write: attach read-only, write the mapping to path in 8 MiB
+// chunks (after a header of hlen bytes), optionally fsync.
+static int export_write(const char *name, const char *path, const void *header, long hlen, long n, int sync) {
+	int fd = shm_open(name, O_RDONLY, 0);
+	if (fd < 0) return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0) { close(fd); return -1; }
+	char *p = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) return -1;
+	int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) { munmap(p, st.st_size); return -1; }
+	int rc = write(out, header, hlen) == hlen ? 0 : -1;
+	for (long off = 0; rc == 0 && off < n;) {
+		long chunk = n - off < (8L << 20) ? n - off : (8L << 20);
+		ssize_t w = write(out, p + off, chunk);
+		if (w <= 0) rc = -1; else off += w;
+	}
+	if (rc == 0 && sync) rc = fsync(out);
+	close(out);
+	munmap(p, st.st_size);
+	return rc;
+}
+
+// import_read: create name sized n (+548), map it, read n bytes of path
+// from offset off into it, unmap.
+static int import_read(const char *path, long off, const char *name, long n) {
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) return -1;
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0666);
+	if (fd < 0) { close(in); return -1; }
+	if (ftruncate(fd, n + 548) != 0) { close(fd); close(in); return -1; }
+	char *p = mmap(NULL, n + 548, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) { close(in); return -1; }
+	int rc = 0;
+	for (long got = 0; got < n;) {
+		ssize_t r = pread(in, p + got, n - got, off + got);
+		if (r <= 0) { rc = -1; break; }
+		got += r;
+	}
+	close(in);
+	munmap(p, n + 548);
+	return rc;
+}
+
+// list_count: readdir /dev/shm, and for each regular file open, fstat,
+// pread the last 548 bytes and check the magic at each trailer position.
+#include <dirent.h>
+#include <stdio.h>
+static long list_count(void) {
+	DIR *d = opendir("/dev/shm");
+	if (!d) return -1;
+	long n = 0;
+	struct dirent *e;
+	char path[512], tail[548];
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_type != DT_REG) continue;
+		snprintf(path, sizeof path, "/dev/shm/%s", e->d_name);
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) continue;
+		struct stat st;
+		if (fstat(fd, &st) == 0 && st.st_size >= 288) {
+			long len = st.st_size < 548 ? st.st_size : 548;
+			if (pread(fd, tail, len, st.st_size - len) == len &&
+			    (memcmp(tail + len - 292, "[SharedArray]", 14) == 0 || memcmp(tail, "[SharedArray]", 14) == 0 ||
+			     memcmp(tail + len - 288, "[SharedArray]", 14) == 0))
+				n++;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return n;
 }
 */
 import "C"
@@ -117,11 +214,51 @@ func AttachClose(name string) error {
 	return check(r, err)
 }
 
-// CreateFill creates a size-byte shm object, memsets it, unmaps and
-// removes it.
+// CreateFill creates a size-byte shm object, memsets it and unmaps it;
+// the object stays.
 func CreateFill(name string, size int64) error {
 	r, err := C.create_fill(cstr(name), C.long(size))
 	return check(r, err)
+}
+
+// CreateCloseDeleteSafe does in C what sharedarray's Create, Close and
+// Delete do: publish an O_TMPFILE file with linkat, and validate the
+// trailer before unlinking.
+func CreateCloseDeleteSafe(name string, size int64, reserve bool) error {
+	res := C.int(0)
+	if reserve {
+		res = 1
+	}
+	r, err := C.create_close_delete_safe(cstr("/dev/shm"), cstr("/dev/shm/"+name), cstr(name), C.long(size), res)
+	return check(r, err)
+}
+
+// ExportWrite writes header and the first n bytes of shm object name to
+// path with write(2) in 8 MiB chunks, and fsyncs if sync.
+func ExportWrite(name, path string, header []byte, n int64, sync bool) error {
+	s := C.int(0)
+	if sync {
+		s = 1
+	}
+	r, err := C.export_write(cstr(name), cstr(path), unsafe.Pointer(&header[0]), C.long(len(header)), C.long(n), s)
+	return check(r, err)
+}
+
+// ImportRead creates shm object name of n+548 bytes and reads n bytes of
+// path, from offset off, into its mapping.
+func ImportRead(path string, off int64, name string, n int64) error {
+	r, err := C.import_read(cstr(path), C.long(off), cstr(name), C.long(n))
+	return check(r, err)
+}
+
+// ListCount reads every regular file's trailer in /dev/shm and returns how
+// many have the SharedArray magic.
+func ListCount() (int, error) {
+	n, err := C.list_count()
+	if n < 0 {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // AttachCopy maps an existing shm object read-only and copies its first
