@@ -448,3 +448,10 @@ func TestPrefault(t *testing.T) {
 	e := mustCreate(t, testName(t), []int{0}, Float64, Prefault())
 	assert.Equal(t, e.Len(), 0)
 }
+
+func TestMlock(t *testing.T) {
+	a := mustCreate(t, testName(t), []int{512}, Float64)
+	assert.NilError(t, a.Mlock())
+	assert.NilError(t, a.Munlock())
+	assert.NilError(t, a.Msync(MS_SYNC))
+}

@@ -14,37 +14,24 @@ const (
 // as SharedArray's msync(flags). It matters for file:// arrays that other
 // processes read with read(2) or after a crash; shm segments live in memory.
 func (a *Array) Msync(flags SyncFlag) error {
-	mem, err := a.mapping("msync")
-	if err != nil {
-		return err
-	}
-	if err := sysMsync(mem, int(flags)); err != nil {
-		return pathError("msync", a.name, err)
-	}
-	return nil
+	return a.onMapping("msync", func(mem []byte) error { return sysMsync(mem, int(flags)) })
 }
 
 // Mlock locks the whole mapping into memory (mlock(2)), so it is never
 // paged out. RLIMIT_MEMLOCK limits how much a process may lock.
-func (a *Array) Mlock() error {
-	mem, err := a.mapping("mlock")
-	if err != nil {
-		return err
-	}
-	if err := sysMlock(mem); err != nil {
-		return pathError("mlock", a.name, err)
-	}
-	return nil
-}
+func (a *Array) Mlock() error { return a.onMapping("mlock", sysMlock) }
 
 // Munlock undoes Mlock.
-func (a *Array) Munlock() error {
-	mem, err := a.mapping("munlock")
+func (a *Array) Munlock() error { return a.onMapping("munlock", sysMunlock) }
+
+// onMapping runs the system call f over the whole mapping.
+func (a *Array) onMapping(op string, f func(mem []byte) error) error {
+	mem, err := a.mapping(op)
 	if err != nil {
 		return err
 	}
-	if err := sysMunlock(mem); err != nil {
-		return pathError("munlock", a.name, err)
+	if err := f(mem); err != nil {
+		return pathError(op, a.name, err)
 	}
 	return nil
 }
