@@ -186,11 +186,7 @@ func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
 	if !layout.Carries(dtype) {
 		return meta{}, fmt.Errorf("%w: layout %s cannot carry %s (SharedArray 3.0.0 cannot attach S, U or V arrays)", ErrDtype, layout, dtype)
 	}
-	dims := make([]int64, len(shape))
-	for i, d := range shape {
-		dims[i] = int64(d)
-	}
-	n, err := dataBytes(int64(dtype.size), dims)
+	n, err := dataBytes(int64(dtype.size), shape)
 	if err != nil {
 		return meta{}, fmt.Errorf("shape %v: %v: %w", shape, err, ErrInvalid)
 	}
@@ -221,7 +217,7 @@ func createSegment(loc location, m meta, total int64, o options, fill func([]byt
 	case err == nil:
 		mem, err := build(fd)
 		if err == nil {
-			if err = linkFd(fd, loc.fsPath()); err != nil {
+			if err = linkFd(fd, loc.linkPrefix(), loc.path); err != nil {
 				sysMunmap(mem)
 				mem = nil
 			}
@@ -381,20 +377,14 @@ func openSegment(loc location, name string, flags int) (int, meta, fileStat, err
 
 // readMeta copies the trailer out of an open segment once and validates it.
 func readMeta(fd int, name string) (meta, fileStat, error) {
-	st, err := sysFstat(fd)
+	st, tail, err := sysFstatTail(fd)
 	if err != nil {
 		return meta{}, st, err
 	}
 	if !st.isRegular() {
 		return meta{}, st, &FormatError{Name: name, Offset: -1, Field: "file type", Msg: "not a regular file"}
 	}
-	var buf [maxTrailer]byte
-	tail := buf[:min(st.size, maxTrailer)]
-	n, err := sysPread(fd, tail, st.size-int64(len(tail)))
-	if err != nil {
-		return meta{}, st, err
-	}
-	if n < len(tail) { // truncated since fstat
+	if int64(len(tail)) < min(st.size, maxTrailer) { // truncated since fstat
 		return meta{}, st, &FormatError{Name: name, Offset: -1, Field: "file size", Value: st.size, Msg: "the file shrank while being read"}
 	}
 	m, err := decodeTrailer(tail, st.size)

@@ -21,12 +21,12 @@ type location struct {
 	path string // shm: the object name without leading '/'; file: the path
 }
 
-// fsPath is the path of the segment in the file system.
-func (l location) fsPath() string {
+// linkPrefix is what goes before path to make the file system path.
+func (l location) linkPrefix() string {
 	if l.shm {
-		return shmDir + "/" + l.path
+		return shmDir + "/"
 	}
-	return l.path
+	return ""
 }
 
 // dir is the directory holding the segment.

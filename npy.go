@@ -487,7 +487,7 @@ func readFortran(r io.Reader, dst []byte, info npyInfo) error {
 	shape := info.shape
 	cstr := cStrides(shape, isz)
 	idx := make([]int, len(shape))
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, 256<<10)
 	elem := make([]byte, isz)
 	count := len(dst) / max(isz, 1)
 	for range count {

@@ -3,7 +3,7 @@ package sharedarray
 import "io/fs"
 
 // An Option changes how Create, Attach or LoadNPY work.
-type Option func(*options)
+type Option func(options) options
 
 type options struct {
 	readOnly     bool
@@ -17,7 +17,7 @@ type options struct {
 func makeOptions(opts []Option) options {
 	o := options{perm: 0o666}
 	for _, opt := range opts {
-		opt(&o)
+		o = opt(o)
 	}
 	return o
 }
@@ -26,27 +26,29 @@ func makeOptions(opts []Option) options {
 // reports false, and a write through Bytes or a View faults (the Go
 // runtime then stops the process, as for any write to read-only memory).
 // A file the caller may only read can be attached this way.
-func ReadOnly() Option { return func(o *options) { o.readOnly = true } }
+func ReadOnly() Option { return func(o options) options { o.readOnly = true; return o } }
 
 // WithLayout makes Create write layout l. Given to Attach, it makes Attach
 // fail unless the segment has layout l.
-func WithLayout(l Layout) Option { return func(o *options) { o.layout = l } }
+func WithLayout(l Layout) Option { return func(o options) options { o.layout = l; return o } }
 
 // WithPerm sets the permission bits Create gives a new segment, before the
 // umask. The default is 0666, as SharedArray.
-func WithPerm(perm fs.FileMode) Option { return func(o *options) { o.perm = perm.Perm() } }
+func WithPerm(perm fs.FileMode) Option {
+	return func(o options) options { o.perm = perm.Perm(); return o }
+}
 
 // Sparse makes Create skip reserving the segment's memory. Create is then
 // cheaper for large arrays mostly left untouched, but when /dev/shm (or the
 // file system) fills up later, the first write to a page that has no room
 // kills the writing process with SIGBUS, in Go and in Python alike.
-func Sparse() Option { return func(o *options) { o.sparse = true } }
+func Sparse() Option { return func(o options) options { o.sparse = true; return o } }
 
 // SkipMemoryCheck makes Create and LoadNPY reserve a large shm segment even
 // when it is larger than the memory the system reports available
 // (MemAvailable). Without it such a Create fails up front, since reserving
 // the pages could wake the OOM killer.
-func SkipMemoryCheck() Option { return func(o *options) { o.skipMemCheck = true } }
+func SkipMemoryCheck() Option { return func(o options) options { o.skipMemCheck = true; return o } }
 
 // Prefault makes Create and LoadNPY map every page of the data up front
 // (madvise MADV_POPULATE_WRITE), and Attach every page of the segment
@@ -54,4 +56,4 @@ func SkipMemoryCheck() Option { return func(o *options) { o.skipMemCheck = true 
 // page on first touch. It pays off for arrays that will be touched whole,
 // and costs time and resident memory for arrays that will not. Kernels
 // before 5.14 ignore it.
-func Prefault() Option { return func(o *options) { o.prefault = true } }
+func Prefault() Option { return func(o options) options { o.prefault = true; return o } }

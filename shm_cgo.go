@@ -26,6 +26,13 @@ func cstr(s string) []byte {
 	return b
 }
 
+// cstr2 returns a+b as a NUL-terminated byte slice, in one allocation.
+func cstr2(a, b string) []byte {
+	s := make([]byte, len(a)+len(b)+1)
+	copy(s[copy(s, a):], b)
+	return s
+}
+
 func cptr(b []byte) *C.char { return (*C.char)(unsafe.Pointer(&b[0])) }
 
 // errnoOf turns the error cgo returns beside a failed call into an Errno,
@@ -105,12 +112,38 @@ func sysFstat(fd int) (fileStat, error) {
 	if r, err := C.sa_fstat(C.int(fd), &st); r == -1 {
 		return fileStat{}, errnoOf(err)
 	}
+	return statOf(&st), nil
+}
+
+func statOf(st *C.sa_stat) fileStat {
 	return fileStat{
 		size:    int64(st.size),
 		mode:    uint32(st.mode),
 		uid:     uint32(st.uid),
 		modTime: time.Unix(int64(st.mtime_sec), int64(st.mtime_nsec)),
-	}, nil
+	}
+}
+
+// tailBuf holds fstat's result and a file's last bytes in one allocation.
+type tailBuf struct {
+	st   C.sa_stat
+	tail [maxTrailer]byte
+}
+
+// sysFstatTail returns the file's status and its last min(size, 548)
+// bytes, or fewer if it shrank in between.
+func sysFstatTail(fd int) (fileStat, []byte, error) {
+	buf := new(tailBuf)
+	if r, err := C.sa_fstat(C.int(fd), &buf.st); r == -1 {
+		return fileStat{}, nil, errnoOf(err)
+	}
+	st := statOf(&buf.st)
+	n := min(st.size, maxTrailer)
+	if n <= 0 {
+		return st, nil, nil
+	}
+	got, err := sysPread(fd, buf.tail[:n], st.size-n)
+	return st, buf.tail[:got], err
 }
 
 // sysPread reads len(buf) bytes at off, retrying short reads; it stops
@@ -152,9 +185,9 @@ func sysPwrite(fd int, buf []byte, off int64) error {
 	return nil
 }
 
-// linkFd names the O_TMPFILE file fd; EEXIST when newpath exists.
-func linkFd(fd int, newpath string) error {
-	if r, err := C.sa_link_fd(C.int(fd), cptr(cstr(newpath))); r == -1 {
+// linkFd names the O_TMPFILE file fd dir+name; EEXIST when it exists.
+func linkFd(fd int, dir, name string) error {
+	if r, err := C.sa_link_fd(C.int(fd), cptr(cstr2(dir, name))); r == -1 {
 		return errnoOf(err)
 	}
 	return nil

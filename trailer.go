@@ -113,7 +113,7 @@ type meta struct {
 
 // dataBytes returns itemsize × ∏shape, or an error on a negative
 // dimension or overflow.
-func dataBytes(itemsize int64, shape []int64) (int64, error) {
+func dataBytes[T int | int64](itemsize int64, shape []T) (int64, error) {
 	n := uint64(itemsize)
 	for i, d := range shape {
 		if d < 0 {
@@ -131,17 +131,23 @@ func dataBytes(itemsize int64, shape []int64) (int64, error) {
 // encodeTrailer returns the trailer of layout l for m. It assumes m was
 // checked against l (ndims, dtype).
 func encodeTrailer(l Layout, m meta) []byte {
+	b := make([]byte, l.TrailerSize())
 	switch l {
 	case LayoutDual:
-		b := encodeTrailer(LayoutNumPy2, m)
-		copy(b[548-292:], encodeTrailer(LayoutNumPy1, m))
-		return b
+		putTrailer(b, LayoutNumPy2, m)
+		putTrailer(b[548-292:], LayoutNumPy1, m)
 	case LayoutDualV30:
-		b := encodeTrailer(LayoutNumPy2, m)
-		copy(b[548-288:], encodeTrailer(LayoutV30, m))
-		return b
+		putTrailer(b, LayoutNumPy2, m)
+		putTrailer(b[548-288:], LayoutV30, m)
+	default:
+		putTrailer(b, l, m)
 	}
-	b := make([]byte, l.TrailerSize())
+	return b
+}
+
+// putTrailer writes the fields of a single-family trailer at the start of
+// b, which is zero past the dims it writes.
+func putTrailer(b []byte, l Layout, m meta) {
 	copy(b, magic[:])
 	le := binary.LittleEndian
 	le.PutUint64(b[16:], uint64(m.nbytes))
@@ -155,7 +161,6 @@ func encodeTrailer(l Layout, m meta) []byte {
 	for i, d := range m.shape {
 		le.PutUint64(b[off+4+8*i:], uint64(d))
 	}
-	return b
 }
 
 // rawTrailer is one trailer as stored, not yet trusted.
@@ -166,25 +171,25 @@ type rawTrailer struct {
 	typenum  int32
 	itemsize int32 // -1 in the 288 layout
 	ndims    int32
-	dims     []int64 // all bound slots
+	maxDims  int    // dims slots that may be read
+	dims     []byte // the dims slots, 8 bytes each
 }
 
 // readRaw parses the trailer of layout l at the start of b.
 func readRaw(l Layout, b []byte, base int64) rawTrailer {
 	le := binary.LittleEndian
-	r := rawTrailer{layout: l, base: base, size: le.Uint64(b[16:]), typenum: int32(le.Uint32(b[24:])), itemsize: -1}
+	r := rawTrailer{layout: l, base: base, size: le.Uint64(b[16:]), typenum: int32(le.Uint32(b[24:])), itemsize: -1, maxDims: l.MaxDims()}
 	off := 28
 	if l != LayoutV30 {
 		r.itemsize = int32(le.Uint32(b[28:]))
 		off = 32
 	}
 	r.ndims = int32(le.Uint32(b[off:]))
-	r.dims = make([]int64, l.MaxDims())
-	for i := range r.dims {
-		r.dims[i] = int64(le.Uint64(b[off+4+8*i:]))
-	}
+	r.dims = b[off+4:]
 	return r
 }
+
+func (r rawTrailer) dim(i int) int64 { return int64(binary.LittleEndian.Uint64(r.dims[8*i:])) }
 
 func (r rawTrailer) ndimsOffset() int64 {
 	if r.layout == LayoutV30 {
@@ -198,14 +203,16 @@ func (r rawTrailer) check(fileSize int64) (meta, error) {
 	bad := func(off int64, field string, value any, format string, args ...any) (meta, error) {
 		return meta{}, &FormatError{Offset: off, Field: field, Value: value, Msg: fmt.Sprintf(format, args...) + " (" + r.layout.trailerName() + ")"}
 	}
-	if r.ndims < 0 || int(r.ndims) > len(r.dims) {
-		return bad(r.ndimsOffset(), "ndims", r.ndims, "must be in 0..%d", len(r.dims))
+	if r.ndims < 0 || int(r.ndims) > r.maxDims {
+		return bad(r.ndimsOffset(), "ndims", r.ndims, "must be in 0..%d", r.maxDims)
 	}
-	shape := r.dims[:r.ndims]
-	for i, d := range shape {
+	shape := make([]int, r.ndims)
+	for i := range shape {
+		d := r.dim(i)
 		if d < 0 {
 			return bad(r.ndimsOffset()+4+8*int64(i), fmt.Sprintf("dims[%d]", i), d, "negative dimension")
 		}
+		shape[i] = int(d)
 	}
 	itemsize := int64(r.itemsize)
 	if r.layout == LayoutV30 {
@@ -231,11 +238,7 @@ func (r rawTrailer) check(fileSize int64) (meta, error) {
 	if n > r.base {
 		return bad(r.base+16, "size", r.size, "data does not fit before the trailer: the file is %d bytes", fileSize)
 	}
-	m := meta{layout: r.layout, dtype: dt, shape: make([]int, len(shape)), nbytes: n}
-	for i, d := range shape {
-		m.shape[i] = int(d)
-	}
-	return m, nil
+	return meta{layout: r.layout, dtype: dt, shape: shape, nbytes: n}, nil
 }
 
 // trailerName names the trailer for messages.
@@ -251,7 +254,7 @@ func knownTypenum(num int32) bool {
 
 // derivedItemSize returns the item size of the 288 layout, which does not
 // store it: the fixed size of the type, or size / ∏dims for S/U/V, or -1.
-func derivedItemSize(typenum int32, size uint64, shape []int64) int64 {
+func derivedItemSize(typenum int32, size uint64, shape []int) int64 {
 	if typenum == numLongLong || typenum == numULongLong {
 		return 8
 	}
@@ -320,7 +323,7 @@ func decodeTrailer(tail []byte, fileSize int64) (meta, error) {
 		return meta{}, &FormatError{Offset: outer.ndimsOffset(), Field: "ndims", Value: outer.ndims,
 			Msg: fmt.Sprintf("a 548-byte trailer holding a %s must have at most %d dims", inner.layout.trailerName(), dual.MaxDims())}
 	}
-	outer.dims = outer.dims[:outer.ndims] // the rest is overlaid by the inner trailer
+	outer.maxDims = int(outer.ndims) // the rest is overlaid by the inner trailer
 	mo, err := outer.check(fileSize)
 	if err != nil {
 		return meta{}, err
