@@ -538,12 +538,12 @@ func (b *bench) exportRow(sync bool) (*row, error) {
 		return d, err
 	}
 	r := &row{name: fmt.Sprintf("Export %s to .npy on disk, %s", sizeLabel(b.big), mode)}
-	r.variants = []*variant{
-		{label: "go", run: func() (time.Duration, error) {
+	goExport := func(opts ...sa.Option) func() (time.Duration, error) {
+		return func() (time.Duration, error) {
 			runtime.GC()
 			before := rssAnon()
-			d, err := timed(func() error {
-				a, err := sa.Attach(name, sa.ReadOnly())
+			return timed(func() error {
+				a, err := sa.Attach(name, append(opts, sa.ReadOnly())...)
 				if err != nil {
 					return err
 				}
@@ -567,8 +567,11 @@ func (b *bench) exportRow(sync bool) (*row, error) {
 				}
 				return f.Close()
 			})
-			return d, err
-		}},
+		}
+	}
+	r.variants = []*variant{
+		{label: "go", run: goExport()},
+		{label: "go-prefault", run: goExport(sa.Prefault())},
 		{label: "c", run: func() (time.Duration, error) {
 			return timed(func() error { return cbench.ExportWrite(name, path, header, b.big, sync) })
 		}},
@@ -591,7 +594,8 @@ func (b *bench) exportRow(sync bool) (*row, error) {
 			})
 		}},
 	}
-	r.ratios = []ratio{{num: "go", den: "c", throughput: true, target: 0.9}, {num: "go", den: "numpy.save", throughput: true, target: 1.0}}
+	r.ratios = []ratio{{num: "go", den: "c", throughput: true, target: 0.9}, {num: "go", den: "numpy.save", throughput: true, target: 1.0},
+		{num: "go-prefault", den: "c", throughput: true, target: 0.9}}
 	r.notes = func() []string {
 		return []string{fmt.Sprintf("go: extra anonymous RSS during the export at most %s", sizeLabel(maxRSS))}
 	}
@@ -646,6 +650,7 @@ func (b *bench) importRow() (*row, error) {
 	r := &row{name: fmt.Sprintf("Import a %s .npy into a new shared array", sizeLabel(b.big))}
 	r.variants = []*variant{
 		{label: "go", run: goLoad()},
+		{label: "go-prefault", run: goLoad(sa.Prefault())},
 		{label: "go-sparse", run: goLoad(sa.Sparse())},
 		{label: "c", run: func() (time.Duration, error) {
 			n := b.name("i")
@@ -662,7 +667,8 @@ func (b *bench) importRow() (*row, error) {
 			return d, err
 		}},
 	}
-	r.ratios = []ratio{{num: "go", den: "c", target: 1.1}, {num: "go", den: "numpy.load", target: 1.0, strict: true}}
+	r.ratios = []ratio{{num: "go", den: "c", target: 1.1}, {num: "go", den: "numpy.load", target: 1.0, strict: true},
+		{num: "go-prefault", den: "c", target: 1.1}}
 	return r, nil
 }
 
