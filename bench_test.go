@@ -57,6 +57,18 @@ func BenchmarkCreateCloseDelete(b *testing.B) {
 					}
 				}
 			})
+			// c-same-work: the same syscalls sharedarray makes (O_TMPFILE,
+			// pwrite of the trailer, linkat; a validating delete), in C.
+			b.Run(fmt.Sprintf("%s/%s/c-same-work", sz.label, mode.label), func(b *testing.B) {
+				name := benchName(b)
+				b.SetBytes(nbytes)
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := cbench.CreateCloseDeleteSafe(name, nbytes+548, mode.opts == nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }
