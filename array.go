@@ -381,18 +381,24 @@ func readMeta(fd int, name string) (meta, fileStat, error) {
 	if err != nil {
 		return meta{}, st, err
 	}
+	m, err := checkMeta(st, tail, name)
+	return m, st, err
+}
+
+// checkMeta validates a file's status and its last bytes as a segment.
+func checkMeta(st fileStat, tail []byte, name string) (meta, error) {
 	if !st.isRegular() {
-		return meta{}, st, &FormatError{Name: name, Offset: -1, Field: "file type", Msg: "not a regular file"}
+		return meta{}, &FormatError{Name: name, Offset: -1, Field: "file type", Msg: "not a regular file"}
 	}
 	if int64(len(tail)) < min(st.size, maxTrailer) { // truncated since fstat
-		return meta{}, st, &FormatError{Name: name, Offset: -1, Field: "file size", Value: st.size, Msg: "the file shrank while being read"}
+		return meta{}, &FormatError{Name: name, Offset: -1, Field: "file size", Value: st.size, Msg: "the file shrank while being read"}
 	}
 	m, err := decodeTrailer(tail, st.size)
 	if err != nil {
 		err.(*FormatError).Name = name
-		return meta{}, st, err
+		return meta{}, err
 	}
-	return m, st, nil
+	return m, nil
 }
 
 // wrapOp returns format errors as they are and OS errors as *fs.PathError.

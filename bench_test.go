@@ -123,11 +123,22 @@ func BenchmarkList(b *testing.B) {
 			Delete(name)
 		}
 	}()
-	b.ReportAllocs()
-	for b.Loop() {
-		infos, err := List()
-		if err != nil || len(infos) < n {
-			b.Fatal(len(infos), err)
+	b.Run("go", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			infos, err := List()
+			if err != nil || len(infos) < n {
+				b.Fatal(len(infos), err)
+			}
 		}
-	}
+	})
+	b.Run("c", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			got, err := cbench.ListCount()
+			if err != nil || got < n {
+				b.Fatal(got, err)
+			}
+		}
+	})
 }

@@ -3,7 +3,6 @@ package sharedarray
 import (
 	"os"
 	"slices"
-	"syscall"
 )
 
 // List returns every SharedArray in /dev/shm, of any layout, sorted by
@@ -31,18 +30,22 @@ func List() ([]Info, error) {
 		}
 		return 0
 	})
+	// One C call an entry (open relative to the directory, fstat, pread,
+	// close) and one buffer for the whole listing.
+	dirfd := int(d.Fd())
+	buf := new(tailBuf)
+	cname := make([]byte, 0, 256)
 	var out []Info
 	for _, e := range ents {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		fd, err := sysOpen(shmDir+"/"+e.Name(), syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_NOCTTY, 0)
+		cname = append(append(cname[:0], e.Name()...), 0)
+		st, tail, err := sysReadTailAt(dirfd, cname, buf)
 		if err != nil {
 			continue
 		}
-		m, st, err := readMeta(fd, e.Name())
-		sysClose(fd)
-		if err == nil {
+		if m, err := checkMeta(st, tail, e.Name()); err == nil {
 			out = append(out, makeInfo(e.Name(), m, st))
 		}
 	}

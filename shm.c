@@ -42,6 +42,23 @@ int sa_fstat(int fd, sa_stat *st) {
 	return 0;
 }
 
+int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, size_t cap) {
+	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	int64_t got = 0;
+	if (sa_fstat(fd, st) == -1) {
+		got = -1;
+	} else if (S_ISREG(st->mode) && st->size > 0) {
+		size_t n = st->size < (int64_t)cap ? (size_t)st->size : cap;
+		got = (int64_t)pread(fd, buf, n, (off_t)(st->size - (int64_t)n));
+	}
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return got;
+}
+
 int64_t sa_pread(int fd, void *buf, size_t n, int64_t off) {
 	return (int64_t)pread(fd, buf, n, (off_t)off);
 }

@@ -28,6 +28,15 @@ int sa_close(int fd);
 int sa_ftruncate(int fd, int64_t length);
 int sa_fallocate(int fd, int64_t length);
 int sa_fstat(int fd, sa_stat *st);
+
+/*
+ * sa_read_tail_at opens name in the directory dirfd (read-only, never
+ * following a link, never blocking), fills st and, for a regular file,
+ * reads its last min(size, cap) bytes into buf, then closes it: the whole
+ * per-entry work of a listing in one call. It returns the bytes read (0
+ * for a file that is not regular) or -1 with errno.
+ */
+int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, size_t cap);
 int64_t sa_pread(int fd, void *buf, size_t n, int64_t off);
 int64_t sa_pwrite(int fd, const void *buf, size_t n, int64_t off);
 int sa_link_fd(int fd, const char *newpath);

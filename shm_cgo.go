@@ -130,6 +130,17 @@ type tailBuf struct {
 	tail [maxTrailer]byte
 }
 
+// sysReadTailAt does sysFstatTail's work on the file name (NUL-terminated)
+// in the directory dirfd, opening and closing it in the same C call. buf
+// is reused: the tail returned is valid until the next call with it.
+func sysReadTailAt(dirfd int, name []byte, buf *tailBuf) (fileStat, []byte, error) {
+	got, err := C.sa_read_tail_at(C.int(dirfd), cptr(name), &buf.st, unsafe.Pointer(&buf.tail[0]), C.size_t(len(buf.tail)))
+	if got == -1 {
+		return fileStat{}, nil, errnoOf(err)
+	}
+	return statOf(&buf.st), buf.tail[:got], nil
+}
+
 // sysFstatTail returns the file's status and its last min(size, 548)
 // bytes, or fewer if it shrank in between.
 func sysFstatTail(fd int) (fileStat, []byte, error) {
