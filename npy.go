@@ -448,6 +448,7 @@ func LoadNPY(name, path string, opts ...Option) (*Array, error) {
 // refused with an error matching ErrNPY. Options are those of Create.
 func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 	o := makeOptions(opts)
+	o.prefault = true // the import writes every page: map them in one call (docs/performance.md)
 	loc, err := parseName(name)
 	if err != nil {
 		return nil, pathError("import", name, err)

@@ -50,10 +50,12 @@ func Sparse() Option { return func(o options) options { o.sparse = true; return 
 // the pages could wake the OOM killer.
 func SkipMemoryCheck() Option { return func(o options) options { o.skipMemCheck = true; return o } }
 
-// Prefault makes Create and LoadNPY map every page of the data up front
-// (madvise MADV_POPULATE_WRITE), and Attach every page of the segment
+// Prefault makes Create map every page of the data up front (madvise
+// MADV_POPULATE_WRITE), and Attach every page of the segment
 // (MADV_POPULATE_READ), in one system call instead of one page fault per
-// page on first touch. It pays off for arrays that will be touched whole,
-// and costs time and resident memory for arrays that will not. Kernels
-// before 5.14 ignore it.
+// page on first touch. It pays off for arrays that will be written whole
+// (a 1 GiB Create and fill: 0.75x the time of the naive C path, against
+// 1.27x without it) and costs time for arrays that will not (an untouched
+// reserved Create takes about 2.4x as long). LoadNPY and WriteNPY always
+// do it, since they touch every page. Kernels before 5.14 ignore it.
 func Prefault() Option { return func(o options) options { o.prefault = true; return o } }

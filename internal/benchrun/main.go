@@ -650,7 +650,6 @@ func (b *bench) importRow() (*row, error) {
 	r := &row{name: fmt.Sprintf("Import a %s .npy into a new shared array", sizeLabel(b.big))}
 	r.variants = []*variant{
 		{label: "go", run: goLoad()},
-		{label: "go-prefault", run: goLoad(sa.Prefault())},
 		{label: "go-sparse", run: goLoad(sa.Sparse())},
 		{label: "c", run: func() (time.Duration, error) {
 			n := b.name("i")
@@ -667,8 +666,7 @@ func (b *bench) importRow() (*row, error) {
 			return d, err
 		}},
 	}
-	r.ratios = []ratio{{num: "go", den: "c", target: 1.1}, {num: "go", den: "numpy.load", target: 1.0, strict: true},
-		{num: "go-prefault", den: "c", target: 1.1}}
+	r.ratios = []ratio{{num: "go", den: "c", target: 1.1}, {num: "go", den: "numpy.load", target: 1.0, strict: true}}
 	return r, nil
 }
 
