@@ -1,8 +1,10 @@
 package sharedarray
 
 import (
-	"os"
+	"encoding/binary"
 	"slices"
+
+	"golang.org/x/sys/unix"
 )
 
 // List returns every SharedArray in /dev/shm, of any layout, sorted by
@@ -12,42 +14,66 @@ import (
 // the listing); files that are not valid SharedArrays, cannot be read or
 // vanish while listed are skipped too.
 func List() ([]Info, error) {
-	d, err := os.Open(shmDir)
+	dirfd, err := unix.Open(shmDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, pathError("list", shmDir, err)
 	}
-	defer d.Close()
-	ents, err := d.ReadDir(-1)
+	defer unix.Close(dirfd)
+	names, err := regularNames(dirfd)
 	if err != nil {
-		return nil, err
+		return nil, pathError("list", shmDir, err)
 	}
-	slices.SortFunc(ents, func(a, b os.DirEntry) int {
-		switch {
-		case a.Name() < b.Name():
-			return -1
-		case a.Name() > b.Name():
-			return 1
-		}
-		return 0
-	})
+	slices.Sort(names)
 	// One C call an entry (open relative to the directory, fstat, pread,
 	// close) and one buffer for the whole listing.
-	dirfd := int(d.Fd())
 	buf := new(tailBuf)
 	cname := make([]byte, 0, 256)
-	var out []Info
-	for _, e := range ents {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		cname = append(append(cname[:0], e.Name()...), 0)
+	out := make([]Info, 0, len(names))
+	for _, name := range names {
+		cname = append(append(cname[:0], name...), 0)
 		st, tail, err := sysReadTailAt(dirfd, cname, buf)
 		if err != nil {
 			continue
 		}
-		if m, err := checkMeta(st, tail, e.Name()); err == nil {
-			out = append(out, makeInfo(e.Name(), m, st))
+		if m, err := checkMeta(st, tail, name); err == nil {
+			out = append(out, makeInfo(name, m, st))
 		}
 	}
-	return out, nil
+	return slices.Clip(out), nil
+}
+
+// regularNames reads the directory dirfd with getdents64 and returns the
+// names of its regular files (and of entries whose type the file system
+// does not report; the open that follows checks them).
+func regularNames(dirfd int) ([]string, error) {
+	var names []string
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Getdents(dirfd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		// struct linux_dirent64: d_ino u64, d_off i64, d_reclen u16,
+		// d_type u8, d_name (NUL-terminated).
+		for b := buf[:n]; len(b) >= 19; {
+			reclen := int(binary.NativeEndian.Uint16(b[16:]))
+			if reclen < 19 || reclen > len(b) {
+				break
+			}
+			typ, name := b[18], b[19:reclen]
+			if i := slices.Index(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			if (typ == unix.DT_REG || typ == unix.DT_UNKNOWN) && len(name) > 0 && string(name) != "." && string(name) != ".." {
+				names = append(names, string(name))
+			}
+			b = b[reclen:]
+		}
+	}
 }
