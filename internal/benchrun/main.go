@@ -26,7 +26,7 @@ import (
 
 var (
 	pythonPath = flag.String("python", "", "Python with SharedArray 3.2.4 and NumPy (required)")
-	reps       = flag.Int("reps", 7, "repetitions of each row")
+	reps       = flag.Int("reps", 7, "repetitions of each row (three times as many for the small Create and Attach rows)")
 	only       = flag.String("only", "", "run only rows whose name contains this")
 	dir        = flag.String("dir", "", "directory for .npy files (default: a temporary directory on disk)")
 	bigGiB     = flag.Int("gib", 1, "size of the large arrays in GiB")
@@ -50,6 +50,7 @@ type ratio struct {
 
 type row struct {
 	name     string
+	repsMul  int // small rows repeat this many times more: their samples are short and noisy
 	variants []*variant
 	ratios   []ratio
 	notes    func() []string // read after the measurement
@@ -135,14 +136,15 @@ func machine() {
 	if _, rest, ok := strings.Cut(thp, "["); ok {
 		thp, _, _ = strings.Cut(rest, "]")
 	}
-	fmt.Printf("machine: %s, %d CPUs, kernel %s, shmem THP %s, %s, %d repetitions\n\n",
+	fmt.Printf("machine: %s, %d CPUs, kernel %s, shmem THP %s, %s, %d repetitions (x3 for the small rows)\n\n",
 		cpu, runtime.NumCPU(), strings.TrimSpace(string(kernel)), strings.TrimSpace(thp), runtime.Version(), *reps)
 }
 
 // measure runs every variant reps times, rotating the order each time.
 func measure(r *row) error {
 	n := len(r.variants)
-	for rep := 0; rep < *reps; rep++ {
+	total := *reps * max(r.repsMul, 1)
+	for rep := 0; rep < total; rep++ {
 		for k := range n {
 			v := r.variants[(rep+k)%n]
 			d, err := v.run()
@@ -336,7 +338,7 @@ func (b *bench) createRow(nbytes int64, reserve bool) (*row, error) {
 		mode, opts = "reserved", nil
 	}
 	goName, cName, safeName, pyName := b.name("c"), b.name("c"), b.name("c"), b.name("c")
-	r := &row{name: fmt.Sprintf("Create + Close + Delete, %s, %s", sizeLabel(nbytes), mode)}
+	r := &row{name: fmt.Sprintf("Create + Close + Delete, %s, %s", sizeLabel(nbytes), mode), repsMul: 3}
 	r.variants = []*variant{
 		{label: "go", run: func() (time.Duration, error) {
 			return timeN(smallN, func() error {
@@ -372,7 +374,7 @@ func (b *bench) attachRow(nbytes int64) (*row, error) {
 		return nil, err
 	}
 	a.Close()
-	r := &row{name: fmt.Sprintf("Attach + Close, %s", sizeLabel(nbytes))}
+	r := &row{name: fmt.Sprintf("Attach + Close, %s", sizeLabel(nbytes)), repsMul: 3}
 	r.variants = []*variant{
 		{label: "go", run: func() (time.Duration, error) {
 			return timeN(smallN, func() error {
