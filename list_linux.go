@@ -9,10 +9,11 @@ import (
 
 // List returns every SharedArray in /dev/shm, of any layout, sorted by
 // name, as SharedArray.list() does for its own layout. Info.Name is the bare
-// shm name, which Attach accepts. Entries that are not regular files are
-// skipped without being opened (links are not followed, FIFOs never block
-// the listing); files that are not valid SharedArrays, cannot be read or
-// vanish while listed are skipped too.
+// shm name, which Attach accepts. Entries the directory reports as not
+// regular files are skipped without being opened; the rest are opened
+// without following links and without blocking (a FIFO never stalls the
+// listing). Files that are not valid SharedArrays, cannot be read or vanish
+// while listed are skipped too.
 func List() ([]Info, error) {
 	dirfd, err := unix.Open(shmDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
