@@ -47,28 +47,24 @@ func BenchmarkCreateCloseDelete(b *testing.B) {
 					}
 				}
 			})
-			b.Run(fmt.Sprintf("%s/%s/c", sz.label, mode.label), func(b *testing.B) {
-				name := benchName(b)
-				b.SetBytes(nbytes)
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := cbench.CreateCloseDelete(name, nbytes+548, mode.opts == nil); err != nil {
-						b.Fatal(err)
+			// c: the raw syscalls; c-same-work: the ones sharedarray makes
+			// (O_TMPFILE, pwrite of the trailer, linkat; a validating
+			// delete), in C.
+			for _, c := range []struct {
+				label string
+				run   func(name string, size int64, reserve bool) error
+			}{{"c", cbench.CreateCloseDelete}, {"c-same-work", cbench.CreateCloseDeleteSafe}} {
+				b.Run(fmt.Sprintf("%s/%s/%s", sz.label, mode.label, c.label), func(b *testing.B) {
+					name := benchName(b)
+					b.SetBytes(nbytes)
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := c.run(name, nbytes+548, mode.opts == nil); err != nil {
+							b.Fatal(err)
+						}
 					}
-				}
-			})
-			// c-same-work: the same syscalls sharedarray makes (O_TMPFILE,
-			// pwrite of the trailer, linkat; a validating delete), in C.
-			b.Run(fmt.Sprintf("%s/%s/c-same-work", sz.label, mode.label), func(b *testing.B) {
-				name := benchName(b)
-				b.SetBytes(nbytes)
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := cbench.CreateCloseDeleteSafe(name, nbytes+548, mode.opts == nil); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
