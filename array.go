@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -35,6 +36,11 @@ type Array struct {
 
 	mu  sync.Mutex
 	mem []byte // the whole mapping; nil once closed
+
+	// populated is set once every data page is known to be in this
+	// mapping's page tables (Prefault, or a full WriteNPY), so a later
+	// export does not walk them again.
+	populated atomic.Bool
 }
 
 // Name returns the name the Array was created or attached with, scheme
@@ -163,7 +169,9 @@ func create(name string, loc location, m meta, total int64, o options, fill func
 	if err != nil {
 		return nil, wrapOp("create", name, err)
 	}
-	return &Array{name: name, dtype: m.dtype, shape: m.shape, layout: m.layout, writable: true, nbytes: int(m.nbytes), mem: mem}, nil
+	a := &Array{name: name, dtype: m.dtype, shape: m.shape, layout: m.layout, writable: true, nbytes: int(m.nbytes), mem: mem}
+	a.populated.Store(o.prefault)
+	return a, nil
 }
 
 // newMeta checks a user's shape, dtype and layout choice.
@@ -349,7 +357,9 @@ func Attach(name string, opts ...Option) (*Array, error) {
 			return nil, pathError("attach", name, err)
 		}
 	}
-	return &Array{name: name, dtype: m.dtype, shape: m.shape, layout: m.layout, writable: !o.readOnly, nbytes: int(m.nbytes), mem: mem}, nil
+	a := &Array{name: name, dtype: m.dtype, shape: m.shape, layout: m.layout, writable: !o.readOnly, nbytes: int(m.nbytes), mem: mem}
+	a.populated.Store(o.prefault)
+	return a, nil
 }
 
 // openSegment opens a segment and validates its trailer. It returns the

@@ -1,6 +1,7 @@
 package sharedarray
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"testing"
@@ -135,6 +136,123 @@ func BenchmarkList(b *testing.B) {
 			if err != nil || got < n {
 				b.Fatal(got, err)
 			}
+		}
+	})
+}
+
+// bigBench is the size of the data-moving benchmarks: large enough to leave
+// the caches, small enough for -count 10.
+const bigBench = 64 << 20
+
+// filledArray creates a bigBench float64 array with every page written.
+func filledArray(b *testing.B) *Array {
+	b.Helper()
+	a, err := Create(benchName(b), []int{bigBench / 8}, Float64, Prefault())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close(); Delete(a.Name()) })
+	v, _ := View[float64](a)
+	for i := range v {
+		v[i] = float64(i)
+	}
+	return a
+}
+
+// BenchmarkCopyTo: the guarded copy-out beside a plain copy from Bytes.
+func BenchmarkCopyTo(b *testing.B) {
+	a := filledArray(b)
+	dst := make([]byte, bigBench)
+	b.Run("guarded", func(b *testing.B) {
+		b.SetBytes(bigBench)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := a.CopyTo(dst, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("plain", func(b *testing.B) {
+		b.SetBytes(bigBench)
+		b.ReportAllocs()
+		for b.Loop() {
+			copy(dst, a.Bytes())
+		}
+	})
+}
+
+// BenchmarkWriteNPY: export to a writer that keeps nothing (the cost of
+// WriteNPY itself: header, guard, page population), beside handing
+// Bytes() to the same writer.
+func BenchmarkWriteNPY(b *testing.B) {
+	a := filledArray(b)
+	w := sink{}
+	b.Run("WriteNPY", func(b *testing.B) {
+		b.SetBytes(bigBench)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := a.WriteNPY(w); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		b.SetBytes(bigBench)
+		b.ReportAllocs()
+		for b.Loop() {
+			w.Write(a.Bytes())
+		}
+	})
+}
+
+// sink reads one byte of every page it is given (as write() faults each
+// page in) and keeps none.
+type sink struct{}
+
+func (sink) Write(p []byte) (int, error) {
+	var x byte
+	for i := 0; i < len(p); i += 4096 {
+		x ^= p[i]
+	}
+	_ = x
+	return len(p), nil
+}
+
+// BenchmarkLoadNPYFrom: import from memory into a new shared array (reserve,
+// populate, read, publish, delete), beside creating the same array and
+// copying the same bytes in.
+func BenchmarkLoadNPYFrom(b *testing.B) {
+	a := filledArray(b)
+	var buf bytes.Buffer
+	if _, err := a.WriteNPY(&buf); err != nil {
+		b.Fatal(err)
+	}
+	file := buf.Bytes()
+	data := file[len(file)-bigBench:]
+	name := benchName(b)
+	b.Run("LoadNPYFrom", func(b *testing.B) {
+		b.SetBytes(bigBench)
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := LoadNPYFrom(name, bytes.NewReader(file))
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+			Delete(name)
+		}
+	})
+	b.Run("Create+copy", func(b *testing.B) {
+		b.SetBytes(bigBench)
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := Create(name, []int{bigBench / 8}, Float64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			copy(c.Bytes(), data)
+			c.Close()
+			Delete(name)
 		}
 	})
 }

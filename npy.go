@@ -152,13 +152,16 @@ func (a *Array) WriteNPY(w io.Writer) (int64, error) {
 		// page: the pages exist already, this only fills page tables
 		// (docs/performance.md: export 1.9x faster). A failure here
 		// (a truncated segment) shows up in the guarded write instead.
-		sysMadvise(chunk, madvPopulateRead)
+		if !a.populated.Load() {
+			sysMadvise(chunk, madvPopulateRead)
+		}
 		n, err := guardedWrite(w, chunk)
 		written += int64(n)
 		if err != nil {
 			return written, pathError("export", a.name, err)
 		}
 	}
+	a.populated.Store(true)
 	return written, nil
 }
 
