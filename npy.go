@@ -150,7 +150,7 @@ func (a *Array) WriteNPY(w io.Writer) (int64, error) {
 		chunk := data[off:min(off+npyChunk, len(data))]
 		// Map the chunk's pages in one call rather than a fault per
 		// page: the pages exist already, this only fills page tables
-		// (docs/performance.md: export 1.9x faster). A failure here
+		// (docs/performance.md, the export rows). A failure here
 		// (a truncated segment) shows up in the guarded write instead.
 		if !a.populated.Load() {
 			sysMadvise(chunk, madvPopulateRead)
