@@ -42,25 +42,36 @@ int sa_fstat(int fd, sa_stat *st) {
 	return 0;
 }
 
+int64_t sa_fstat_tail(int fd, sa_stat *st, void *buf, size_t cap) {
+	if (sa_fstat(fd, st) == -1)
+		return -1;
+	if (!S_ISREG(st->mode) || st->size <= 0)
+		return 0;
+	size_t n = st->size < (int64_t)cap ? (size_t)st->size : cap;
+	off_t off = (off_t)(st->size - (int64_t)n);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got, off + (off_t)got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			break; /* shrank since fstat: the caller sees fewer bytes */
+		got += (size_t)r;
+	}
+	return (int64_t)got;
+}
+
 int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, size_t cap) {
 	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
-	int64_t got = 0;
-	if (sa_fstat(fd, st) == -1) {
-		got = -1;
-	} else if (S_ISREG(st->mode) && st->size > 0) {
-		size_t n = st->size < (int64_t)cap ? (size_t)st->size : cap;
-		got = (int64_t)pread(fd, buf, n, (off_t)(st->size - (int64_t)n));
-	}
+	int64_t got = sa_fstat_tail(fd, st, buf, cap);
 	int saved = errno;
 	close(fd);
 	errno = saved;
 	return got;
-}
-
-int64_t sa_pread(int fd, void *buf, size_t n, int64_t off) {
-	return (int64_t)pread(fd, buf, n, (off_t)off);
 }
 
 int64_t sa_pwrite(int fd, const void *buf, size_t n, int64_t off) {

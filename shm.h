@@ -30,14 +30,19 @@ int sa_fallocate(int fd, int64_t length);
 int sa_fstat(int fd, sa_stat *st);
 
 /*
+ * sa_fstat_tail fills st and, for a regular file, reads its last
+ * min(size, cap) bytes into buf (retrying short reads and EINTR; fewer
+ * only if the file shrank meanwhile). It returns the bytes read (0 for a
+ * file that is not regular or is empty) or -1 with errno.
+ */
+int64_t sa_fstat_tail(int fd, sa_stat *st, void *buf, size_t cap);
+
+/*
  * sa_read_tail_at opens name in the directory dirfd (read-only, never
- * following a link, never blocking), fills st and, for a regular file,
- * reads its last min(size, cap) bytes into buf, then closes it: the whole
- * per-entry work of a listing in one call. It returns the bytes read (0
- * for a file that is not regular) or -1 with errno.
+ * following a link, never blocking), does sa_fstat_tail on it and closes
+ * it: the whole per-entry work of a listing in one call.
  */
 int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, size_t cap);
-int64_t sa_pread(int fd, void *buf, size_t n, int64_t off);
 int64_t sa_pwrite(int fd, const void *buf, size_t n, int64_t off);
 int sa_link_fd(int fd, const char *newpath);
 void *sa_mmap(size_t length, int prot, int fd);

@@ -107,14 +107,6 @@ type fileStat struct {
 
 func (s fileStat) isRegular() bool { return s.mode&syscall.S_IFMT == syscall.S_IFREG }
 
-func sysFstat(fd int) (fileStat, error) {
-	var st C.sa_stat
-	if r, err := C.sa_fstat(C.int(fd), &st); r == -1 {
-		return fileStat{}, errnoOf(err)
-	}
-	return statOf(&st), nil
-}
-
 func statOf(st *C.sa_stat) fileStat {
 	return fileStat{
 		size:    int64(st.size),
@@ -130,51 +122,28 @@ type tailBuf struct {
 	tail [maxTrailer]byte
 }
 
+// sysFstatTail returns the file's status and, for a regular file, its last
+// min(size, 548) bytes, or fewer if it shrank in between.
+func sysFstatTail(fd int) (fileStat, []byte, error) {
+	buf := new(tailBuf)
+	got, err := C.sa_fstat_tail(C.int(fd), &buf.st, unsafe.Pointer(&buf.tail[0]), C.size_t(len(buf.tail)))
+	return buf.result(got, err)
+}
+
 // sysReadTailAt does sysFstatTail's work on the file name (NUL-terminated)
 // in the directory dirfd, opening and closing it in the same C call. buf
 // is reused: the tail returned is valid until the next call with it.
 func sysReadTailAt(dirfd int, name []byte, buf *tailBuf) (fileStat, []byte, error) {
 	got, err := C.sa_read_tail_at(C.int(dirfd), cptr(name), &buf.st, unsafe.Pointer(&buf.tail[0]), C.size_t(len(buf.tail)))
+	return buf.result(got, err)
+}
+
+// result turns what sa_fstat_tail returned into Go values.
+func (buf *tailBuf) result(got C.int64_t, err error) (fileStat, []byte, error) {
 	if got == -1 {
 		return fileStat{}, nil, errnoOf(err)
 	}
 	return statOf(&buf.st), buf.tail[:got], nil
-}
-
-// sysFstatTail returns the file's status and its last min(size, 548)
-// bytes, or fewer if it shrank in between.
-func sysFstatTail(fd int) (fileStat, []byte, error) {
-	buf := new(tailBuf)
-	if r, err := C.sa_fstat(C.int(fd), &buf.st); r == -1 {
-		return fileStat{}, nil, errnoOf(err)
-	}
-	st := statOf(&buf.st)
-	n := min(st.size, maxTrailer)
-	if n <= 0 {
-		return st, nil, nil
-	}
-	got, err := sysPread(fd, buf.tail[:n], st.size-n)
-	return st, buf.tail[:got], err
-}
-
-// sysPread reads len(buf) bytes at off, retrying short reads; it stops
-// early only at end of file and returns how much it read.
-func sysPread(fd int, buf []byte, off int64) (int, error) {
-	got := 0
-	for got < len(buf) {
-		n, err := C.sa_pread(C.int(fd), unsafe.Pointer(&buf[got]), C.size_t(len(buf)-got), C.int64_t(off+int64(got)))
-		if n == -1 {
-			if en := errnoOf(err); en != syscall.EINTR {
-				return got, en
-			}
-			continue
-		}
-		if n == 0 {
-			break
-		}
-		got += int(n)
-	}
-	return got, nil
 }
 
 // sysPwrite writes all of buf at off.
