@@ -1,347 +1,538 @@
 package sharedarray
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
+
+	"github.com/kshedden/gonpy"
 )
 
-// Dtype is the element type of an array: a NumPy type number and an item
-// size. Dtypes are comparable with ==; the predeclared values below and the
-// constructors Bytes, Str and Void cover every dtype SharedArray can share.
+// The .npy format: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 //
-// Only the type number and the item size survive in a segment: byte order,
-// datetime units and structured field names are lost even for the process
-// that created the array, so Dtype carries none of them.
-type Dtype struct {
-	num  int32 // NumPy typenum (dtype.num)
-	size int32 // dtype.itemsize
-}
+//	"\x93NUMPY" major minor HEADER_LEN(u16 in 1.0, u32 in 2.0 and 3.0) HEADER
+//
+// HEADER is a Python dict literal with keys 'descr', 'fortran_order' and
+// 'shape', padded with spaces and ended by '\n' so that the data starts at
+// a multiple of 64 bytes.
 
-// NumPy type numbers (dtype.num) on Linux x86-64, NumPy 1.24 and 2.x alike.
 const (
-	numBool        = 0
-	numInt8        = 1
-	numUint8       = 2
-	numInt16       = 3
-	numUint16      = 4
-	numInt32       = 5
-	numUint32      = 6
-	numInt64       = 7 // C long: what np.int64 gives
-	numUint64      = 8
-	numLongLong    = 9  // C long long: read as int64
-	numULongLong   = 10 // read as uint64
-	numFloat32     = 11
-	numFloat64     = 12
-	numLongDouble  = 13
-	numComplex64   = 14
-	numComplex128  = 15
-	numCLongDouble = 16
-	numObject      = 17
-	numBytes       = 18
-	numStr         = 19
-	numVoid        = 20
-	numDatetime64  = 21
-	numTimedelta64 = 22
-	numFloat16     = 23
-	numStringDType = 2056
+	npyMagic     = "\x93NUMPY"
+	npyAlign     = 64
+	npyMaxHeader = 1 << 20 // refuse larger headers (NumPy's default limit is 10,000)
+	npyMaxDims   = 64
 )
 
-// The fixed-size dtypes.
-var (
-	Bool        = Dtype{numBool, 1}
-	Int8        = Dtype{numInt8, 1}
-	Uint8       = Dtype{numUint8, 1}
-	Int16       = Dtype{numInt16, 2}
-	Uint16      = Dtype{numUint16, 2}
-	Int32       = Dtype{numInt32, 4}
-	Uint32      = Dtype{numUint32, 4}
-	Int64       = Dtype{numInt64, 8}
-	Uint64      = Dtype{numUint64, 8}
-	Float16     = Dtype{numFloat16, 2}
-	Float32     = Dtype{numFloat32, 4}
-	Float64     = Dtype{numFloat64, 8}
-	LongDouble  = Dtype{numLongDouble, 16}  // x87 80-bit extended in 16 bytes
-	Complex64   = Dtype{numComplex64, 8}    // two float32
-	Complex128  = Dtype{numComplex128, 16}  // two float64
-	CLongDouble = Dtype{numCLongDouble, 32} // two LongDouble
-	Datetime64  = Dtype{numDatetime64, 8}   // int64 ticks; the unit is not stored
-	Timedelta64 = Dtype{numTimedelta64, 8}  // int64 ticks; the unit is not stored
-)
+// ErrNPY is matched by errors about a .npy file that cannot be imported: a
+// bad header, an unsupported dtype or layout, a truncated data section.
+var ErrNPY = errors.New("sharedarray: bad or unsupported .npy file")
 
-// Bytes returns the NumPy dtype S<n>: n bytes, NUL padded.
-func Bytes(n int) Dtype { return Dtype{numBytes, clampSize(n)} }
-
-// Str returns the NumPy dtype U<n>: n UTF-32LE code points (4n bytes).
-func Str(n int) Dtype { return Dtype{numStr, clampSize(4 * n)} }
-
-// Void returns the NumPy dtype V<n>: n raw bytes.
-func Void(n int) Dtype { return Dtype{numVoid, clampSize(n)} }
-
-// clampSize keeps absurd sizes from wrapping; Valid rejects them.
-func clampSize(n int) int32 {
-	if n < 0 || n > 1<<31-1 {
-		return -1
+// npyHeaderDict returns the header dict for d and shape. For the dtypes
+// gonpy knows it asks gonpy; gonpy frames the header itself wrongly (16-byte
+// padding, no '\n' terminator), so only its dict is kept.
+func npyHeaderDict(d Dtype, shape []int) string {
+	if dict, ok := gonpyDict(d, shape); ok {
+		return dict
 	}
-	return int32(n)
-}
-
-// fixedInfo describes a fixed-size dtype.
-type fixedInfo struct {
-	dt   Dtype
-	name string // NumPy's dtype.name
-	str  string // NumPy's dtype.str
-}
-
-var fixedDtypes = map[int32]fixedInfo{
-	numBool:        {Bool, "bool", "|b1"},
-	numInt8:        {Int8, "int8", "|i1"},
-	numUint8:       {Uint8, "uint8", "|u1"},
-	numInt16:       {Int16, "int16", "<i2"},
-	numUint16:      {Uint16, "uint16", "<u2"},
-	numInt32:       {Int32, "int32", "<i4"},
-	numUint32:      {Uint32, "uint32", "<u4"},
-	numInt64:       {Int64, "int64", "<i8"},
-	numUint64:      {Uint64, "uint64", "<u8"},
-	numFloat16:     {Float16, "float16", "<f2"},
-	numFloat32:     {Float32, "float32", "<f4"},
-	numFloat64:     {Float64, "float64", "<f8"},
-	numLongDouble:  {LongDouble, "longdouble", "<f16"},
-	numComplex64:   {Complex64, "complex64", "<c8"},
-	numComplex128:  {Complex128, "complex128", "<c16"},
-	numCLongDouble: {CLongDouble, "clongdouble", "<c32"},
-	numDatetime64:  {Datetime64, "datetime64", "<M8"},
-	numTimedelta64: {Timedelta64, "timedelta64", "<m8"},
-}
-
-// Typenum returns NumPy's type number (dtype.num) for d.
-func (d Dtype) Typenum() int { return int(d.num) }
-
-// ItemSize returns the size of one element in bytes (dtype.itemsize).
-func (d Dtype) ItemSize() int { return int(d.size) }
-
-// IsFlexible reports whether d is one of the sized types S<n>, U<n>, V<n>.
-func (d Dtype) IsFlexible() bool {
-	return d.num == numBytes || d.num == numStr || d.num == numVoid
-}
-
-// String returns NumPy's dtype.str spelling: "<f8", "|b1", "|S7", "<U3".
-func (d Dtype) String() string {
-	if f, ok := fixedDtypes[d.num]; ok && f.dt == d {
-		return f.str
-	}
-	switch d.num {
-	case numBytes:
-		return "|S" + strconv.Itoa(int(d.size))
-	case numStr:
-		return "<U" + strconv.Itoa(int(d.size)/4)
-	case numVoid:
-		return "|V" + strconv.Itoa(int(d.size))
-	}
-	return fmt.Sprintf("dtype(num=%d, itemsize=%d)", d.num, d.size)
-}
-
-// Name returns NumPy's name for d ("float64", "bool"), or its str form
-// without byte order for the sized types ("S7", "U3", "V12").
-func (d Dtype) Name() string {
-	if f, ok := fixedDtypes[d.num]; ok && f.dt == d {
-		return f.name
-	}
-	if d.IsFlexible() {
-		return d.String()[1:]
-	}
-	return d.String()
-}
-
-// Valid returns nil when d can be stored in a shared array, and otherwise
-// an error wrapping ErrDtype that says why.
-func (d Dtype) Valid() error {
-	if f, ok := fixedDtypes[d.num]; ok {
-		if f.dt != d {
-			return fmt.Errorf("%w: %s has item size %d, not %d", ErrDtype, f.name, f.dt.size, d.size)
+	var b strings.Builder
+	fmt.Fprintf(&b, "{'descr': '%s', 'fortran_order': False, 'shape': (", d)
+	for i, n := range shape {
+		if i > 0 {
+			b.WriteString(" ")
 		}
-		return nil
-	}
-	switch d.num {
-	case numBytes, numVoid:
-		if d.size <= 0 {
-			return fmt.Errorf("%w: %s needs a positive item size, not %d", ErrDtype, d.kindName(), d.size)
-		}
-		return nil
-	case numStr:
-		if d.size <= 0 || d.size%4 != 0 {
-			return fmt.Errorf("%w: U needs a positive item size that is a multiple of 4, not %d", ErrDtype, d.size)
-		}
-		return nil
-	}
-	return typenumError(d.num)
-}
-
-func (d Dtype) kindName() string {
-	switch d.num {
-	case numBytes:
-		return "S"
-	case numStr:
-		return "U"
-	}
-	return "V"
-}
-
-// typenumError says why a type number cannot be shared.
-func typenumError(num int32) error {
-	switch num {
-	case numObject:
-		return fmt.Errorf("%w: object arrays (typenum 17) hold pointers into one process and cannot be shared", ErrDtype)
-	case numStringDType:
-		return fmt.Errorf("%w: StringDType arrays (typenum 2056) hold pointers into one process and cannot be shared", ErrDtype)
-	}
-	return fmt.Errorf("%w: unknown NumPy typenum %d", ErrDtype, num)
-}
-
-// dtypeFromTrailer maps a stored typenum and item size to a Dtype. itemsize
-// is the stored one, or for the 288-byte layout the one derived from the
-// size field (-1 when it cannot be derived).
-func dtypeFromTypenum(num int32, itemsize int64) (Dtype, error) {
-	switch num {
-	case numLongLong:
-		num = numInt64
-	case numULongLong:
-		num = numUint64
-	}
-	if f, ok := fixedDtypes[num]; ok {
-		if itemsize != int64(f.dt.size) {
-			return Dtype{}, fmt.Errorf("%w: %s has item size %d, not %d", ErrDtype, f.name, f.dt.size, itemsize)
-		}
-		return f.dt, nil
-	}
-	switch num {
-	case numBytes, numStr, numVoid:
-		if itemsize <= 0 || itemsize > 1<<31-1 {
-			return Dtype{}, fmt.Errorf("%w: item size %d", ErrDtype, itemsize)
-		}
-		d := Dtype{num, int32(itemsize)}
-		return d, d.Valid()
-	}
-	return Dtype{}, typenumError(num)
-}
-
-// dtypeNames maps NumPy's names and one-letter codes to fixed dtypes.
-var dtypeNames = map[string]Dtype{
-	"bool": Bool, "bool_": Bool, "?": Bool, "b1": Bool,
-	"int8": Int8, "byte": Int8, "b": Int8, "i1": Int8,
-	"uint8": Uint8, "ubyte": Uint8, "B": Uint8, "u1": Uint8,
-	"int16": Int16, "short": Int16, "h": Int16, "i2": Int16,
-	"uint16": Uint16, "ushort": Uint16, "H": Uint16, "u2": Uint16,
-	"int32": Int32, "intc": Int32, "i": Int32, "i4": Int32,
-	"uint32": Uint32, "uintc": Uint32, "I": Uint32, "u4": Uint32,
-	"int64": Int64, "int": Int64, "int_": Int64, "long": Int64, "longlong": Int64, "intp": Int64,
-	"l": Int64, "q": Int64, "p": Int64, "i8": Int64,
-	"uint64": Uint64, "uint": Uint64, "ulong": Uint64, "ulonglong": Uint64, "uintp": Uint64,
-	"L": Uint64, "Q": Uint64, "P": Uint64, "u8": Uint64,
-	"float16": Float16, "half": Float16, "e": Float16, "f2": Float16,
-	"float32": Float32, "single": Float32, "f": Float32, "f4": Float32,
-	"float64": Float64, "double": Float64, "float": Float64, "float_": Float64, "d": Float64, "f8": Float64,
-	"longdouble": LongDouble, "float128": LongDouble, "longfloat": LongDouble, "g": LongDouble, "f16": LongDouble,
-	"complex64": Complex64, "csingle": Complex64, "F": Complex64, "c8": Complex64,
-	"complex128": Complex128, "cdouble": Complex128, "complex": Complex128, "complex_": Complex128, "D": Complex128, "c16": Complex128,
-	"clongdouble": CLongDouble, "complex256": CLongDouble, "clongfloat": CLongDouble, "G": CLongDouble, "c32": CLongDouble,
-	"datetime64": Datetime64, "M": Datetime64, "M8": Datetime64,
-	"timedelta64": Timedelta64, "m": Timedelta64, "m8": Timedelta64,
-}
-
-// datetimeUnits are the units NumPy accepts in "M8[unit]".
-var datetimeUnits = map[string]bool{
-	"Y": true, "M": true, "W": true, "D": true, "h": true, "m": true, "s": true,
-	"ms": true, "us": true, "μs": true, "ns": true, "ps": true, "fs": true, "as": true, "generic": true,
-}
-
-// ParseDtype parses NumPy's spellings of a dtype: names ("float64",
-// "int64", "bool", "longdouble", "datetime64[ns]"), one-letter codes ("d",
-// "?", "e"), kind and size ("f8", "<f8", "i8", "c16", "M8", "m8[s]") and
-// the sized types ("S7", "U3", "V12", "|S7", "<U3"). A datetime unit is
-// accepted and dropped, since segments do not store it. Big-endian
-// multi-byte types, object ("O") and StringDType ("T") are refused with an
-// error wrapping ErrDtype.
-func ParseDtype(s string) (Dtype, error) {
-	spec := strings.TrimSpace(s)
-	order := byte(0)
-	if spec != "" && strings.IndexByte("<>=|", spec[0]) >= 0 {
-		order, spec = spec[0], spec[1:]
-	}
-	if i := strings.IndexByte(spec, '['); i >= 0 && strings.HasSuffix(spec, "]") {
-		if unit := spec[i+1 : len(spec)-1]; !datetimeUnits[unit] && !isMultipleUnit(unit) {
-			return Dtype{}, fmt.Errorf("%w: %q: unknown datetime unit %q", ErrDtype, s, unit)
-		}
-		spec = spec[:i]
-		if d, ok := dtypeNames[spec]; !ok || (d != Datetime64 && d != Timedelta64) {
-			return Dtype{}, fmt.Errorf("%w: %q: only datetime64 and timedelta64 take a unit", ErrDtype, s)
+		b.WriteString(strconv.Itoa(n))
+		if i < len(shape)-1 || len(shape) == 1 {
+			b.WriteString(",")
 		}
 	}
-	d, ok := dtypeNames[spec]
+	b.WriteString("), }")
+	return b.String()
+}
+
+type nopCloser struct{ *bytes.Buffer }
+
+func (nopCloser) Close() error { return nil }
+
+// gonpyDict renders the header dict with gonpy for its dtypes.
+func gonpyDict(d Dtype, shape []int) (string, bool) {
+	var buf bytes.Buffer
+	w, _ := gonpy.NewWriter(nopCloser{&buf})
+	w.Shape = append(make([]int, 0, len(shape)), shape...)
+	var err error
+	switch d {
+	case Int8:
+		err = w.WriteInt8(nil)
+	case Uint8:
+		err = w.WriteUint8(nil)
+	case Int16:
+		err = w.WriteInt16(nil)
+	case Uint16:
+		err = w.WriteUint16(nil)
+	case Int32:
+		err = w.WriteInt32(nil)
+	case Uint32:
+		err = w.WriteUint32(nil)
+	case Int64:
+		err = w.WriteInt64(nil)
+	case Uint64:
+		err = w.WriteUint64(nil)
+	case Float32:
+		err = w.WriteFloat32(nil)
+	case Float64:
+		err = w.WriteFloat64(nil)
+	case Complex64:
+		err = w.WriteComplex64(nil)
+	case Complex128:
+		err = w.WriteComplex128(nil)
+	default:
+		return "", false
+	}
+	if err != nil || buf.Len() < 10 {
+		return "", false
+	}
+	return strings.TrimRight(buf.String()[10:], " \n"), true
+}
+
+// npyHeader returns the whole header, magic to '\n', for d and shape.
+func npyHeader(d Dtype, shape []int) []byte {
+	dict := npyHeaderDict(d, shape)
+	major, pre := 1, 10 // magic 6, version 2, HEADER_LEN 2
+	if len(dict)+1+pre > 65535 {
+		major, pre = 2, 12
+	}
+	total := (pre + len(dict) + 1 + npyAlign - 1) / npyAlign * npyAlign
+	h := make([]byte, 0, total)
+	h = append(h, npyMagic...)
+	h = append(h, byte(major), 0)
+	if major == 1 {
+		h = binary.LittleEndian.AppendUint16(h, uint16(total-pre))
+	} else {
+		h = binary.LittleEndian.AppendUint32(h, uint32(total-pre))
+	}
+	h = append(h, dict...)
+	for len(h) < total-1 {
+		h = append(h, ' ')
+	}
+	return append(h, '\n')
+}
+
+// npyChunk is how much of the mapping one Write call is given: small
+// enough to keep a slow writer's progress visible, large enough to cost
+// nothing.
+const npyChunk = 8 << 20
+
+// WriteNPY writes the array as a .npy file (format 1.0, or 2.0 for very
+// long headers) that numpy.load reads back identical: dtype, shape and
+// every byte. The data goes from the mapping to w with no copy in this
+// process. It returns the number of bytes written.
+//
+// If another process truncates the segment while it is being written (or a
+// Sparse segment's file system is full), WriteNPY returns an error matching
+// ErrFault instead of letting the memory fault stop the process.
+func (a *Array) WriteNPY(w io.Writer) (int64, error) {
+	mem, err := a.mapping("export")
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(npyHeader(a.dtype, a.shape))
+	written := int64(n)
+	if err != nil {
+		return written, err
+	}
+	data := mem[:a.nbytes]
+	for off := 0; off < len(data); off += npyChunk {
+		chunk := data[off:min(off+npyChunk, len(data))]
+		// Map the chunk's pages in one call rather than a fault per
+		// page: the pages exist already, this only fills page tables
+		// (docs/performance.md, the export rows). A failure here
+		// (a truncated segment) shows up in the guarded write instead.
+		if !a.populated.Load() {
+			sysMadvise(chunk, madvPopulateRead)
+		}
+		n, err := guardedWrite(w, chunk)
+		written += int64(n)
+		if err != nil {
+			return written, pathError("export", a.name, err)
+		}
+	}
+	a.populated.Store(true)
+	return written, nil
+}
+
+func guardedWrite(w io.Writer, b []byte) (n int, err error) {
+	err = guarded(func() error {
+		var werr error
+		n, werr = w.Write(b)
+		if werr == nil && n < len(b) {
+			werr = io.ErrShortWrite
+		}
+		return werr
+	})
+	return n, err
+}
+
+// SaveNPY writes the array to a .npy file at path, created or truncated.
+func (a *Array) SaveNPY(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := a.WriteNPY(f); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
+
+// npyInfo is a parsed .npy header.
+type npyInfo struct {
+	dtype   Dtype
+	swap    bool // big-endian data: swap bytes of each element (or each half, for complex)
+	fortran bool
+	shape   []int
+	nbytes  int64
+	dataOff int64 // where the data starts
+}
+
+// readNPYHeader reads and parses the header at the start of r.
+func readNPYHeader(r io.Reader) (npyInfo, error) {
+	var pre [12]byte
+	if _, err := io.ReadFull(r, pre[:8]); err != nil {
+		return npyInfo{}, fmt.Errorf("%w: header: %v", ErrNPY, err)
+	}
+	if string(pre[:6]) != npyMagic {
+		return npyInfo{}, fmt.Errorf("%w: no \\x93NUMPY magic", ErrNPY)
+	}
+	var hlen, off int64
+	switch pre[6] {
+	case 1:
+		if _, err := io.ReadFull(r, pre[8:10]); err != nil {
+			return npyInfo{}, fmt.Errorf("%w: header: %v", ErrNPY, err)
+		}
+		hlen, off = int64(binary.LittleEndian.Uint16(pre[8:])), 10
+	case 2, 3:
+		if _, err := io.ReadFull(r, pre[8:12]); err != nil {
+			return npyInfo{}, fmt.Errorf("%w: header: %v", ErrNPY, err)
+		}
+		hlen, off = int64(binary.LittleEndian.Uint32(pre[8:])), 12
+	default:
+		return npyInfo{}, fmt.Errorf("%w: format version %d.%d", ErrNPY, pre[6], pre[7])
+	}
+	if hlen > npyMaxHeader {
+		return npyInfo{}, fmt.Errorf("%w: header of %d bytes (at most %d)", ErrNPY, hlen, npyMaxHeader)
+	}
+	h := make([]byte, hlen)
+	if _, err := io.ReadFull(r, h); err != nil {
+		return npyInfo{}, fmt.Errorf("%w: header: %v", ErrNPY, err)
+	}
+	info, err := parseNPYHeader(string(h))
+	if err != nil {
+		return npyInfo{}, err
+	}
+	info.dataOff = off + hlen
+	return info, nil
+}
+
+// parseNPYHeader parses the header dict (the text after HEADER_LEN).
+func parseNPYHeader(h string) (npyInfo, error) {
+	p := &dictParser{s: h}
+	fields, err := p.parse()
+	if err != nil {
+		return npyInfo{}, fmt.Errorf("%w: header %q: %v", ErrNPY, clip(h), err)
+	}
+	var info npyInfo
+	descr, ok := fields["descr"].(string)
 	if !ok {
+		return npyInfo{}, fmt.Errorf("%w: 'descr' is missing or not a string (structured dtypes cannot be shared)", ErrNPY)
+	}
+	spec := descr
+	if strings.HasPrefix(spec, ">") {
+		spec = "<" + spec[1:]
+		info.swap = true
+	}
+	if info.dtype, err = ParseDtype(spec); err != nil {
+		return npyInfo{}, fmt.Errorf("%w: descr %q: %w", ErrNPY, descr, err)
+	}
+	if info.swap {
+		switch {
+		case info.dtype.size == 1 || info.dtype.num == numBytes || info.dtype.num == numVoid:
+			info.swap = false
+		case info.dtype == LongDouble || info.dtype == CLongDouble:
+			return npyInfo{}, fmt.Errorf("%w: big-endian %q cannot be converted", ErrNPY, descr)
+		}
+	}
+	fo, ok := fields["fortran_order"].(bool)
+	if !ok {
+		return npyInfo{}, fmt.Errorf("%w: 'fortran_order' is missing or not True/False", ErrNPY)
+	}
+	info.fortran = fo
+	shape, ok := fields["shape"].([]int64)
+	if !ok {
+		return npyInfo{}, fmt.Errorf("%w: 'shape' is missing or not a tuple of integers", ErrNPY)
+	}
+	if len(shape) > npyMaxDims {
+		return npyInfo{}, fmt.Errorf("%w: %d dimensions (at most %d)", ErrNPY, len(shape), npyMaxDims)
+	}
+	n, err := dataBytes(int64(info.dtype.size), shape)
+	if err != nil {
+		return npyInfo{}, fmt.Errorf("%w: shape: %v", ErrNPY, err)
+	}
+	info.nbytes = n
+	info.shape = make([]int, len(shape))
+	for i, d := range shape {
+		info.shape[i] = int(d)
+	}
+	if len(fields) != 3 {
+		return npyInfo{}, fmt.Errorf("%w: header has keys other than descr, fortran_order and shape", ErrNPY)
+	}
+	return info, nil
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
+
+// dictParser parses the Python literal of a .npy header: a dict of string
+// keys to strings, True/False, and tuples of non-negative integers.
+type dictParser struct {
+	s string
+	i int
+}
+
+func (p *dictParser) skip() {
+	for p.i < len(p.s) && strings.IndexByte(" \t\r\n", p.s[p.i]) >= 0 {
+		p.i++
+	}
+}
+
+func (p *dictParser) eat(c byte) bool {
+	p.skip()
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *dictParser) parse() (map[string]any, error) {
+	if !p.eat('{') {
+		return nil, fmt.Errorf("no '{'")
+	}
+	out := map[string]any{}
+	for !p.eat('}') {
+		key, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("key %q twice", key)
+		}
+		if !p.eat(':') {
+			return nil, fmt.Errorf("no ':' after %q", key)
+		}
+		if out[key], err = p.value(); err != nil {
+			return nil, err
+		}
+		if !p.eat(',') {
+			if !p.eat('}') {
+				return nil, fmt.Errorf("no ',' or '}' after %q", key)
+			}
+			break
+		}
+	}
+	p.skip()
+	if p.i != len(p.s) {
+		return nil, fmt.Errorf("text after the dict")
+	}
+	return out, nil
+}
+
+func (p *dictParser) str() (string, error) {
+	p.skip()
+	if p.i >= len(p.s) || (p.s[p.i] != '\'' && p.s[p.i] != '"') {
+		return "", fmt.Errorf("expected a string at byte %d", p.i)
+	}
+	q := p.s[p.i]
+	end := strings.IndexByte(p.s[p.i+1:], q)
+	if end < 0 {
+		return "", fmt.Errorf("unterminated string")
+	}
+	v := p.s[p.i+1 : p.i+1+end]
+	if strings.IndexByte(v, '\\') >= 0 {
+		return "", fmt.Errorf("escapes in strings are not supported")
+	}
+	p.i += end + 2
+	return v, nil
+}
+
+func (p *dictParser) value() (any, error) {
+	p.skip()
+	if p.i >= len(p.s) {
+		return nil, fmt.Errorf("missing value")
+	}
+	switch c := p.s[p.i]; {
+	case c == '\'' || c == '"':
+		return p.str()
+	case strings.HasPrefix(p.s[p.i:], "True"):
+		p.i += 4
+		return true, nil
+	case strings.HasPrefix(p.s[p.i:], "False"):
+		p.i += 5
+		return false, nil
+	case c == '(':
+		p.i++
+		var dims []int64
+		for !p.eat(')') {
+			p.skip()
+			j := p.i
+			for j < len(p.s) && p.s[j] >= '0' && p.s[j] <= '9' {
+				j++
+			}
+			if j == p.i {
+				return nil, fmt.Errorf("expected a non-negative integer at byte %d", p.i)
+			}
+			d, err := strconv.ParseInt(p.s[p.i:j], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("dimension %q: %v", p.s[p.i:j], err)
+			}
+			p.i = j
+			p.eat('L') // Python 2 longs
+			dims = append(dims, d)
+			if len(dims) > npyMaxDims {
+				return nil, fmt.Errorf("more than %d dimensions", npyMaxDims)
+			}
+			if !p.eat(',') {
+				if !p.eat(')') {
+					return nil, fmt.Errorf("no ',' or ')' in shape")
+				}
+				if len(dims) == 1 {
+					// (5) is an int in Python, not a tuple; NumPy writes (5,).
+					return nil, fmt.Errorf("shape (%d) is not a tuple", d)
+				}
+				break
+			}
+		}
+		if dims == nil {
+			dims = []int64{}
+		}
+		return dims, nil
+	}
+	return nil, fmt.Errorf("unsupported value at byte %d", p.i)
+}
+
+// LoadNPY creates the shared array name from the .npy file at path,
+// streaming the data into it. See LoadNPYFrom.
+func LoadNPY(name, path string, opts ...Option) (*Array, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return LoadNPYFrom(name, f, opts...)
+}
+
+// LoadNPYFrom creates the shared array name from a .npy stream (format
+// 1.0, 2.0 or 3.0), reading the data straight into the new segment. The
+// segment gets its name only once complete: a failed import (a bad header,
+// a short file, a full /dev/shm) leaves nothing behind. Big-endian files
+// are converted to little-endian; Fortran-order files are stored in C order
+// (the same array, transposed in memory); datetime units are dropped, as
+// SharedArray stores none. Object, structured and StringDType arrays are
+// refused with an error matching ErrNPY. Options are those of Create.
+func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
+	o := makeOptions(opts)
+	o.prefault = true // the import writes every page: map them in one call (docs/performance.md)
+	loc, err := parseName(name)
+	if err != nil {
+		return nil, pathError("import", name, err)
+	}
+	info, err := readNPYHeader(r)
+	if err != nil {
+		return nil, pathError("import", name, err)
+	}
+	m, err := newMeta(info.shape, info.dtype, o.layout)
+	if err != nil {
+		return nil, pathError("import", name, err)
+	}
+	total := m.nbytes + int64(m.layout.TrailerSize())
+	if loc.shm && !o.sparse && !o.skipMemCheck {
+		if err := checkMemory(total); err != nil {
+			return nil, pathError("import", name, err)
+		}
+	}
+	fill := func(data []byte) error {
 		var err error
-		if d, err = parseSized(spec); err != nil {
-			return Dtype{}, fmt.Errorf("%w: %q: %v", ErrDtype, s, err)
+		if info.fortran && len(info.shape) > 1 {
+			err = readFortran(r, data, info)
+		} else {
+			_, err = io.ReadFull(r, data)
 		}
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return fmt.Errorf("%w: data section is shorter than the %d bytes the header promises", ErrNPY, info.nbytes)
+		}
+		if err != nil {
+			return err
+		}
+		if info.swap {
+			swapBytes(data, info.dtype)
+		}
+		return nil
 	}
-	if order == '>' && d.size > 1 && d.num != numBytes && d.num != numVoid {
-		return Dtype{}, fmt.Errorf("%w: %q is big-endian; shared arrays are little-endian (SharedArray stores no byte order)", ErrDtype, s)
-	}
-	if err := d.Valid(); err != nil {
-		return Dtype{}, fmt.Errorf("%q: %w", s, err)
-	}
-	return d, nil
+	return create(name, loc, m, total, o, fill)
 }
 
-// isMultipleUnit accepts NumPy's "10ms"-style units.
-func isMultipleUnit(u string) bool {
-	i := 0
-	for i < len(u) && u[i] >= '0' && u[i] <= '9' {
-		i++
+// readFortran reads column-major data and stores it in C order.
+func readFortran(r io.Reader, dst []byte, info npyInfo) error {
+	isz := info.dtype.ItemSize()
+	shape := info.shape
+	cstr := cStrides(shape, isz)
+	idx := make([]int, len(shape))
+	br := bufio.NewReaderSize(r, 256<<10)
+	elem := make([]byte, isz)
+	count := len(dst) / max(isz, 1)
+	for range count {
+		if _, err := io.ReadFull(br, elem); err != nil {
+			return err
+		}
+		off := 0
+		for k, i := range idx {
+			off += i * cstr[k]
+		}
+		copy(dst[off:], elem)
+		for k := range idx { // Fortran order: first index fastest
+			idx[k]++
+			if idx[k] < shape[k] {
+				break
+			}
+			idx[k] = 0
+		}
 	}
-	return i > 0 && datetimeUnits[u[i:]]
+	return nil
 }
 
-// parseSized parses S<n>, a<n>, U<n> and V<n>, and names the refused types.
-func parseSized(spec string) (Dtype, error) {
-	switch spec {
-	case "O", "object", "object_", "O8":
-		return Dtype{}, fmt.Errorf("object arrays hold pointers into one process and cannot be shared")
-	case "T", "StringDType":
-		return Dtype{}, fmt.Errorf("StringDType arrays hold pointers into one process and cannot be shared")
-	case "":
-		return Dtype{}, fmt.Errorf("empty dtype")
+// swapBytes turns big-endian elements into little-endian ones.
+func swapBytes(data []byte, d Dtype) {
+	w := d.ItemSize()
+	switch {
+	case d == Complex64 || d == Complex128:
+		w /= 2 // real and imaginary parts
+	case d.num == numStr:
+		w = 4 // UCS-4 code points
 	}
-	kind, digits := spec[0], spec[1:]
-	switch spec {
-	case "str", "unicode", "str_":
-		kind, digits = 'U', ""
-	case "bytes", "bytes_":
-		kind, digits = 'S', ""
-	case "void":
-		kind, digits = 'V', ""
-	}
-	if kind != 'S' && kind != 'a' && kind != 'U' && kind != 'V' {
-		return Dtype{}, fmt.Errorf("not a NumPy dtype")
-	}
-	if digits == "" {
-		return Dtype{}, fmt.Errorf("item size 0 (give a length, as in %c8)", kind)
-	}
-	n, err := strconv.Atoi(digits)
-	if err != nil || n < 0 {
-		return Dtype{}, fmt.Errorf("not a NumPy dtype")
-	}
-	if n == 0 {
-		return Dtype{}, fmt.Errorf("item size 0")
-	}
-	switch kind {
-	case 'S', 'a':
-		return Bytes(n), nil
-	case 'U':
-		if n > (1<<31-1)/4 {
-			return Dtype{}, fmt.Errorf("too long")
+	for i := 0; i+w <= len(data); i += w {
+		e := data[i : i+w]
+		for a, b := 0, w-1; a < b; a, b = a+1, b-1 {
+			e[a], e[b] = e[b], e[a]
 		}
-		return Str(n), nil
 	}
-	return Void(n), nil
 }
