@@ -40,7 +40,10 @@ func (l location) dir() string {
 // parseName splits "shm://NAME", "file://PATH" or a bare NAME (shm), the
 // way SharedArray does, and refuses what the system would refuse or
 // misread: other schemes, empty names, NUL bytes, a '/' inside a shm name,
-// "." and "..", and names over NAME_MAX.
+// "." and "..", and names over NAME_MAX (255 bytes). A shm name of up to
+// 255 bytes is what the kernel accepts for /dev/shm/NAME and what glibc
+// 2.34 and later pass through (glibc before 2.34 refused names of 254 and
+// 255 bytes).
 func parseName(name string) (location, error) {
 	scheme, rest, found := strings.Cut(name, "://")
 	if !found {
@@ -59,9 +62,8 @@ func parseName(name string) (location, error) {
 			return location{}, fmt.Errorf("shm name holds '/': %w", ErrInvalid)
 		case rest == "." || rest == "..":
 			return location{}, fmt.Errorf("shm name %q: %w", rest, ErrInvalid)
-		case len(rest) >= nameMax-1:
-			// glibc refuses strlen(name)+1 >= NAME_MAX.
-			return location{}, fmt.Errorf("shm name is %d bytes, over %d: %w", len(rest), nameMax-2, ErrInvalid)
+		case len(rest) > nameMax:
+			return location{}, fmt.Errorf("shm name is %d bytes, over NAME_MAX (%d): %w", len(rest), nameMax, ErrInvalid)
 		}
 		return location{shm: true, path: rest}, nil
 	case "file":

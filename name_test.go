@@ -2,6 +2,7 @@ package sharedarray
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -22,6 +23,8 @@ func TestParseName(t *testing.T) {
 		{"file:///tmp/x.dat", false, "/tmp/x.dat"},
 		{"file://a/b/c", false, "a/b/c"},
 		{"shm://" + strings.Repeat("n", 253), true, strings.Repeat("n", 253)},
+		{"shm://" + strings.Repeat("n", 255), true, strings.Repeat("n", 255)},
+		{"/" + strings.Repeat("n", 255), true, strings.Repeat("n", 255)},
 	} {
 		loc, err := parseName(tc.in)
 		assert.NilError(t, err, tc.in)
@@ -30,7 +33,7 @@ func TestParseName(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"", "shm://", "/", "shm:///", "a/b", "shm://a/b", "..", "shm://.", "a\x00b",
-		"shm://" + strings.Repeat("n", 254), "http://x", "://x", "file://", "file://dir/",
+		"shm://" + strings.Repeat("n", 256), "http://x", "://x", "file://", "file://dir/",
 		"file://a/..", "file://" + strings.Repeat("d", 256), "file://x\x00",
 		"file://" + strings.Repeat("a/", 2048) + "x",
 	} {
@@ -55,7 +58,7 @@ func FuzzParseName(f *testing.F) {
 			t.Fatalf("%q parsed to bad path %q", name, loc.path)
 		}
 		if loc.shm {
-			if strings.Contains(loc.path, "/") || loc.path == "." || loc.path == ".." || len(loc.path) > 253 {
+			if strings.Contains(loc.path, "/") || loc.path == "." || loc.path == ".." || len(loc.path) > 255 {
 				t.Fatalf("%q: shm name %q escapes /dev/shm or is too long", name, loc.path)
 			}
 			// The canonical form parses to the same place.
@@ -65,4 +68,28 @@ func FuzzParseName(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNameMax: a shm name of exactly NAME_MAX (255) bytes is created,
+// attached, listed and deleted, as the kernel and glibc accept it; 256
+// bytes is refused before any system call.
+func TestNameMax(t *testing.T) {
+	n := testName(t)
+	long := n + strings.Repeat("x", nameMax-len(n))
+	assert.Equal(t, len(long), 255)
+	t.Cleanup(func() { os.Remove(shmDir + "/" + long) })
+	a, err := Create("shm://"+long, []int{2}, Int8)
+	assert.NilError(t, err)
+	assert.NilError(t, a.Close())
+	_, err = os.Stat(shmDir + "/" + long)
+	assert.NilError(t, err, "the kernel holds the 255-byte name")
+	in, err := Stat(long)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, in.Shape, []int{2})
+	b, err := Attach("shm://" + long)
+	assert.NilError(t, err)
+	assert.NilError(t, b.Close())
+	assert.NilError(t, Delete(long))
+	_, err = Create(long+"y", []int{2}, Int8)
+	assert.ErrorIs(t, err, ErrInvalid)
 }
