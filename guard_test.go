@@ -82,6 +82,8 @@ func runChild(spec string) int {
 			time.Sleep(100 * time.Microsecond)
 		}
 		return raceCreateChild(f[1], rounds)
+	case "hold", "holders":
+		return holdersChild(f)
 	}
 	fmt.Fprintln(os.Stderr, "unknown child", spec)
 	return 4

@@ -1,0 +1,206 @@
+package sharedarray
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+)
+
+// holdersChild is the child side of the holders tests.
+//
+//	hold NAME map|fd   attach NAME (keep the mapping) or only open it,
+//	                   print "ready", wait for stdin to close
+//	holders NAME       attach NAME, call Holders, print what it says
+func holdersChild(f []string) int {
+	switch f[0] {
+	case "hold":
+		if f[2] == "map" {
+			a, err := Attach(f[1], ReadOnly())
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 3
+			}
+			defer a.Close()
+		} else {
+			fd, err := os.Open(shmDir + "/" + f[1])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 3
+			}
+			defer fd.Close()
+		}
+		fmt.Println("ready")
+		io.Copy(io.Discard, os.Stdin)
+		return 0
+	case "holders":
+		a, err := Attach(f[1], ReadOnly())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		defer a.Close()
+		hs, err := Holders(f[1])
+		var ue *UninspectedError
+		if !errors.As(err, &ue) || !errors.Is(err, ErrPermission) {
+			fmt.Fprintln(os.Stderr, "want an UninspectedError, got", err)
+			return 6
+		}
+		if !slices.Contains(ue.PIDs, 1) && os.Getpid() != 1 {
+			fmt.Fprintln(os.Stderr, "PID 1 (root's) not reported uninspected:", ue.PIDs)
+			return 7
+		}
+		if !slices.ContainsFunc(hs, func(h Holder) bool { return h.PID == os.Getpid() && h.Mapped }) {
+			fmt.Fprintln(os.Stderr, "the child itself is not among", hs)
+			return 8
+		}
+		return 0
+	}
+	return 4
+}
+
+// startHolder runs a child that holds name (mode "map" or "fd") until the
+// test ends.
+func startHolder(t *testing.T, name, mode string) *exec.Cmd {
+	t.Helper()
+	cmd := child("hold " + name + " " + mode)
+	in, err := cmd.StdinPipe()
+	assert.NilError(t, err)
+	out, err := cmd.StdoutPipe()
+	assert.NilError(t, err)
+	cmd.Stderr = os.Stderr
+	assert.NilError(t, cmd.Start())
+	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	assert.NilError(t, err)
+	assert.Equal(t, line, "ready\n")
+	return cmd
+}
+
+func holderPIDs(hs []Holder) []int {
+	var pids []int
+	for _, h := range hs {
+		pids = append(pids, h.PID)
+	}
+	return pids
+}
+
+func TestHolders(t *testing.T) {
+	name := testName(t)
+	a := mustCreate(t, name, []int{64}, Uint8)
+	hs, err := Holders(name)
+	inspected(t, err)
+	assert.DeepEqual(t, hs, []Holder{{PID: os.Getpid(), Command: selfComm(t), Mapped: true}})
+	assert.NilError(t, a.Close())
+	hs, err = Holders("shm://" + name)
+	inspected(t, err)
+	assert.Equal(t, len(hs), 0, "closed: no holder left: %v", hs)
+
+	mapper := startHolder(t, name, "map")
+	opener := startHolder(t, name, "fd")
+	hs, err = Holders(name)
+	inspected(t, err)
+	assert.Equal(t, len(hs), 2, "%v", hs)
+	want := []Holder{{PID: mapper.Process.Pid, Mapped: true}, {PID: opener.Process.Pid, Open: true}}
+	if want[0].PID > want[1].PID {
+		want[0], want[1] = want[1], want[0]
+	}
+	for i, h := range hs {
+		assert.Equal(t, h.PID, want[i].PID)
+		assert.Equal(t, h.Mapped, want[i].Mapped)
+		assert.Equal(t, h.Open, want[i].Open)
+		assert.Assert(t, h.Command != "")
+	}
+
+	// Matched by inode: under a new name the holders are the same, and
+	// another array with the old name has none.
+	moved := testName(t)
+	assert.NilError(t, os.Rename(shmDir+"/"+name, shmDir+"/"+moved))
+	hs, err = Holders(moved)
+	inspected(t, err)
+	assert.DeepEqual(t, holderPIDs(hs), holderPIDs(want))
+	mustCreate(t, name, []int{64}, Uint8).Close()
+	hs, err = Holders(name)
+	inspected(t, err)
+	assert.Equal(t, len(hs), 0, "%v", hs)
+
+	_, err = Holders(testName(t))
+	assert.ErrorIs(t, err, ErrNotExist)
+	_, err = Holders("a/b")
+	assert.ErrorIs(t, err, ErrInvalid)
+}
+
+// HoldersOf answers for many arrays at once, each with its own holders.
+func TestHoldersOf(t *testing.T) {
+	held, free := testName(t), testName(t)
+	mustCreate(t, held, []int{8}, Uint8).Close()
+	mustCreate(t, free, []int{8}, Uint8).Close()
+	h := startHolder(t, held, "map")
+	m, err := HoldersOf([]string{held, free})
+	inspected(t, err)
+	assert.DeepEqual(t, holderPIDs(m[held]), []int{h.Process.Pid})
+	assert.Equal(t, len(m[free]), 0)
+	_, ok := m[free]
+	assert.Assert(t, ok, "an unheld name has an entry")
+}
+
+// A process the caller may not inspect is reported, not counted as zero:
+// run as nobody, Holders names root's PID 1 uninspected and still finds
+// the caller itself.
+func TestHoldersUninspected(t *testing.T) {
+	name := testName(t)
+	mustCreate(t, name, []int{8}, Uint8, WithPerm(0o644)).Close()
+	assert.Equal(t, asNobody(t, "holders "+name), 0)
+}
+
+// A holder killed with SIGKILL no longer holds the array, which stays.
+func TestHoldersKilled(t *testing.T) {
+	name := testName(t)
+	mustCreate(t, name, []int{8}, Uint8).Close()
+	h := startHolder(t, name, "map")
+	assert.NilError(t, h.Process.Signal(syscall.SIGKILL))
+	h.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		hs, err := Holders(name)
+		inspected(t, err)
+		if len(hs) == 0 {
+			break
+		}
+		assert.Assert(t, time.Now().Before(deadline), "still held: %v", hs)
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, err := Stat(name)
+	assert.NilError(t, err, "the array outlives its killed holder")
+}
+
+// inspected fails the test on an error other than an UninspectedError.
+// Processes outside the test's reach (a sandbox's PID 1 that even root may
+// not read) may be uninspected; the test's own processes may not.
+func inspected(t *testing.T, err error, own ...*exec.Cmd) {
+	t.Helper()
+	var ue *UninspectedError
+	if err == nil {
+		return
+	}
+	assert.Assert(t, errors.As(err, &ue), "%v", err)
+	t.Logf("uninspected: %v", ue.PIDs)
+	assert.Assert(t, !slices.Contains(ue.PIDs, os.Getpid()))
+	for _, c := range own {
+		assert.Assert(t, !slices.Contains(ue.PIDs, c.Process.Pid))
+	}
+}
+
+func selfComm(t *testing.T) string {
+	b, err := os.ReadFile("/proc/self/comm")
+	assert.NilError(t, err)
+	return string(b[:len(b)-1])
+}
