@@ -9,12 +9,12 @@ export SHAREDARRAY_VENVS ?= $(HOME)/.cache/sharedarray/venvs
 # coordinator at the deadline (golang/go#75804) and fails with no crasher.
 FUZZTIME    ?= 200000x
 
-.PHONY: all test unit race lint fuzz pycompat venvs bench gobench demo clean
+.PHONY: all test unit race lint crossbuild fuzz pycompat venvs bench gobench demo clean
 
 all: test
 
-## test: everything CI runs: lint, unit tests with -race, fuzzing, the Python matrix.
-test: lint race fuzz pycompat
+## test: everything CI runs: lint, the other platforms' builds, unit tests with -race, fuzzing, the Python matrix.
+test: lint crossbuild race fuzz pycompat
 
 ## unit: the Go unit tests.
 unit:
@@ -29,6 +29,17 @@ lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+
+## crossbuild: the package and the CLI build and vet without cgo and for darwin
+## and freebsd, where every segment operation fails with errors.ErrUnsupported
+## (tested without cgo).
+crossbuild:
+	CGO_ENABLED=0 $(GO) build . ./cmd/...
+	CGO_ENABLED=0 $(GO) vet . ./cmd/...
+	CGO_ENABLED=0 $(GO) test -count=1 -run '^TestUnsupported$$' .
+	for os in darwin freebsd; do \
+		GOOS=$$os $(GO) build . ./cmd/... && GOOS=$$os $(GO) vet . ./cmd/... || exit 1; \
+	done
 
 ## fuzz: each fuzz target for $(FUZZTIME).
 fuzz:

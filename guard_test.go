@@ -172,22 +172,6 @@ func TestCopyToFrom(t *testing.T) {
 	assert.Assert(t, errors.Is(err, ErrClosed))
 }
 
-// mountTmpfs mounts a tmpfs of size bytes on a fresh directory. Without the
-// privilege it skips, except in CI, which runs as root and must not skip.
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
-		msg := fmt.Sprintf("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): %v", err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
-
 func TestFullFileSystem(t *testing.T) {
 	dir := mountTmpfs(t, 1<<20)
 	_, err := Create("file://"+filepath.Join(dir, "big"), []int{2 << 20}, Uint8)

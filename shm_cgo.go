@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 package sharedarray
 
 /*
@@ -96,16 +98,6 @@ func sysFallocate(fd int, length int64) error {
 	}
 	return nil
 }
-
-// fileStat is what the package needs from fstat.
-type fileStat struct {
-	size    int64
-	mode    uint32
-	uid     uint32
-	modTime time.Time
-}
-
-func (s fileStat) isRegular() bool { return s.mode&syscall.S_IFMT == syscall.S_IFREG }
 
 func statOf(st *C.sa_stat) fileStat {
 	return fileStat{

@@ -38,7 +38,7 @@ func spaceError(fd int, total int64) error {
 	var st syscall.Statfs_t
 	avail := int64(-1)
 	if syscall.Fstatfs(fd, &st) == nil {
-		avail = int64(st.Bavail) * st.Bsize
+		avail = int64(st.Bavail) * int64(st.Bsize)
 	}
 	return &SpaceError{Need: total, Avail: avail, Where: "file system", Err: syscall.ENOSPC}
 }

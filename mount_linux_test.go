@@ -1,0 +1,24 @@
+package sharedarray
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"testing"
+)
+
+// mountTmpfs mounts a tmpfs of size bytes on a fresh directory. Without the
+// privilege it skips, except in CI, which runs as root and must not skip.
+func mountTmpfs(t *testing.T, size int) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
+		msg := fmt.Sprintf("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): %v", err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	return dir
+}

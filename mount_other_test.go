@@ -1,0 +1,11 @@
+//go:build !linux
+
+package sharedarray
+
+import "testing"
+
+// mountTmpfs needs Linux.
+func mountTmpfs(t *testing.T, size int) string {
+	t.Skip("mounting a tmpfs needs Linux")
+	return ""
+}
