@@ -64,7 +64,7 @@ func (a *Array) Strides() []int { return cStrides(a.shape, a.dtype.ItemSize()) }
 
 // Len returns the number of elements (1 for a 0-d array).
 func (a *Array) Len() int {
-	if a.dtype.size == 0 {
+	if a.dtype.size() == 0 {
 		return 0
 	}
 	return a.nbytes / a.dtype.ItemSize()
@@ -192,9 +192,9 @@ func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
 		return meta{}, fmt.Errorf("%d dimensions, layout %s carries at most %d: %w", len(shape), layout, layout.MaxDims(), ErrInvalid)
 	}
 	if !layout.Carries(dtype) {
-		return meta{}, fmt.Errorf("%w: layout %s cannot carry %s (SharedArray 3.0.0 cannot attach S, U or V arrays)", ErrDtype, layout, dtype)
+		return meta{}, kindErrorf(ErrDtype, "layout %s cannot carry %s (SharedArray 3.0.0 cannot attach S, U or V arrays)", layout, dtype)
 	}
-	n, err := dataBytes(int64(dtype.size), shape)
+	n, err := dataBytes(int64(dtype.size()), shape)
 	if err != nil {
 		return meta{}, fmt.Errorf("shape %v: %v: %w", shape, err, ErrInvalid)
 	}
@@ -342,7 +342,7 @@ func Attach(name string, opts ...Option) (*Array, error) {
 	defer sysClose(fd)
 	size := st.size
 	if o.layout != 0 && m.layout != o.layout {
-		return nil, pathError("attach", name, fmt.Errorf("layout is %s, not %s: %w", m.layout, o.layout, ErrFormat))
+		return nil, &FormatError{Name: name, Offset: -1, Field: "layout", Value: m.layout, Msg: "WithLayout(" + o.layout.String() + ") was asked for"}
 	}
 	if size > math.MaxInt {
 		return nil, pathError("attach", name, syscall.EFBIG)

@@ -7,16 +7,25 @@ import (
 )
 
 // Dtype is the element type of an array: a NumPy type number and an item
-// size. Dtypes are comparable with ==; the predeclared values below and the
-// constructors Bytes, Str and Void cover every dtype SharedArray can share.
+// size, packed in one integer (the type number in the high 32 bits, the
+// item size in the low 32). Dtypes are comparable with ==; the constants
+// below and the constructors Bytes, Str and Void cover every dtype
+// SharedArray can share.
 //
 // Only the type number and the item size survive in a segment: byte order,
 // datetime units and structured field names are lost even for the process
 // that created the array, so Dtype carries none of them.
-type Dtype struct {
-	num  int32 // NumPy typenum (dtype.num)
-	size int32 // dtype.itemsize
-}
+type Dtype uint64
+
+// makeDtype packs a type number and an item size.
+func makeDtype(num, size int32) Dtype { return Dtype(uint64(uint32(num))<<32 | uint64(uint32(size))) }
+
+// num returns the NumPy typenum (dtype.num).
+func (d Dtype) num() int32 { return int32(d >> 32) }
+
+// size returns dtype.itemsize (negative for a size Bytes, Str or Void
+// could not represent).
+func (d Dtype) size() int32 { return int32(uint32(d)) }
 
 // NumPy type numbers (dtype.num) on Linux x86-64, NumPy 1.24 and 2.x alike.
 const (
@@ -48,35 +57,35 @@ const (
 )
 
 // The fixed-size dtypes.
-var (
-	Bool        = Dtype{numBool, 1}
-	Int8        = Dtype{numInt8, 1}
-	Uint8       = Dtype{numUint8, 1}
-	Int16       = Dtype{numInt16, 2}
-	Uint16      = Dtype{numUint16, 2}
-	Int32       = Dtype{numInt32, 4}
-	Uint32      = Dtype{numUint32, 4}
-	Int64       = Dtype{numInt64, 8}
-	Uint64      = Dtype{numUint64, 8}
-	Float16     = Dtype{numFloat16, 2}
-	Float32     = Dtype{numFloat32, 4}
-	Float64     = Dtype{numFloat64, 8}
-	LongDouble  = Dtype{numLongDouble, 16}  // x87 80-bit extended in 16 bytes
-	Complex64   = Dtype{numComplex64, 8}    // two float32
-	Complex128  = Dtype{numComplex128, 16}  // two float64
-	CLongDouble = Dtype{numCLongDouble, 32} // two LongDouble
-	Datetime64  = Dtype{numDatetime64, 8}   // int64 ticks; the unit is not stored
-	Timedelta64 = Dtype{numTimedelta64, 8}  // int64 ticks; the unit is not stored
+const (
+	Bool        Dtype = numBool<<32 | 1
+	Int8        Dtype = numInt8<<32 | 1
+	Uint8       Dtype = numUint8<<32 | 1
+	Int16       Dtype = numInt16<<32 | 2
+	Uint16      Dtype = numUint16<<32 | 2
+	Int32       Dtype = numInt32<<32 | 4
+	Uint32      Dtype = numUint32<<32 | 4
+	Int64       Dtype = numInt64<<32 | 8
+	Uint64      Dtype = numUint64<<32 | 8
+	Float16     Dtype = numFloat16<<32 | 2
+	Float32     Dtype = numFloat32<<32 | 4
+	Float64     Dtype = numFloat64<<32 | 8
+	LongDouble  Dtype = numLongDouble<<32 | 16  // x87 80-bit extended in 16 bytes
+	Complex64   Dtype = numComplex64<<32 | 8    // two float32
+	Complex128  Dtype = numComplex128<<32 | 16  // two float64
+	CLongDouble Dtype = numCLongDouble<<32 | 32 // two LongDouble
+	Datetime64  Dtype = numDatetime64<<32 | 8   // int64 ticks; the unit is not stored
+	Timedelta64 Dtype = numTimedelta64<<32 | 8  // int64 ticks; the unit is not stored
 )
 
 // Bytes returns the NumPy dtype S<n>: n bytes, NUL padded.
-func Bytes(n int) Dtype { return Dtype{numBytes, clampSize(n)} }
+func Bytes(n int) Dtype { return makeDtype(numBytes, clampSize(n)) }
 
 // Str returns the NumPy dtype U<n>: n UTF-32LE code points (4n bytes).
-func Str(n int) Dtype { return Dtype{numStr, clampSize(4 * n)} }
+func Str(n int) Dtype { return makeDtype(numStr, clampSize(4*n)) }
 
 // Void returns the NumPy dtype V<n>: n raw bytes.
-func Void(n int) Dtype { return Dtype{numVoid, clampSize(n)} }
+func Void(n int) Dtype { return makeDtype(numVoid, clampSize(n)) }
 
 // clampSize keeps absurd sizes from wrapping; Valid rejects them.
 func clampSize(n int) int32 {
@@ -115,36 +124,36 @@ var fixedDtypes = map[int32]fixedInfo{
 }
 
 // Typenum returns NumPy's type number (dtype.num) for d.
-func (d Dtype) Typenum() int { return int(d.num) }
+func (d Dtype) Typenum() int { return int(d.num()) }
 
 // ItemSize returns the size of one element in bytes (dtype.itemsize).
-func (d Dtype) ItemSize() int { return int(d.size) }
+func (d Dtype) ItemSize() int { return int(d.size()) }
 
 // IsFlexible reports whether d is one of the sized types S<n>, U<n>, V<n>.
 func (d Dtype) IsFlexible() bool {
-	return d.num == numBytes || d.num == numStr || d.num == numVoid
+	return d.num() == numBytes || d.num() == numStr || d.num() == numVoid
 }
 
 // String returns NumPy's dtype.str spelling: "<f8", "|b1", "|S7", "<U3".
 func (d Dtype) String() string {
-	if f, ok := fixedDtypes[d.num]; ok && f.dt == d {
+	if f, ok := fixedDtypes[d.num()]; ok && f.dt == d {
 		return f.str
 	}
-	switch d.num {
+	switch d.num() {
 	case numBytes:
-		return "|S" + strconv.Itoa(int(d.size))
+		return "|S" + strconv.Itoa(int(d.size()))
 	case numStr:
-		return "<U" + strconv.Itoa(int(d.size)/4)
+		return "<U" + strconv.Itoa(int(d.size())/4)
 	case numVoid:
-		return "|V" + strconv.Itoa(int(d.size))
+		return "|V" + strconv.Itoa(int(d.size()))
 	}
-	return fmt.Sprintf("dtype(num=%d, itemsize=%d)", d.num, d.size)
+	return fmt.Sprintf("dtype(num=%d, itemsize=%d)", d.num(), d.size())
 }
 
 // Name returns NumPy's name for d ("float64", "bool"), or its str form
 // without byte order for the sized types ("S7", "U3", "V12").
 func (d Dtype) Name() string {
-	if f, ok := fixedDtypes[d.num]; ok && f.dt == d {
+	if f, ok := fixedDtypes[d.num()]; ok && f.dt == d {
 		return f.name
 	}
 	if d.IsFlexible() {
@@ -156,29 +165,29 @@ func (d Dtype) Name() string {
 // Valid returns nil when d can be stored in a shared array, and otherwise
 // an error wrapping ErrDtype that says why.
 func (d Dtype) Valid() error {
-	if f, ok := fixedDtypes[d.num]; ok {
+	if f, ok := fixedDtypes[d.num()]; ok {
 		if f.dt != d {
-			return fmt.Errorf("%w: %s has item size %d, not %d", ErrDtype, f.name, f.dt.size, d.size)
+			return kindErrorf(ErrDtype, "%s has item size %d, not %d", f.name, f.dt.size(), d.size())
 		}
 		return nil
 	}
-	switch d.num {
+	switch d.num() {
 	case numBytes, numVoid:
-		if d.size <= 0 {
-			return fmt.Errorf("%w: %s needs a positive item size, not %d", ErrDtype, d.kindName(), d.size)
+		if d.size() <= 0 {
+			return kindErrorf(ErrDtype, "%s needs a positive item size, not %d", d.kindName(), d.size())
 		}
 		return nil
 	case numStr:
-		if d.size <= 0 || d.size%4 != 0 {
-			return fmt.Errorf("%w: U needs a positive item size that is a multiple of 4, not %d", ErrDtype, d.size)
+		if d.size() <= 0 || d.size()%4 != 0 {
+			return kindErrorf(ErrDtype, "U needs a positive item size that is a multiple of 4, not %d", d.size())
 		}
 		return nil
 	}
-	return typenumError(d.num)
+	return typenumError(d.num())
 }
 
 func (d Dtype) kindName() string {
-	switch d.num {
+	switch d.num() {
 	case numBytes:
 		return "S"
 	case numStr:
@@ -191,11 +200,11 @@ func (d Dtype) kindName() string {
 func typenumError(num int32) error {
 	switch num {
 	case numObject:
-		return fmt.Errorf("%w: object arrays (typenum 17) hold pointers into one process and cannot be shared", ErrDtype)
+		return kindErrorf(ErrDtype, "object arrays (typenum 17) hold pointers into one process and cannot be shared")
 	case numStringDType:
-		return fmt.Errorf("%w: StringDType arrays (typenum 2056) hold pointers into one process and cannot be shared", ErrDtype)
+		return kindErrorf(ErrDtype, "StringDType arrays (typenum 2056) hold pointers into one process and cannot be shared")
 	}
-	return fmt.Errorf("%w: unknown NumPy typenum %d", ErrDtype, num)
+	return kindErrorf(ErrDtype, "unknown NumPy typenum %d", num)
 }
 
 // dtypeFromTrailer maps a stored typenum and item size to a Dtype. itemsize
@@ -209,20 +218,20 @@ func dtypeFromTypenum(num int32, itemsize int64) (Dtype, error) {
 		num = numUint64
 	}
 	if f, ok := fixedDtypes[num]; ok {
-		if itemsize != int64(f.dt.size) {
-			return Dtype{}, fmt.Errorf("%w: %s has item size %d, not %d", ErrDtype, f.name, f.dt.size, itemsize)
+		if itemsize != int64(f.dt.size()) {
+			return 0, kindErrorf(ErrDtype, "%s has item size %d, not %d", f.name, f.dt.size(), itemsize)
 		}
 		return f.dt, nil
 	}
 	switch num {
 	case numBytes, numStr, numVoid:
 		if itemsize <= 0 || itemsize > 1<<31-1 {
-			return Dtype{}, fmt.Errorf("%w: item size %d", ErrDtype, itemsize)
+			return 0, kindErrorf(ErrDtype, "item size %d", itemsize)
 		}
-		d := Dtype{num, int32(itemsize)}
+		d := makeDtype(num, int32(itemsize))
 		return d, d.Valid()
 	}
-	return Dtype{}, typenumError(num)
+	return 0, typenumError(num)
 }
 
 // dtypeNames maps NumPy's names and one-letter codes to fixed dtypes.
@@ -270,25 +279,25 @@ func ParseDtype(s string) (Dtype, error) {
 	}
 	if i := strings.IndexByte(spec, '['); i >= 0 && strings.HasSuffix(spec, "]") {
 		if unit := spec[i+1 : len(spec)-1]; !datetimeUnits[unit] && !isMultipleUnit(unit) {
-			return Dtype{}, fmt.Errorf("%w: %q: unknown datetime unit %q", ErrDtype, s, unit)
+			return 0, kindErrorf(ErrDtype, "%q: unknown datetime unit %q", s, unit)
 		}
 		spec = spec[:i]
 		if d, ok := dtypeNames[spec]; !ok || (d != Datetime64 && d != Timedelta64) {
-			return Dtype{}, fmt.Errorf("%w: %q: only datetime64 and timedelta64 take a unit", ErrDtype, s)
+			return 0, kindErrorf(ErrDtype, "%q: only datetime64 and timedelta64 take a unit", s)
 		}
 	}
 	d, ok := dtypeNames[spec]
 	if !ok {
 		var err error
 		if d, err = parseSized(spec); err != nil {
-			return Dtype{}, fmt.Errorf("%w: %q: %v", ErrDtype, s, err)
+			return 0, kindErrorf(ErrDtype, "%q: %v", s, err)
 		}
 	}
-	if order == '>' && d.size > 1 && d.num != numBytes && d.num != numVoid {
-		return Dtype{}, fmt.Errorf("%w: %q is big-endian; shared arrays are little-endian (SharedArray stores no byte order)", ErrDtype, s)
+	if order == '>' && d.size() > 1 && d.num() != numBytes && d.num() != numVoid {
+		return 0, kindErrorf(ErrDtype, "%q is big-endian; shared arrays are little-endian (SharedArray stores no byte order)", s)
 	}
 	if err := d.Valid(); err != nil {
-		return Dtype{}, fmt.Errorf("%q: %w", s, err)
+		return 0, nestf(ErrDtype, err, "%q", s)
 	}
 	return d, nil
 }
@@ -306,11 +315,11 @@ func isMultipleUnit(u string) bool {
 func parseSized(spec string) (Dtype, error) {
 	switch spec {
 	case "O", "object", "object_", "O8":
-		return Dtype{}, fmt.Errorf("object arrays hold pointers into one process and cannot be shared")
+		return 0, fmt.Errorf("object arrays hold pointers into one process and cannot be shared")
 	case "T", "StringDType":
-		return Dtype{}, fmt.Errorf("StringDType arrays hold pointers into one process and cannot be shared")
+		return 0, fmt.Errorf("StringDType arrays hold pointers into one process and cannot be shared")
 	case "":
-		return Dtype{}, fmt.Errorf("empty dtype")
+		return 0, fmt.Errorf("empty dtype")
 	}
 	kind, digits := spec[0], spec[1:]
 	switch spec {
@@ -322,24 +331,24 @@ func parseSized(spec string) (Dtype, error) {
 		kind, digits = 'V', ""
 	}
 	if kind != 'S' && kind != 'a' && kind != 'U' && kind != 'V' {
-		return Dtype{}, fmt.Errorf("not a NumPy dtype")
+		return 0, fmt.Errorf("not a NumPy dtype")
 	}
 	if digits == "" {
-		return Dtype{}, fmt.Errorf("item size 0 (give a length, as in %c8)", kind)
+		return 0, fmt.Errorf("item size 0 (give a length, as in %c8)", kind)
 	}
 	n, err := strconv.Atoi(digits)
 	if err != nil || n < 0 {
-		return Dtype{}, fmt.Errorf("not a NumPy dtype")
+		return 0, fmt.Errorf("not a NumPy dtype")
 	}
 	if n == 0 {
-		return Dtype{}, fmt.Errorf("item size 0")
+		return 0, fmt.Errorf("item size 0")
 	}
 	switch kind {
 	case 'S', 'a':
 		return Bytes(n), nil
 	case 'U':
 		if n > (1<<31-1)/4 {
-			return Dtype{}, fmt.Errorf("too long")
+			return 0, fmt.Errorf("too long")
 		}
 		return Str(n), nil
 	}

@@ -58,7 +58,7 @@ func TestDtypeString(t *testing.T) {
 	assert.Equal(t, Str(3).Name(), "U3")
 	assert.Equal(t, Float64.Name(), "float64")
 	assert.Equal(t, Int64.Typenum(), 7)
-	for _, d := range []Dtype{{}, {numObject, 8}, {numStringDType, 16}, Bytes(0), Str(0), Void(-1), {numFloat64, 4}, {99, 1}} {
+	for _, d := range []Dtype{0, makeDtype(numObject, 8), makeDtype(numStringDType, 16), Bytes(0), Str(0), Void(-1), makeDtype(numFloat64, 4), makeDtype(99, 1)} {
 		if d == Bool {
 			continue
 		}

@@ -56,3 +56,42 @@ func (e *FormatError) Is(target error) bool { return target == ErrFormat }
 func pathError(op, name string, err error) error {
 	return &fs.PathError{Op: op, Path: name, Err: err}
 }
+
+// kindError is an error of one kind (ErrDtype, ErrNPY) with what went
+// wrong in this case. Its message has the kind's "sharedarray:" prefix
+// once: an error nested in another message contributes only its detail.
+type kindError struct {
+	kind  error  // ErrDtype, ErrNPY, ...
+	msg   string // the detail, without the kind
+	cause error  // an error of another kind this one wraps, or nil
+}
+
+func (e *kindError) Error() string { return e.kind.Error() + ": " + e.msg }
+
+func (e *kindError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// kindErrorf returns an error of kind with the formatted detail.
+func kindErrorf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// nestf returns an error of kind whose detail ends with cause's detail,
+// wrapping cause too: errors.Is matches both kinds, and the message has one
+// prefix.
+func nestf(kind, cause error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...) + ": " + detail(cause), cause: cause}
+}
+
+// detail returns err's message without its kind's prefix, to be nested in
+// another message.
+func detail(err error) string {
+	if ke, ok := err.(*kindError); ok {
+		return ke.msg
+	}
+	return err.Error()
+}

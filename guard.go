@@ -1,6 +1,7 @@
 package sharedarray
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -11,7 +12,7 @@ import (
 // the segment under it, or a Sparse segment's file system had no page left
 // to give. Plain slices from Bytes and View have no such guard: the same
 // fault there raises SIGBUS, which stops a Go program.
-var ErrFault = fmt.Errorf("sharedarray: memory fault in the mapping (segment truncated by another process, or its file system full)")
+var ErrFault = errors.New("sharedarray: memory fault in the mapping (segment truncated by another process, or its file system full)")
 
 // guarded runs f, turning a memory fault in it into an error wrapping
 // ErrFault. Other panics pass through.

@@ -258,11 +258,11 @@ func parseNPYHeader(h string) (npyInfo, error) {
 		info.swap = true
 	}
 	if info.dtype, err = ParseDtype(spec); err != nil {
-		return npyInfo{}, fmt.Errorf("%w: descr %q: %w", ErrNPY, descr, err)
+		return npyInfo{}, nestf(ErrNPY, err, "descr %q", descr)
 	}
 	if info.swap {
 		switch {
-		case info.dtype.size == 1 || info.dtype.num == numBytes || info.dtype.num == numVoid:
+		case info.dtype.size() == 1 || info.dtype.num() == numBytes || info.dtype.num() == numVoid:
 			info.swap = false
 		case info.dtype == LongDouble || info.dtype == CLongDouble:
 			return npyInfo{}, fmt.Errorf("%w: big-endian %q cannot be converted", ErrNPY, descr)
@@ -280,7 +280,7 @@ func parseNPYHeader(h string) (npyInfo, error) {
 	if len(shape) > npyMaxDims {
 		return npyInfo{}, fmt.Errorf("%w: %d dimensions (at most %d)", ErrNPY, len(shape), npyMaxDims)
 	}
-	n, err := dataBytes(int64(info.dtype.size), shape)
+	n, err := dataBytes(int64(info.dtype.size()), shape)
 	if err != nil {
 		return npyInfo{}, fmt.Errorf("%w: shape: %v", ErrNPY, err)
 	}
@@ -526,7 +526,7 @@ func swapBytes(data []byte, d Dtype) {
 	switch {
 	case d == Complex64 || d == Complex128:
 		w /= 2 // real and imaginary parts
-	case d.num == numStr:
+	case d.num() == numStr:
 		w = 4 // UCS-4 code points
 	}
 	for i := 0; i+w <= len(data); i += w {

@@ -42,8 +42,11 @@ const (
 
 var magic = [16]byte{'[', 'S', 'h', 'a', 'r', 'e', 'd', 'A', 'r', 'r', 'a', 'y', ']'}
 
-// Layouts lists every layout, in the order of the constants.
-var Layouts = []Layout{LayoutV30, LayoutNumPy1, LayoutNumPy2, LayoutDual, LayoutDualV30}
+// Layouts returns every layout, in the order of the constants, in a new
+// slice.
+func Layouts() []Layout {
+	return []Layout{LayoutV30, LayoutNumPy1, LayoutNumPy2, LayoutDual, LayoutDualV30}
+}
 
 var layoutNames = [...]string{"auto", "v30", "numpy1", "numpy2", "dual", "dual-v30"}
 
@@ -151,10 +154,10 @@ func putTrailer(b []byte, l Layout, m meta) {
 	copy(b, magic[:])
 	le := binary.LittleEndian
 	le.PutUint64(b[16:], uint64(m.nbytes))
-	le.PutUint32(b[24:], uint32(m.dtype.num))
+	le.PutUint32(b[24:], uint32(m.dtype.num()))
 	off := 28
 	if l != LayoutV30 {
-		le.PutUint32(b[28:], uint32(m.dtype.size))
+		le.PutUint32(b[28:], uint32(m.dtype.size()))
 		off = 32
 	}
 	le.PutUint32(b[off:], uint32(len(m.shape)))
@@ -222,11 +225,11 @@ func (r rawTrailer) check(fileSize int64) (meta, error) {
 	if err != nil {
 		switch {
 		case !knownTypenum(r.typenum):
-			return bad(r.base+24, "typenum", r.typenum, "%v", err)
+			return bad(r.base+24, "typenum", r.typenum, "%s", detail(err))
 		case r.layout == LayoutV30:
-			return bad(r.base+16, "size", r.size, "item size cannot be derived for %v: %v", shape, err)
+			return bad(r.base+16, "size", r.size, "item size cannot be derived for %v: %s", shape, detail(err))
 		}
-		return bad(r.base+28, "itemsize", r.itemsize, "%v", err)
+		return bad(r.base+28, "itemsize", r.itemsize, "%s", detail(err))
 	}
 	n, derr := dataBytes(itemsize, shape)
 	if derr != nil {
@@ -259,7 +262,7 @@ func derivedItemSize(typenum int32, size uint64, shape []int) int64 {
 		return 8
 	}
 	if f, ok := fixedDtypes[typenum]; ok {
-		return int64(f.dt.size)
+		return int64(f.dt.size())
 	}
 	count := uint64(1)
 	for _, d := range shape {

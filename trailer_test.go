@@ -11,7 +11,7 @@ import (
 	"gotest.tools/v3/assert"
 )
 
-// The worked example of FORMAT.md §5: create("shm://x", (3, 4), int32).
+// The example of docs/format.md: create("shm://x", (3, 4), int32).
 func TestTrailerWorkedExample(t *testing.T) {
 	head := "5b53686172656441727261795d000000" + "3000000000000000" + "05000000"
 	dims := "02000000" + "0300000000000000" + "0400000000000000"
@@ -68,7 +68,7 @@ func decodeFile(file []byte) (meta, error) {
 func TestTrailerRoundTrip(t *testing.T) {
 	dtypes := []Dtype{Bool, Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float16, Float32,
 		Float64, LongDouble, Complex64, Complex128, CLongDouble, Datetime64, Timedelta64, Bytes(7), Str(3), Void(12)}
-	for _, l := range Layouts {
+	for _, l := range Layouts() {
 		for _, dt := range dtypes {
 			if !l.Carries(dt) {
 				continue
@@ -106,7 +106,7 @@ func TestTrailerZeroDim(t *testing.T) {
 func TestTrailerTypenum9And10(t *testing.T) {
 	for num, want := range map[int32]Dtype{numLongLong: Int64, numULongLong: Uint64} {
 		for _, l := range []Layout{LayoutV30, LayoutNumPy1, LayoutNumPy2} {
-			b := segmentBytes(l, meta{dtype: Dtype{num, 8}, shape: []int{2}, nbytes: 16})
+			b := segmentBytes(l, meta{dtype: makeDtype(num, 8), shape: []int{2}, nbytes: 16})
 			got, err := decodeFile(b)
 			assert.NilError(t, err)
 			assert.Equal(t, got.dtype, want)
@@ -197,7 +197,7 @@ func TestTrailerGarbage(t *testing.T) {
 }
 
 func FuzzDecodeTrailer(f *testing.F) {
-	for _, l := range Layouts {
+	for _, l := range Layouts() {
 		for _, m := range []meta{
 			{dtype: Int32, shape: []int{3, 4}, nbytes: 48},
 			{dtype: Float64, shape: []int{}, nbytes: 8},

@@ -1,7 +1,6 @@
 package sharedarray
 
 import (
-	"fmt"
 	"reflect"
 	"unsafe"
 )
@@ -28,7 +27,7 @@ import (
 func View[T any](a *Array) ([]T, error) {
 	t := reflect.TypeFor[T]()
 	if !viewMatches(t, a.dtype) {
-		return nil, fmt.Errorf("%w: View[%s] of %s, a %s array", ErrDtype, t, a.name, a.dtype.Name())
+		return nil, kindErrorf(ErrDtype, "View[%s] of %s, a %s array", t, a.name, a.dtype.Name())
 	}
 	mem, err := a.mapping("view")
 	if err != nil {

@@ -9,7 +9,7 @@ Modes:
                              rounds (TestConcurrentWriters).
 
 The byte pattern and the typed first element follow the same rules as
-pattern() and typedValue() in pycompat_test.go: nothing here re-implements
+fillPattern() and typedBytes() in pattern_test.go: nothing here re-implements
 SharedArray; it only drives it and checks what it sees.
 """
 import json
