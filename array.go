@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -59,7 +60,8 @@ func (a *Array) Shape() []int { return append(make([]int, 0, len(a.shape)), a.sh
 // Ndim returns the number of dimensions.
 func (a *Array) Ndim() int { return len(a.shape) }
 
-// Strides returns the byte strides of the C-ordered data.
+// Strides returns the byte strides of the C-ordered data, as NumPy gives
+// them: all zero when a dimension is zero.
 func (a *Array) Strides() []int { return cStrides(a.shape, a.dtype.ItemSize()) }
 
 // Len returns the number of elements (1 for a 0-d array).
@@ -115,8 +117,13 @@ func (a *Array) String() string {
 	return fmt.Sprintf("sharedarray.Array(%s, shape=%v, dtype=%s, layout=%s)", a.name, a.shape, a.dtype, a.layout)
 }
 
+// cStrides returns the byte strides of C-ordered data. An empty array (a
+// zero dimension) has all strides zero, as NumPy gives it.
 func cStrides(shape []int, itemsize int) []int {
 	s := make([]int, len(shape))
+	if slices.Contains(shape, 0) {
+		return s
+	}
 	acc := itemsize
 	for i := len(shape) - 1; i >= 0; i-- {
 		s[i] = acc
@@ -151,23 +158,20 @@ func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, erro
 		return nil, pathError("create", name, err)
 	}
 	total := m.nbytes + int64(m.layout.TrailerSize())
-	if total > math.MaxInt {
-		return nil, pathError("create", name, fmt.Errorf("%d bytes do not fit in memory: %w", total, ErrInvalid))
-	}
 	if loc.shm && !o.sparse && !o.skipMemCheck {
 		if err := checkMemory(total); err != nil {
 			return nil, pathError("create", name, err)
 		}
 	}
-	return create(name, loc, m, total, o, nil)
+	return create("create", name, loc, m, total, o, nil)
 }
 
 // create makes the segment, runs fill (if any) on its data before the
-// segment gets its name, and returns the Array.
-func create(name string, loc location, m meta, total int64, o options, fill func([]byte) error) (*Array, error) {
+// segment gets its name, and returns the Array. op labels errors.
+func create(op, name string, loc location, m meta, total int64, o options, fill func(fd int, data []byte) error) (*Array, error) {
 	mem, err := createSegment(loc, m, total, o, fill)
 	if err != nil {
-		return nil, wrapOp("create", name, err)
+		return nil, wrapOp(op, name, err)
 	}
 	a := &Array{name: name, dtype: m.dtype, shape: m.shape, layout: m.layout, writable: true, nbytes: int(m.nbytes), mem: mem}
 	a.populated.Store(o.prefault)
@@ -198,6 +202,9 @@ func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
 	if err != nil {
 		return meta{}, fmt.Errorf("shape %v: %v: %w", shape, err, ErrInvalid)
 	}
+	if n > math.MaxInt64-maxTrailer || n > math.MaxInt-maxTrailer {
+		return meta{}, fmt.Errorf("shape %v: array is too big: %d data bytes and the trailer do not fit in a file: %w", shape, n, ErrInvalid)
+	}
 	return meta{layout: layout, dtype: dtype, shape: append(make([]int, 0, len(shape)), shape...), nbytes: n}, nil
 }
 
@@ -206,14 +213,18 @@ func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
 // once complete; where the file system cannot do that it creates the name
 // directly (O_EXCL) and removes it again on failure.
 //
-// fill, if not nil, writes the data before the segment is published; an
-// error from it undoes the Create.
-func createSegment(loc location, m meta, total int64, o options, fill func([]byte) error) ([]byte, error) {
+// fill, if not nil, writes the data (given the descriptor and the data
+// part of the mapping) before the segment is published; an error from it
+// undoes the Create. fill runs at most once: when a complete O_TMPFILE
+// segment cannot be linked for want of /proc, the named segment built
+// instead is filled by copying the first one's data, so a stream fill
+// consumes is never read twice.
+func createSegment(loc location, m meta, total int64, o options, fill func(fd int, data []byte) error) ([]byte, error) {
 	trailer := encodeTrailer(m.layout, m)
-	build := func(fd int) ([]byte, error) {
+	build := func(fd int, fill func(fd int, data []byte) error) ([]byte, error) {
 		mem, err := fillSegment(fd, m, trailer, total, o)
 		if err == nil && fill != nil {
-			if err = fill(mem[:m.nbytes]); err != nil {
+			if err = fill(fd, mem[:m.nbytes]); err != nil {
 				sysMunmap(mem)
 				return nil, err
 			}
@@ -223,19 +234,24 @@ func createSegment(loc location, m meta, total int64, o options, fill func([]byt
 	fd, err := sysOpen(loc.dir(), syscall.O_RDWR|oTmpfile, uint32(o.perm))
 	switch {
 	case err == nil:
-		mem, err := build(fd)
+		mem, err := build(fd, fill)
 		if err == nil {
-			if err = linkFd(fd, loc.linkPrefix(), loc.path); err != nil {
+			err = linkFdFunc(fd, loc.linkPrefix(), loc.path)
+		}
+		sysClose(fd)
+		if err != syscall.ENOENT || mem == nil || !dirExists(loc.dir()) {
+			if err != nil && mem != nil {
 				sysMunmap(mem)
 				mem = nil
 			}
-		}
-		sysClose(fd)
-		if err != syscall.ENOENT || !dirExists(loc.dir()) {
 			return mem, err
 		}
-		// The directory is there but the file could not be linked: no
-		// /proc to link through. Build it in place instead.
+		// The directory is there but the complete file could not be
+		// linked: no /proc to link through. Build it in place instead,
+		// from the data already read.
+		defer sysMunmap(mem)
+		data := mem[:m.nbytes]
+		fill = func(_ int, dst []byte) error { copy(dst, data); return nil }
 	case !tmpfileUnsupported(err):
 		return nil, err
 	}
@@ -247,7 +263,7 @@ func createSegment(loc location, m meta, total int64, o options, fill func([]byt
 	if err != nil {
 		return nil, err
 	}
-	mem, err := build(fd)
+	mem, err := build(fd, fill)
 	sysClose(fd)
 	if err != nil {
 		if loc.shm {
@@ -258,6 +274,9 @@ func createSegment(loc location, m meta, total int64, o options, fill func([]byt
 	}
 	return mem, err
 }
+
+// linkFdFunc is linkFd; tests replace it to act out a system without /proc.
+var linkFdFunc = linkFd
 
 func dirExists(dir string) bool {
 	st, err := os.Stat(dir)
@@ -278,7 +297,7 @@ func fillSegment(fd int, m meta, trailer []byte, total int64, o options) ([]byte
 	var err error
 	if o.sparse {
 		err = sysFtruncate(fd, total)
-	} else if err = sysFallocate(fd, total); err == syscall.EOPNOTSUPP {
+	} else if err = sysFallocate(fd, 0, total); err == syscall.EOPNOTSUPP {
 		err = sysFtruncate(fd, total) // no fallocate here: sizes only
 	}
 	if err != nil {

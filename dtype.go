@@ -2,6 +2,7 @@ package sharedarray
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -78,21 +79,27 @@ const (
 	Timedelta64 Dtype = numTimedelta64<<32 | 8  // int64 ticks; the unit is not stored
 )
 
-// Bytes returns the NumPy dtype S<n>: n bytes, NUL padded.
-func Bytes(n int) Dtype { return makeDtype(numBytes, clampSize(n)) }
+// Bytes returns the NumPy dtype S<n>: n bytes, NUL padded. n must be in
+// 1..2147483647 (SharedArray stores the item size in 32 bits); for any
+// other n the Dtype is invalid: Valid says why and Create refuses it.
+func Bytes(n int) Dtype { return makeDtype(numBytes, clampSize(n, 1)) }
 
-// Str returns the NumPy dtype U<n>: n UTF-32LE code points (4n bytes).
-func Str(n int) Dtype { return makeDtype(numStr, clampSize(4*n)) }
+// Str returns the NumPy dtype U<n>: n UTF-32LE code points (4n bytes). n
+// must be in 1..536870911, so that 4n fits SharedArray's 32-bit item size;
+// for any other n the Dtype is invalid, as for Bytes.
+func Str(n int) Dtype { return makeDtype(numStr, clampSize(n, 4)) }
 
-// Void returns the NumPy dtype V<n>: n raw bytes.
-func Void(n int) Dtype { return makeDtype(numVoid, clampSize(n)) }
+// Void returns the NumPy dtype V<n>: n raw bytes, n in 1..2147483647; for
+// any other n the Dtype is invalid, as for Bytes.
+func Void(n int) Dtype { return makeDtype(numVoid, clampSize(n, 1)) }
 
-// clampSize keeps absurd sizes from wrapping; Valid rejects them.
-func clampSize(n int) int32 {
-	if n < 0 || n > 1<<31-1 {
+// clampSize returns n × unit as an item size, or -1 when it is negative
+// or does not fit in 32 bits; Valid rejects -1. It never wraps.
+func clampSize(n, unit int) int32 {
+	if n < 0 || n > math.MaxInt32/unit {
 		return -1
 	}
-	return int32(n)
+	return int32(n * unit)
 }
 
 // fixedInfo describes a fixed-size dtype.
@@ -174,12 +181,12 @@ func (d Dtype) Valid() error {
 	switch d.num() {
 	case numBytes, numVoid:
 		if d.size() <= 0 {
-			return kindErrorf(ErrDtype, "%s needs a positive item size, not %d", d.kindName(), d.size())
+			return kindErrorf(ErrDtype, "%s needs an item size in 1..%d, not %d (-1: Bytes or Void got a size out of range)", d.kindName(), math.MaxInt32, d.size())
 		}
 		return nil
 	case numStr:
 		if d.size() <= 0 || d.size()%4 != 0 {
-			return kindErrorf(ErrDtype, "U needs a positive item size that is a multiple of 4, not %d", d.size())
+			return kindErrorf(ErrDtype, "U needs an item size in 4..%d that is a multiple of 4, not %d (-1: Str got a length out of range)", math.MaxInt32-3, d.size())
 		}
 		return nil
 	}

@@ -60,7 +60,6 @@ var hostileSegments = []hostileSegment{
 	{"ndims-33.292.seg", "ndims", with(LayoutNumPy1, func(b []byte, tr int) { p32(b, tr+32, 33) })},
 	{"ndims-33.288.seg", "ndims", with(LayoutV30, func(b []byte, tr int) { p32(b, tr+28, 33) })},
 	{"ndims-65.548.seg", "ndims", with(LayoutNumPy2, func(b []byte, tr int) { p32(b, tr+32, 65) })},
-	{"ndims-28.dual.seg", "ndims", with(LayoutDual, func(b []byte, tr int) { p32(b, tr+32, 28) })},
 	{"dim-negative.292.seg", "dims[1]", with(LayoutNumPy1, func(b []byte, tr int) { p64(b, tr+44, -4) })},
 	{"dim-negative.288.seg", "dims[0]", with(LayoutV30, func(b []byte, tr int) { p64(b, tr+32, -1<<63) })},
 	{"dims-overflow.548.seg", "dims", with(LayoutNumPy2, func(b []byte, tr int) { p64(b, tr+36, 1<<40); p64(b, tr+44, 1<<40) })},
@@ -80,10 +79,23 @@ var hostileSegments = []hostileSegment{
 	{"itemsize-S0.548.seg", "itemsize", with(LayoutNumPy2, func(b []byte, tr int) { p32(b, tr+24, numBytes); p32(b, tr+28, 0) })},
 	{"itemsize-U-odd.292.seg", "itemsize", with(LayoutNumPy1, func(b []byte, tr int) { p32(b, tr+24, numStr); p32(b, tr+28, 6); p64(b, tr+16, 72) })},
 	{"v30-S-underivable.288.seg", "size", with(LayoutV30, func(b []byte, tr int) { p32(b, tr+24, numBytes); p64(b, tr+16, 49) })},
-	{"dual-disagree-shape.seg", "trailer", with(LayoutDual, func(b []byte, tr int) { p64(b, tr+36, 1); p64(b, tr+16, 16) })},
-	{"dual-disagree-dtype.seg", "trailer", with(LayoutDual, func(b []byte, tr int) { p32(b, tr+24, numUint32) })},
-	{"dual-inner-bad.seg", "ndims", with(LayoutDual, func(b []byte, tr int) { p32(b, tr+256+32, 40) })},
-	{"dualv30-disagree.seg", "trailer", with(LayoutDualV30, func(b []byte, tr int) { p32(b, tr+260+24, numFloat32) })},
+	// Both trailers of a dual one bad: the inner one's error is reported.
+	{"dual-both-bad.seg", "typenum", with(LayoutDual, func(b []byte, tr int) { p32(b, tr+24, 99); p32(b, tr+256+24, 98) })},
+	{"dual-inner-bad-outer-ndims-28.seg", "ndims", with(LayoutDual, func(b []byte, tr int) { p32(b, tr+32, 28); p32(b, tr+256+32, 40) })},
+	{"dualv30-both-bad.seg", "typenum", with(LayoutDualV30, func(b []byte, tr int) { p32(b, tr+24, numObject); p32(b, tr+260+24, numObject) })},
+	// NumPy's rule: a zero dimension does not hide an overflowing product.
+	{"zero-dim-overflow.548.seg", "dims", with(LayoutNumPy2, func(b []byte, tr int) {
+		p32(b, tr+32, 3)
+		p64(b, tr+36, 0)
+		p64(b, tr+44, 1<<62)
+		p64(b, tr+52, 1<<62)
+		p64(b, tr+16, 0)
+	})},
+	{"zero-dim-overflow-itemsize.292.seg", "dims", with(LayoutNumPy1, func(b []byte, tr int) {
+		p64(b, tr+36, 1<<61) // × 4 bytes = 2^63
+		p64(b, tr+44, 0)
+		p64(b, tr+16, 0)
+	})},
 }
 
 func pseudoRandom(n int, seed uint64) []byte {

@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/kshedden/gonpy"
 )
@@ -177,18 +181,169 @@ func guardedWrite(w io.Writer, b []byte) (n int, err error) {
 	return n, err
 }
 
-// SaveNPY writes the array to a .npy file at path, created or truncated.
-func (a *Array) SaveNPY(path string) error {
-	f, err := os.Create(path)
+// SaveNPY writes the array as a .npy file at path, atomically. The data
+// goes to a new file created exclusively in path's directory (unnamed,
+// O_TMPFILE, where the file system allows; else under a fresh random name
+// opened O_EXCL, which never follows a symbolic link), and that file is
+// renamed over path only once complete. On failure path is left as it
+// was, a previous snapshot included, and nothing is left behind. Several
+// SaveNPY calls to one path, in one process or several, each write their
+// own file: path always holds one whole array, the last renamed.
+//
+// A path that is a symbolic link is refused with an error matching
+// ErrInvalid: renaming over it would replace the link, not write through
+// to its target; give the target's path instead. (Should a link appear at
+// path while SaveNPY runs, the rename replaces the link; its target is
+// never written.) The new file has mode 0666 before the umask; an existing
+// file's mode is not kept. With Fsync, the file and its directory are
+// flushed to stable storage before SaveNPY returns; OnProgress reports
+// the bytes written as they go. Errors name path.
+func (a *Array) SaveNPY(path string, opts ...Option) error {
+	o := makeOptions(opts)
+	fail := func(err error) error {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == a.name {
+			return err // the array's own error (closed, faulted)
+		}
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return pathError("export", path, err)
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return fail(fmt.Errorf("is a symbolic link, which SaveNPY would replace rather than write through; give the target's path: %w", ErrInvalid))
+	}
+	err := a.saveNPY(path, o, false)
+	if err == syscall.ENOENT {
+		// An unnamed file that could not be linked (no /proc): write
+		// again, under a temporary name.
+		err = a.saveNPY(path, o, true)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+func (a *Array) saveNPY(path string, o options, named bool) error {
+	f, err := createBeside(path, named)
 	if err != nil {
 		return err
 	}
-	if _, err := a.WriteNPY(f); err != nil {
-		f.Close()
-		os.Remove(path)
+	var w io.Writer = f.File
+	if o.progress != nil {
+		w = &progressWriter{w: f.File, f: o.progress}
+	}
+	if _, err = a.WriteNPY(w); err == nil && o.fsync {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = f.publish(o.fsync)
+	}
+	if err != nil {
+		f.abort()
+	}
+	return err
+}
+
+// progressWriter reports the running count of bytes written.
+type progressWriter struct {
+	w io.Writer
+	n int64
+	f func(int64)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	p.f(p.n)
+	return n, err
+}
+
+// newFile is a file being written to replace path: unnamed (O_TMPFILE)
+// or under a temporary name in path's directory until publish.
+type newFile struct {
+	*os.File
+	path string
+	tmp  string // the temporary name; "" while unnamed
+}
+
+// createBeside creates a new, empty file in path's directory, for
+// publish to rename over path. Its *os.File is named path, so write
+// errors name the user's path.
+func createBeside(path string, named bool) (*newFile, error) {
+	var fd int
+	var err error
+	if !named {
+		fd, err = sysOpen(filepath.Dir(path), syscall.O_RDWR|oTmpfile, 0o666)
+		if err == nil {
+			return &newFile{File: os.NewFile(uintptr(fd), path), path: path}, nil
+		}
+		if !tmpfileUnsupported(err) {
+			return nil, err
+		}
+	}
+	tmp, err := tempName(path, func(tmp string) error {
+		fd, err = sysOpen(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW, 0o666)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &newFile{File: os.NewFile(uintptr(fd), path), path: path, tmp: tmp}, nil
+}
+
+// publish names the complete file path, replacing what was there, and
+// closes it. With sync it flushes the directory afterwards.
+func (n *newFile) publish(sync bool) error {
+	if n.tmp == "" {
+		tmp, err := tempName(n.path, func(tmp string) error { return linkFd(int(n.Fd()), "", tmp) })
+		if err != nil {
+			return err
+		}
+		n.tmp = tmp
+	}
+	if err := os.Rename(n.tmp, n.path); err != nil {
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = le.Err
+		}
 		return err
 	}
-	return f.Close()
+	n.tmp = ""
+	if err := n.Close(); err != nil {
+		return err
+	}
+	if sync {
+		d, err := os.Open(filepath.Dir(n.path))
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		return d.Sync()
+	}
+	return nil
+}
+
+// abort closes the file and removes its temporary name, if any.
+func (n *newFile) abort() {
+	if n.tmp != "" {
+		os.Remove(n.tmp)
+	}
+	n.Close()
+}
+
+// tempName calls try with fresh names "DIR/.BASE.RANDOM.tmp" beside path
+// until one is not taken (EEXIST), and returns the name made.
+func tempName(path string, try func(tmp string) error) (string, error) {
+	dir, base := filepath.Split(path)
+	base = base[:min(len(base), nameMax-30)]
+	for {
+		tmp := fmt.Sprintf("%s.%s.%016x.tmp", dir, base, rand.Uint64())
+		if err := try(tmp); err != syscall.EEXIST {
+			return tmp, err
+		}
+	}
 }
 
 // npyInfo is a parsed .npy header.
@@ -210,6 +365,10 @@ func readNPYHeader(r io.Reader) (npyInfo, error) {
 	if string(pre[:6]) != npyMagic {
 		return npyInfo{}, fmt.Errorf("%w: no \\x93NUMPY magic", ErrNPY)
 	}
+	if pre[7] != 0 {
+		// NumPy reads only (1, 0), (2, 0) and (3, 0).
+		return npyInfo{}, fmt.Errorf("%w: format version %d.%d (1.0, 2.0 and 3.0 are supported)", ErrNPY, pre[6], pre[7])
+	}
 	var hlen, off int64
 	switch pre[6] {
 	case 1:
@@ -223,7 +382,7 @@ func readNPYHeader(r io.Reader) (npyInfo, error) {
 		}
 		hlen, off = int64(binary.LittleEndian.Uint32(pre[8:])), 12
 	default:
-		return npyInfo{}, fmt.Errorf("%w: format version %d.%d", ErrNPY, pre[6], pre[7])
+		return npyInfo{}, fmt.Errorf("%w: format version %d.%d (1.0, 2.0 and 3.0 are supported)", ErrNPY, pre[6], pre[7])
 	}
 	if hlen > npyMaxHeader {
 		return npyInfo{}, fmt.Errorf("%w: header of %d bytes (at most %d)", ErrNPY, hlen, npyMaxHeader)
@@ -448,13 +607,28 @@ func LoadNPY(name, path string, opts ...Option) (*Array, error) {
 // are converted to little-endian; Fortran-order files are stored in C order
 // (the same array, transposed in memory); datetime units are dropped, as
 // SharedArray stores none. Object, structured and StringDType arrays are
-// refused with an error matching ErrNPY. Options are those of Create.
+// refused with an error matching ErrNPY. Options are those of Create
+// (ReadOnly is refused, as by Create).
+//
+// The header is not trusted to say how much data follows. When r can tell
+// how many bytes it holds (a Len method, as *bytes.Reader has; a regular
+// *os.File; any io.Seeker), a data section shorter than the header
+// promises is an ErrNPY error before anything is reserved. Otherwise (a
+// pipe, a socket) the segment is reserved chunk by chunk as the data
+// arrives, so a short stream never reserves more than what arrived plus
+// one chunk (importChunk); a Fortran-order stream is first read into
+// memory of this process as it arrives, then transposed. For shm names
+// the size the header claims is checked against MemAvailable in every
+// mode, Sparse included, unless SkipMemoryCheck is given.
 func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 	o := makeOptions(opts)
 	o.prefault = true // the import writes every page: map them in one call (docs/performance.md)
 	loc, err := parseName(name)
 	if err != nil {
 		return nil, pathError("import", name, err)
+	}
+	if o.readOnly {
+		return nil, pathError("import", name, fmt.Errorf("ReadOnly applies to Attach, not LoadNPY: %w", ErrInvalid))
 	}
 	info, err := readNPYHeader(r)
 	if err != nil {
@@ -465,30 +639,161 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 		return nil, pathError("import", name, err)
 	}
 	total := m.nbytes + int64(m.layout.TrailerSize())
-	if loc.shm && !o.sparse && !o.skipMemCheck {
+	if loc.shm && !o.skipMemCheck {
+		// Sparse or not, the import writes every byte.
 		if err := checkMemory(total); err != nil {
 			return nil, pathError("import", name, err)
 		}
 	}
-	fill := func(data []byte) error {
-		var err error
-		if info.fortran && len(info.shape) > 1 {
-			err = readFortran(r, data, info)
-		} else {
-			_, err = io.ReadFull(r, data)
+	left, sized, err := remaining(r)
+	if err != nil {
+		return nil, pathError("import", name, err)
+	}
+	if sized && left < info.nbytes {
+		return nil, pathError("import", name, shortData(info.nbytes, left))
+	}
+	fortran := info.fortran && len(info.shape) > 1
+	var fill func(fd int, data []byte) error
+	switch {
+	case sized || info.nbytes <= importChunk:
+		fill = func(_ int, data []byte) error {
+			var err error
+			if fortran {
+				err = readFortran(r, data, info)
+			} else {
+				_, err = io.ReadFull(r, data)
+			}
+			if err == io.ErrUnexpectedEOF || err == io.EOF {
+				return shortData(info.nbytes, -1)
+			}
+			return finishImport(data, info, err)
 		}
+	case fortran:
+		chunks, err := readChunks(r, info.nbytes)
+		if err != nil {
+			return nil, pathError("import", name, err)
+		}
+		fill = func(_ int, data []byte) error {
+			return finishImport(data, info, readFortran(&chunkReader{chunks: chunks}, data, info))
+		}
+	default:
+		// A stream of unknown length: reserve each chunk as it arrives.
+		reserve := !o.sparse
+		o.sparse, o.prefault = true, false
+		fill = func(fd int, data []byte) error {
+			for off := 0; off < len(data); off += importChunk {
+				chunk := data[off:min(off+importChunk, len(data))]
+				if reserve {
+					if err := sysFallocate(fd, int64(off), int64(len(chunk))); err == syscall.ENOSPC {
+						return spaceError(fd, total)
+					} else if err != nil && err != syscall.EOPNOTSUPP {
+						return err
+					}
+				}
+				prefault(chunk, madvPopulateWrite)
+				n, err := io.ReadFull(r, chunk)
+				if err == io.ErrUnexpectedEOF || err == io.EOF {
+					return shortData(info.nbytes, int64(off+n))
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return finishImport(data, info, nil)
+		}
+	}
+	return create("import", name, loc, m, total, o, fill)
+}
+
+// importChunk is how much of a stream of unknown length LoadNPYFrom
+// reserves ahead of the data that has arrived.
+const importChunk = 4 << 20
+
+// shortData is the error for a data section shorter than the header says;
+// got < 0 when the exact count is unknown.
+func shortData(want, got int64) error {
+	if got < 0 {
+		return fmt.Errorf("%w: data section is shorter than the %d bytes the header promises", ErrNPY, want)
+	}
+	return fmt.Errorf("%w: data section is %d bytes, shorter than the %d bytes the header promises", ErrNPY, got, want)
+}
+
+// finishImport byte-swaps imported data when the file was big-endian.
+func finishImport(data []byte, info npyInfo, err error) error {
+	if err == nil && info.swap {
+		swapBytes(data, info.dtype)
+	}
+	return err
+}
+
+// remaining returns how many bytes r has left, when r can tell: a Len
+// method (bytes.Reader, strings.Reader, bytes.Buffer), a regular file, or
+// an io.Seeker (whose position it restores). sized is false for pipes,
+// sockets and plain readers.
+func remaining(r io.Reader) (left int64, sized bool, err error) {
+	if l, ok := r.(interface{ Len() int }); ok {
+		return int64(l.Len()), true, nil
+	}
+	s, ok := r.(io.Seeker)
+	if !ok {
+		return 0, false, nil
+	}
+	end := int64(-1)
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		fi, err := st.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return 0, false, nil // a pipe or a device: its size says nothing
+		}
+		end = fi.Size()
+	}
+	cur, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, false, nil // not seekable after all (a pipe)
+	}
+	if end < 0 {
+		if end, err = s.Seek(0, io.SeekEnd); err != nil {
+			return 0, false, nil
+		}
+		if _, err := s.Seek(cur, io.SeekStart); err != nil {
+			return 0, false, fmt.Errorf("restoring the read position: %w", err)
+		}
+	}
+	return max(end-cur, 0), true, nil
+}
+
+// readChunks reads exactly n bytes of r into memory, chunk by chunk, so a
+// short stream costs only what arrived.
+func readChunks(r io.Reader, n int64) ([][]byte, error) {
+	var chunks [][]byte
+	for got := int64(0); got < n; {
+		c := make([]byte, min(n-got, importChunk))
+		k, err := io.ReadFull(r, c)
 		if err == io.ErrUnexpectedEOF || err == io.EOF {
-			return fmt.Errorf("%w: data section is shorter than the %d bytes the header promises", ErrNPY, info.nbytes)
+			return nil, shortData(n, got+int64(k))
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if info.swap {
-			swapBytes(data, info.dtype)
-		}
-		return nil
+		chunks = append(chunks, c)
+		got += int64(k)
 	}
-	return create(name, loc, m, total, o, fill)
+	return chunks, nil
+}
+
+// chunkReader reads the chunks readChunks returned, freeing each once read.
+type chunkReader struct{ chunks [][]byte }
+
+func (c *chunkReader) Read(b []byte) (int, error) {
+	for len(c.chunks) > 0 && len(c.chunks[0]) == 0 {
+		c.chunks[0] = nil
+		c.chunks = c.chunks[1:]
+	}
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, c.chunks[0])
+	c.chunks[0] = c.chunks[0][n:]
+	return n, nil
 }
 
 // readFortran reads column-major data and stores it in C order.

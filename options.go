@@ -12,6 +12,8 @@ type options struct {
 	sparse       bool
 	skipMemCheck bool
 	prefault     bool
+	fsync        bool
+	progress     func(written int64)
 }
 
 func makeOptions(opts []Option) options {
@@ -59,3 +61,13 @@ func SkipMemoryCheck() Option { return func(o options) options { o.skipMemCheck 
 // reserved Create takes about 2.4x as long). LoadNPY and WriteNPY always
 // do it, since they touch every page. Kernels before 5.14 ignore it.
 func Prefault() Option { return func(o options) options { o.prefault = true; return o } }
+
+// Fsync makes SaveNPY flush the new file and its directory to stable
+// storage before it returns, so the snapshot survives a power failure.
+func Fsync() Option { return func(o options) options { o.fsync = true; return o } }
+
+// OnProgress makes SaveNPY call f after each write with the number of
+// bytes written so far (header included).
+func OnProgress(f func(written int64)) Option {
+	return func(o options) options { o.progress = f; return o }
+}

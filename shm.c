@@ -27,8 +27,8 @@ int sa_close(int fd) { return close(fd); }
 
 int sa_ftruncate(int fd, int64_t length) { return ftruncate(fd, (off_t)length); }
 
-/* sa_fallocate reserves [0, length) and extends the file to length. */
-int sa_fallocate(int fd, int64_t length) { return fallocate(fd, 0, 0, (off_t)length); }
+/* sa_fallocate reserves [off, off+length), extending the file if needed. */
+int sa_fallocate(int fd, int64_t off, int64_t length) { return fallocate(fd, 0, (off_t)off, (off_t)length); }
 
 int sa_fstat(int fd, sa_stat *st) {
 	struct stat s;

@@ -26,7 +26,7 @@ int sa_open(const char *path, int oflag, unsigned mode);
 int sa_unlink(const char *path);
 int sa_close(int fd);
 int sa_ftruncate(int fd, int64_t length);
-int sa_fallocate(int fd, int64_t length);
+int sa_fallocate(int fd, int64_t off, int64_t length);
 int sa_fstat(int fd, sa_stat *st);
 
 /*

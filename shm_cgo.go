@@ -90,10 +90,10 @@ func sysFtruncate(fd int, length int64) error {
 	return nil
 }
 
-// sysFallocate reserves the first length bytes of fd and extends it to
-// length.
-func sysFallocate(fd int, length int64) error {
-	if r, err := C.sa_fallocate(C.int(fd), C.int64_t(length)); r == -1 {
+// sysFallocate reserves bytes [off, off+length) of fd, extending it if
+// needed.
+func sysFallocate(fd int, off, length int64) error {
+	if r, err := C.sa_fallocate(C.int(fd), C.int64_t(off), C.int64_t(length)); r == -1 {
 		return errnoOf(err)
 	}
 	return nil

@@ -115,18 +115,29 @@ type meta struct {
 }
 
 // dataBytes returns itemsize × ∏shape, or an error on a negative
-// dimension or overflow.
+// dimension or when the array is too big. The rule is NumPy's: itemsize ×
+// the product of the non-zero dimensions must fit in a signed 64-bit
+// integer, even when a zero dimension makes the array empty (NumPy refuses
+// such a shape with "array is too big", and SharedArray crashes on it).
 func dataBytes[T int | int64](itemsize int64, shape []T) (int64, error) {
 	n := uint64(itemsize)
+	empty := false
 	for i, d := range shape {
 		if d < 0 {
 			return 0, fmt.Errorf("dims[%d] = %d is negative", i, d)
 		}
+		if d == 0 {
+			empty = true
+			continue
+		}
 		hi, lo := bits.Mul64(n, uint64(d))
 		if hi != 0 || lo > math.MaxInt64 {
-			return 0, fmt.Errorf("itemsize %d × dims overflows at dims[%d]", itemsize, i)
+			return 0, fmt.Errorf("array is too big: itemsize %d × the non-zero dims overflows a signed 64-bit integer at dims[%d]", itemsize, i)
 		}
 		n = lo
+	}
+	if empty {
+		return 0, nil
 	}
 	return int64(n), nil
 }
@@ -284,6 +295,17 @@ func derivedItemSize(typenum int32, size uint64, shape []int) int64 {
 // decodeTrailer finds and validates the trailer of a file of fileSize
 // bytes, given its last min(fileSize, 548) bytes in tail. It copies what
 // it needs: tail may be changed afterwards.
+//
+// The magic alone does not say which layout a file has: the 548-byte
+// trailer of one layout starts 256 or 260 bytes before a 292- or 288-byte
+// one, in what is array data for the shorter layout, so any process that
+// can write the data can plant "[SharedArray]\0" there. Every layout whose
+// magic is present is therefore tried, and the first that validates wins,
+// in this order: a dual trailer (a 548 one and the shorter one inside it,
+// agreeing); the shorter trailer alone (the 548 magic is then data); the
+// 548 trailer alone (the shorter magic then lies in its unused dims
+// slots). Only when none validates is the file refused, with the error of
+// the shorter trailer if its magic is present, else of the 548 one.
 func decodeTrailer(tail []byte, fileSize int64) (meta, error) {
 	if fileSize < minTrailer || int64(len(tail)) != min(fileSize, maxTrailer) {
 		return meta{}, &FormatError{Offset: -1, Field: "file size", Value: fileSize, Msg: "shorter than any SharedArray trailer (288 bytes)"}
@@ -300,43 +322,61 @@ func decodeTrailer(tail []byte, fileSize int64) (meta, error) {
 		return readRaw(l, b, fileSize-t), true
 	}
 	outer, has548 := probe(LayoutNumPy2)
-	inner, hasInner := probe(LayoutNumPy1)
-	if !hasInner {
-		inner, hasInner = probe(LayoutV30)
+	var firstErr error
+	// The 292 and 288 magics cannot both be present: the 288 trailer
+	// would start with "redArray]" where its own magic must be.
+	for _, l := range []Layout{LayoutNumPy1, LayoutV30} {
+		inner, ok := probe(l)
+		if !ok {
+			continue
+		}
+		mi, err := inner.check(fileSize)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if has548 {
+			if md, ok := checkDual(outer, inner, mi, fileSize); ok {
+				return md, nil
+			}
+		}
+		return mi, nil
 	}
-	switch {
-	case !has548 && !hasInner:
-		return meta{}, &FormatError{Offset: -1, Field: "magic", Msg: "no SharedArray trailer: \"[SharedArray]\" is not at the start of the last 288, 292 or 548 bytes"}
-	case !has548:
-		return inner.check(fileSize)
-	case !hasInner:
-		return outer.check(fileSize)
+	if has548 {
+		mo, err := outer.check(fileSize)
+		if err == nil {
+			return mo, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
 	}
-	// Both a 548 trailer and an inner one: a dual trailer, valid only if
-	// both parse and say the same.
-	mi, err := inner.check(fileSize)
-	if err != nil {
-		return meta{}, err
+	if firstErr == nil {
+		firstErr = &FormatError{Offset: -1, Field: "magic", Msg: "no SharedArray trailer: \"[SharedArray]\" is not at the start of the last 288, 292 or 548 bytes"}
 	}
+	return meta{}, firstErr
+}
+
+// checkDual reports whether the 548-byte trailer outer and the valid
+// shorter trailer inner (which says mi) form a dual trailer: outer has at
+// most the dims the overlay leaves it, validates, and says the same array.
+func checkDual(outer, inner rawTrailer, mi meta, fileSize int64) (meta, bool) {
 	dual := LayoutDual
 	if inner.layout == LayoutV30 {
 		dual = LayoutDualV30
 	}
-	if int(outer.ndims) > dual.MaxDims() || outer.ndims < 0 {
-		return meta{}, &FormatError{Offset: outer.ndimsOffset(), Field: "ndims", Value: outer.ndims,
-			Msg: fmt.Sprintf("a 548-byte trailer holding a %s must have at most %d dims", inner.layout.trailerName(), dual.MaxDims())}
+	if outer.ndims < 0 || int(outer.ndims) > dual.MaxDims() {
+		return meta{}, false
 	}
 	outer.maxDims = int(outer.ndims) // the rest is overlaid by the inner trailer
 	mo, err := outer.check(fileSize)
-	if err != nil {
-		return meta{}, err
-	}
-	if mo.dtype != mi.dtype || !equalInts(mo.shape, mi.shape) || (inner.layout != LayoutV30 && outer.itemsize != inner.itemsize) {
-		return meta{}, &FormatError{Offset: outer.base, Field: "trailer", Msg: fmt.Sprintf(
-			"the 548-byte trailer (%s %v) and the %s (%s %v) disagree", mo.dtype, mo.shape, inner.layout.trailerName(), mi.dtype, mi.shape)}
+	if err != nil || mo.dtype != mi.dtype || !equalInts(mo.shape, mi.shape) || (inner.layout != LayoutV30 && outer.itemsize != inner.itemsize) {
+		return meta{}, false
 	}
 	mo.layout = dual
-	return mo, nil
+	return mo, true
 }
 
 func equalInts(a, b []int) bool {

@@ -164,9 +164,13 @@ func TestTrailerValidation(t *testing.T) {
 		{"itemsize 8 for int32", LayoutNumPy1, func(b []byte, tr int) { put32(b, tr+28, 8) }, "itemsize"},
 		{"U itemsize 6", LayoutNumPy1, func(b []byte, tr int) { put32(b, tr+24, numStr); put32(b, tr+28, 6) }, "itemsize"},
 		{"S itemsize 0", LayoutNumPy2, func(b []byte, tr int) { put32(b, tr+24, numBytes); put32(b, tr+28, 0) }, "itemsize"},
-		{"dual disagrees", LayoutDual, func(b []byte, tr int) { put64(b, tr+36, 2); put64(b, tr+16, 32) }, "trailer"},
-		{"dual ndims 28", LayoutDual, func(b []byte, tr int) { put32(b, tr+32, 28) }, "ndims"},
-		{"dual inner bad", LayoutDual, func(b []byte, tr int) { put32(b, tr+256+24, 99) }, "typenum"},
+		{"dual both bad", LayoutDual, func(b []byte, tr int) { put32(b, tr+24, 97); put32(b, tr+256+24, 99) }, "typenum"},
+		{"zero dim hides overflow", LayoutNumPy2, func(b []byte, tr int) {
+			put32(b, tr+32, 3)
+			put64(b, tr+44, 0)
+			put64(b, tr+52, 1<<62)
+			put64(b, tr+16, 0)
+		}, "dims"},
 		{"zeros", LayoutNumPy1, func(b []byte, tr int) { clear(b[tr:]) }, "magic"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

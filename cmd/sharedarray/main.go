@@ -404,25 +404,21 @@ func (c *cli) export(args []string) int {
 		return c.fail(err)
 	}
 	defer a.Close()
-	tmp := args[1] + ".partial"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return c.fail(err)
-	}
+	// SaveNPY writes a new file beside the target and renames it over
+	// the target once complete: a failed export leaves the old file.
 	p := newProgress(c.stderr, "export "+args[0], int64(len(a.Bytes())))
-	n, err := a.WriteNPY(p.writer(f))
+	var opts []sharedarray.Option
+	if p.active() { // else the file goes to SaveNPY unwrapped: its fastest path
+		opts = append(opts, sharedarray.OnProgress(p.n.Store))
+	}
+	err = a.SaveNPY(args[1], opts...)
 	p.done()
-	if err == nil {
-		err = f.Close()
-	} else {
-		f.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp, args[1])
-	}
 	if err != nil {
-		os.Remove(tmp)
 		return c.fail(err)
+	}
+	var n int64
+	if st, err := os.Stat(args[1]); err == nil {
+		n = st.Size()
 	}
 	fmt.Fprintf(c.stdout, "exported %s to %s (%d bytes)\n", args[0], args[1], n)
 	return exitOK
@@ -447,7 +443,7 @@ func (c *cli) importNPY(args []string) int {
 		return c.fail(err)
 	}
 	p := newProgress(c.stderr, "import "+args[0], st.Size())
-	a, err := sharedarray.LoadNPYFrom(args[1], p.reader(f), opts...)
+	a, err := sharedarray.LoadNPYFrom(args[1], p.fileReader(f), opts...)
 	p.done()
 	if err != nil {
 		return c.fail(err)

@@ -106,3 +106,23 @@ func (c countReader) Read(b []byte) (int, error) {
 
 func (p *progress) writer(w io.Writer) io.Writer { return countWriter{w, p} }
 func (p *progress) reader(r io.Reader) io.Reader { return countReader{r, p} }
+
+// active reports whether the bar is drawn (stderr is a terminal).
+func (p *progress) active() bool { return p.stop != nil }
+
+// fileCountReader counts what is read from a file and still lets
+// LoadNPYFrom ask the file its size (Stat) and read position (Seek), so a
+// file shorter than its header claims is refused before anything is
+// reserved.
+type fileCountReader struct {
+	countReader
+	f *os.File
+}
+
+func (c fileCountReader) Stat() (os.FileInfo, error) { return c.f.Stat() }
+
+func (c fileCountReader) Seek(off int64, whence int) (int64, error) {
+	return c.f.Seek(off, whence)
+}
+
+func (p *progress) fileReader(f *os.File) io.Reader { return fileCountReader{countReader{f, p}, f} }
