@@ -242,3 +242,204 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// tmpfsUsed returns the bytes in use on the file system holding dir.
+func tmpfsUsed(t *testing.T, dir string) int64 {
+	var st syscall.Statfs_t
+	assert.NilError(t, syscall.Statfs(dir, &st))
+	return int64(st.Blocks-st.Bfree) * st.Bsize
+}
+
+// A tiny .npy whose header claims a big array: from a file (or any
+// source that knows its size) it is refused before anything is reserved;
+// from a stream, no more than what arrived plus one chunk is reserved.
+func TestLoadNPYShortSourceReservesNothing(t *testing.T) {
+	dir := mountTmpfs(t, 64<<20)
+	claim := "{'descr': '<f8', 'fortran_order': False, 'shape': (6291456,), }" // 48 MiB
+	file := npyFile(claim, make([]byte, 128))
+	src := filepath.Join(t.TempDir(), "short.npy")
+	assert.NilError(t, os.WriteFile(src, file, 0o644))
+	target := "file://" + filepath.Join(dir, "a")
+
+	// A file: refused from its size, before reserving (the old code
+	// reserved the 48 MiB, filled them and then failed).
+	_, err := LoadNPY(target, src)
+	assert.Assert(t, errors.Is(err, ErrNPY), "%v", err)
+	assert.ErrorContains(t, err, "data section is 128 bytes")
+	_, err = LoadNPYFrom(target, bytes.NewReader(file))
+	assert.Assert(t, errors.Is(err, ErrNPY), "%v", err)
+	f, err := os.Open(src)
+	assert.NilError(t, err)
+	defer f.Close()
+	_, err = LoadNPYFrom(target, io.NewSectionReader(f, 0, int64(len(file)))) // a Seeker
+	assert.Assert(t, errors.Is(err, ErrNPY), "%v", err)
+
+	// A stream (no size): at the moment the stream ends, at most one
+	// chunk and a little more is in use on the file system.
+	for _, fortran := range []string{"False", "True"} {
+		claim := "{'descr': '<f8', 'fortran_order': " + fortran + ", 'shape': (2048, 3072), }"
+		base := tmpfsUsed(t, dir)
+		peak := int64(-1)
+		r := io.MultiReader(bytes.NewReader(npyFile(claim, make([]byte, 128))), readerFunc(func([]byte) (int, error) {
+			peak = tmpfsUsed(t, dir) - base
+			return 0, io.EOF
+		}))
+		_, err = LoadNPYFrom(target, r)
+		assert.Assert(t, errors.Is(err, ErrNPY), "%v", err)
+		assert.Assert(t, peak >= 0 && peak <= importChunk+1<<20, "fortran %s: %d bytes reserved for 128 arriving", fortran, peak)
+		ents, _ := os.ReadDir(dir)
+		assert.Equal(t, len(ents), 0)
+	}
+
+	// A stream that is whole imports, chunk by chunk.
+	data := make([]byte, 3*importChunk+8)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	whole := npyFile(fmt.Sprintf("{'descr': '|u1', 'fortran_order': False, 'shape': (%d,), }", len(data)), data)
+	a, err := LoadNPYFrom(target, io.MultiReader(bytes.NewReader(whole)))
+	assert.NilError(t, err)
+	assert.Assert(t, bytes.Equal(a.Bytes(), data))
+	a.Close()
+	assert.NilError(t, Delete(target))
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
+
+// The memory check applies to imports in every mode, Sparse included: a
+// tiny stream claiming 1 TiB into shm is refused up front.
+func TestLoadNPYMemoryCheckSparse(t *testing.T) {
+	old := memAvailableFunc
+	memAvailableFunc = func() (int64, error) { return 1 << 30, nil }
+	t.Cleanup(func() { memAvailableFunc = old })
+	file := npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (1099511627776,), }", make([]byte, 64))
+	for _, opts := range [][]Option{nil, {Sparse()}} {
+		name := testName(t)
+		_, err := LoadNPYFrom(name, io.MultiReader(bytes.NewReader(file)), opts...)
+		assert.Assert(t, errors.Is(err, syscall.ENOMEM), "%v", err)
+		_, err = os.Stat(shmDir + "/" + name)
+		assert.Assert(t, errors.Is(err, os.ErrNotExist))
+	}
+}
+
+// SaveNPY never destroys the previous snapshot: a failed export (a full
+// file system, a closed array) leaves it whole and leaves nothing behind;
+// errors name the user's path.
+func TestSaveNPYFailureKeepsSnapshot(t *testing.T) {
+	dir := mountTmpfs(t, 1<<20)
+	path := filepath.Join(dir, "snap.npy")
+	small := mustCreate(t, testName(t), []int{100}, Uint8)
+	small.Bytes()[0] = 42
+	assert.NilError(t, small.SaveNPY(path, Fsync()))
+	before, err := os.ReadFile(path)
+	assert.NilError(t, err)
+
+	big := mustCreate(t, testName(t), []int{2 << 20}, Uint8)
+	err = big.SaveNPY(path)
+	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
+	assert.ErrorContains(t, err, path)
+	assert.Assert(t, !strings.Contains(err.Error(), ".tmp"), "%v", err)
+	after, _ := os.ReadFile(path)
+	assert.DeepEqual(t, after, before)
+
+	closed := mustCreate(t, testName(t), []int{10}, Uint8)
+	closed.Close()
+	err = closed.SaveNPY(path)
+	assert.Assert(t, errors.Is(err, ErrClosed), "%v", err)
+	after, _ = os.ReadFile(path)
+	assert.DeepEqual(t, after, before)
+	ents, _ := os.ReadDir(dir)
+	assert.Equal(t, len(ents), 1, "only the snapshot: %v", ents)
+
+	// The named fallback (no O_TMPFILE) leaves nothing behind either.
+	err = big.saveNPY(path, options{}, true)
+	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
+	ents, _ = os.ReadDir(dir)
+	assert.Equal(t, len(ents), 1, "only the snapshot: %v", ents)
+	assert.NilError(t, small.saveNPY(filepath.Join(dir, "named.npy"), options{}, true))
+	b, err := LoadNPY(testName(t), filepath.Join(dir, "named.npy"))
+	assert.NilError(t, err)
+	assert.Equal(t, b.Bytes()[0], byte(42))
+	b.Close()
+
+	_, err = os.Stat(filepath.Join(dir, "missing"))
+	err = small.SaveNPY(filepath.Join(dir, "missing", "x.npy"))
+	assert.Assert(t, errors.Is(err, os.ErrNotExist), "%v", err)
+	assert.ErrorContains(t, err, filepath.Join(dir, "missing", "x.npy"))
+}
+
+// SaveNPY to a symbolic link is refused; a planted NAME.partial symlink
+// is never followed.
+func TestSaveNPYSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	a := mustCreate(t, testName(t), []int{8}, Uint8)
+	victim := filepath.Join(dir, "victim")
+	assert.NilError(t, os.WriteFile(victim, []byte("keep"), 0o644))
+	link := filepath.Join(dir, "link.npy")
+	assert.NilError(t, os.Symlink(victim, link))
+	err := a.SaveNPY(link)
+	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
+	assert.ErrorContains(t, err, "symbolic link")
+	assert.ErrorContains(t, err, link)
+	path := filepath.Join(dir, "x.npy")
+	assert.NilError(t, os.Symlink(victim, path+".partial"))
+	assert.NilError(t, a.SaveNPY(path))
+	assert.NilError(t, a.saveNPY(path, options{}, true))
+	got, _ := os.ReadFile(victim)
+	assert.Equal(t, string(got), "keep")
+	fi, err := os.Lstat(path)
+	assert.NilError(t, err)
+	assert.Assert(t, fi.Mode().IsRegular())
+}
+
+// Concurrent SaveNPY calls to one path: a reader always finds one whole
+// array, never a mix.
+func TestSaveNPYConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.npy")
+	const n = 1 << 20
+	arrays := make([]*Array, 2)
+	for i := range arrays {
+		arrays[i] = mustCreate(t, testName(t), []int{n}, Uint8)
+		for j := range arrays[i].Bytes() {
+			arrays[i].Bytes()[j] = byte(i + 1)
+		}
+	}
+	done := make(chan error, 2)
+	for i := range arrays {
+		go func() {
+			for range 20 {
+				if err := arrays[i].SaveNPY(path); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	check := func() {
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		assert.NilError(t, err)
+		hl := len(npyHeader(Uint8, []int{n}))
+		assert.Equal(t, len(b), hl+n)
+		want := b[hl]
+		assert.Assert(t, want == 1 || want == 2)
+		assert.Assert(t, bytes.Count(b[hl:], []byte{want}) == n, "a mixed file")
+	}
+	for finished := 0; finished < 2; {
+		select {
+		case err := <-done:
+			assert.NilError(t, err)
+			finished++
+		default:
+			check()
+		}
+	}
+	check()
+	ents, _ := os.ReadDir(filepath.Dir(path))
+	assert.Equal(t, len(ents), 1)
+}

@@ -165,3 +165,40 @@ func TestInfoHostileCorpus(t *testing.T) {
 	}
 	assert.Assert(t, n >= 30, "%d corpus files", n)
 }
+
+// export writes a new file and renames it: a planted NAME.partial symlink
+// is never followed, a failed export keeps the previous file, and a
+// symlink target is refused with a clear message.
+func TestExportAtomic(t *testing.T) {
+	n := name(t)
+	code, _, errs := runCLI("create", n, "4", "int8")
+	assert.Equal(t, code, 0, errs)
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "x.npy")
+	victim := filepath.Join(dir, "victim")
+	assert.NilError(t, os.WriteFile(victim, []byte("keep me"), 0o644))
+	assert.NilError(t, os.Symlink(victim, dst+".partial"))
+	code, _, errs = runCLI("export", n, dst)
+	assert.Equal(t, code, 0, errs)
+	got, _ := os.ReadFile(victim)
+	assert.Equal(t, string(got), "keep me")
+	first, err := os.ReadFile(dst)
+	assert.NilError(t, err)
+	assert.Assert(t, bytes.HasPrefix(first, []byte("\x93NUMPY")))
+
+	// A failing export (the array is gone) leaves the previous file.
+	code, _, _ = runCLI("export", n+"-missing", dst)
+	assert.Equal(t, code, 1)
+	again, _ := os.ReadFile(dst)
+	assert.DeepEqual(t, again, first)
+
+	link := filepath.Join(dir, "link.npy")
+	assert.NilError(t, os.Symlink(victim, link))
+	code, _, errs = runCLI("export", n, link)
+	assert.Equal(t, code, 1)
+	assert.Assert(t, strings.Contains(errs, "symbolic link") && strings.Contains(errs, link), errs)
+	got, _ = os.ReadFile(victim)
+	assert.Equal(t, string(got), "keep me")
+	ents, _ := os.ReadDir(dir)
+	assert.Equal(t, len(ents), 4, "no temporary file left: %v", ents)
+}
