@@ -35,7 +35,7 @@ func plantings(l Layout, m meta) map[string][]byte {
 // planted in the data where a 548-byte trailer would start.
 func TestTrailerPlantedMagic(t *testing.T) {
 	m := meta{dtype: Uint8, shape: []int{4096}, nbytes: 4096}
-	for _, l := range Layouts {
+	for _, l := range Layouts() {
 		for what, plant := range plantings(l, m) {
 			file := segmentBytes(l, m)
 			off := len(file) - maxTrailer
@@ -86,7 +86,7 @@ func TestTrailerDualFallbacks(t *testing.T) {
 // Real segments of every layout with the plantings in their data: Attach,
 // Stat, List and Delete all see the array.
 func TestPlantedMagicSegments(t *testing.T) {
-	for _, l := range Layouts {
+	for _, l := range Layouts() {
 		for what, plant := range plantings(l, meta{dtype: Uint8, shape: []int{4096}, nbytes: 4096}) {
 			name := testName(t)
 			a := mustCreate(t, name, []int{4096}, Uint8, WithLayout(l))
@@ -126,7 +126,7 @@ func TestZeroDimOverflow(t *testing.T) {
 		{[]int{1 << 61, 0}, Int32, false},
 		{[]int{3, 0, 4}, Float64, true},
 	} {
-		_, err := dataBytes(int64(tc.dt.size), tc.shape)
+		_, err := dataBytes(int64(tc.dt.size()), tc.shape)
 		assert.Equal(t, err == nil, tc.ok, "%v %s: %v", tc.shape, tc.dt, err)
 		name := testName(t)
 		a, err := Create(name, tc.shape, tc.dt)
