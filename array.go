@@ -158,8 +158,8 @@ func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, erro
 		return nil, pathError("create", name, err)
 	}
 	total := m.nbytes + int64(m.layout.TrailerSize())
-	if loc.shm && !o.sparse && !o.skipMemCheck {
-		if err := checkMemory(total); err != nil {
+	if !o.sparse && !o.skipMemCheck {
+		if err := checkSpace(loc.dir(), total); err != nil {
 			return nil, pathError("create", name, err)
 		}
 	}

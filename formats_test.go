@@ -311,14 +311,12 @@ func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
 // The memory check applies to imports in every mode, Sparse included: a
 // tiny stream claiming 1 TiB into shm is refused up front.
 func TestLoadNPYMemoryCheckSparse(t *testing.T) {
-	old := memAvailableFunc
-	memAvailableFunc = func() (int64, error) { return 1 << 30, nil }
-	t.Cleanup(func() { memAvailableFunc = old })
 	file := npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (1099511627776,), }", make([]byte, 64))
 	for _, opts := range [][]Option{nil, {Sparse()}} {
 		name := testName(t)
 		_, err := LoadNPYFrom(name, io.MultiReader(bytes.NewReader(file)), opts...)
-		assert.Assert(t, errors.Is(err, syscall.ENOMEM), "%v", err)
+		var se *SpaceError // no machine here has 1 TiB of memory or /dev/shm
+		assert.Assert(t, errors.As(err, &se), "%v", err)
 		_, err = os.Stat(shmDir + "/" + name)
 		assert.Assert(t, errors.Is(err, os.ErrNotExist))
 	}

@@ -25,6 +25,7 @@ import (
 //	fill-sparse PATH N     create a sparse N-byte array at PATH, fill it
 //	race-create BASE ROUNDS FLAG  once FLAG exists, try to create BASE-r
 //	                              for each round r; print wins
+//	cgroup-create ...      see runCgroupChild
 func runChild(spec string) int {
 	f := strings.Fields(spec)
 	switch f[0] {
@@ -84,6 +85,8 @@ func runChild(spec string) int {
 		return raceCreateChild(f[1], rounds)
 	case "hold", "holders":
 		return holdersChild(f)
+	case "cgroup-create":
+		return runCgroupChild(f[1:])
 	}
 	fmt.Fprintln(os.Stderr, "unknown child", spec)
 	return 4
@@ -212,30 +215,4 @@ func TestFullFileSystem(t *testing.T) {
 	dir2 := mountTmpfs(t, 1<<20)
 	out, err := child(fmt.Sprintf("fill-sparse %s %d", filepath.Join(dir2, "sparse"), 2<<20)).CombinedOutput()
 	assertFaulted(t, err, out, "SIGBUS")
-}
-
-func TestMemoryCheck(t *testing.T) {
-	old := memAvailableFunc
-	t.Cleanup(func() { memAvailableFunc = old })
-	memAvailableFunc = func() (int64, error) { return 100 << 20, nil }
-	name := testName(t)
-	_, err := Create(name, []int{128 << 20}, Uint8)
-	assert.Assert(t, errors.Is(err, syscall.ENOMEM), "%v", err)
-	assert.Assert(t, strings.Contains(err.Error(), "need 134218276 bytes (128.0 MiB), memory (MemAvailable) has 104857600 bytes (100.0 MiB) available"), "%v", err)
-	_, err = os.Stat(shmDir + "/" + name)
-	assert.Assert(t, os.IsNotExist(err))
-	a, err := Create(name, []int{128 << 20}, Uint8, SkipMemoryCheck())
-	assert.NilError(t, err)
-	a.Close()
-	assert.NilError(t, Delete(name))
-	a, err = Create(name, []int{128 << 20}, Uint8, Sparse())
-	assert.NilError(t, err, "a sparse array reserves nothing")
-	a.Close()
-	assert.NilError(t, Delete(name))
-	// The real MemAvailable: more than it is refused up front.
-	memAvailableFunc = old
-	avail, err := memAvailable()
-	assert.NilError(t, err)
-	_, err = Create(name, []int{int(avail) + 1<<30}, Uint8)
-	assert.Assert(t, errors.Is(err, syscall.ENOMEM), "%v", err)
 }

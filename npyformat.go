@@ -639,9 +639,9 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 		return nil, pathError("import", name, err)
 	}
 	total := m.nbytes + int64(m.layout.TrailerSize())
-	if loc.shm && !o.skipMemCheck {
+	if !o.skipMemCheck {
 		// Sparse or not, the import writes every byte.
-		if err := checkMemory(total); err != nil {
+		if err := checkSpace(loc.dir(), total); err != nil {
 			return nil, pathError("import", name, err)
 		}
 	}

@@ -1,88 +1,79 @@
 package sharedarray
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"syscall"
 )
 
+// The limits a SpaceError names in Where.
+const (
+	WhereFileSystem = "file system"                // the file system holding the segment (/dev/shm: a tmpfs)
+	WhereCgroup     = "cgroup memory limit"        // the memory cgroup of the calling process (a container's limit)
+	WhereHostMemory = "host memory (MemAvailable)" // the memory of the machine, from /proc/meminfo
+)
+
 // A SpaceError reports that a segment does not fit: the file system is
-// full, or the memory the system can still give is smaller than the
-// segment. It unwraps to syscall.ENOSPC or syscall.ENOMEM.
+// full, or the memory the calling process can still get (its memory
+// cgroup's limit, or the host's MemAvailable) is smaller than the segment.
+// It unwraps to syscall.ENOSPC (file system) or syscall.ENOMEM (memory).
+// Its message says which limit refused the segment and what to change.
 type SpaceError struct {
-	Need  int64  // bytes the segment needs
-	Avail int64  // bytes available, -1 if unknown
-	Where string // "file system" or "memory (MemAvailable)"
-	Err   error  // syscall.ENOSPC or syscall.ENOMEM
+	Need  int64         // bytes the segment needs
+	Avail int64         // bytes available, -1 if unknown
+	Size  int64         // the limit itself (file system size, cgroup limit, MemTotal), -1 if unknown
+	Where string        // WhereFileSystem, WhereCgroup or WhereHostMemory
+	Path  string        // the file system's directory or the cgroup's, "" if unknown
+	Fix   string        // what to change so that the segment fits
+	Err   error         // syscall.ENOSPC or syscall.ENOMEM
+	Also  []*SpaceError // other limits that refuse the segment too
 }
 
 func (e *SpaceError) Error() string {
-	avail := "unknown"
-	if e.Avail >= 0 {
-		avail = fmt.Sprintf("%d bytes (%s)", e.Avail, human(e.Avail))
+	s := fmt.Sprintf("%v: need %d bytes (%s), %s", e.Err, e.Need, human(e.Need), e.limit())
+	memory := e.Err == syscall.ENOMEM
+	for _, a := range e.Also {
+		s += "; also " + a.limit()
+		memory = memory || a.Err == syscall.ENOMEM
 	}
-	s := fmt.Sprintf("%v: need %d bytes (%s), %s has %s available", e.Err, e.Need, human(e.Need), e.Where, avail)
-	if e.Err == syscall.ENOMEM {
-		s += "; SkipMemoryCheck() overrides this check"
+	if memory {
+		s += "; SkipMemoryCheck() overrides the memory check"
+	}
+	return s
+}
+
+// limit describes one refusing limit and its fix.
+func (e *SpaceError) limit() string {
+	s := e.Where
+	if e.Path != "" {
+		s += " " + e.Path
+	}
+	if e.Avail >= 0 {
+		s += fmt.Sprintf(" has %d bytes (%s) available", e.Avail, human(e.Avail))
+	} else {
+		s += " has an unknown amount available"
+	}
+	if e.Size >= 0 {
+		s += " of " + human(e.Size)
+	}
+	if e.Fix != "" {
+		s += ": " + e.Fix
 	}
 	return s
 }
 
 func (e *SpaceError) Unwrap() error { return e.Err }
 
-// spaceError describes an ENOSPC from reserving total bytes on fd.
-func spaceError(fd int, total int64) error {
-	var st syscall.Statfs_t
-	avail := int64(-1)
-	if syscall.Fstatfs(fd, &st) == nil {
-		avail = int64(st.Bavail) * int64(st.Bsize)
-	}
-	return &SpaceError{Need: total, Avail: avail, Where: "file system", Err: syscall.ENOSPC}
-}
+// What to change, for each limit.
+const (
+	fixTmpfs  = "make the tmpfs larger (/dev/shm: docker run --shm-size; Kubernetes: an emptyDir with medium Memory and a larger sizeLimit) or delete arrays no longer used"
+	fixDisk   = "free space on the file system"
+	fixCgroup = "raise the container's memory limit (docker run --memory; Kubernetes: resources.limits.memory) or create a smaller array"
+	fixHost   = "free memory on the host or create a smaller array"
+)
 
-// memCheckFloor is the size under which Create does not read
-// /proc/meminfo: such a segment cannot, alone, exhaust memory.
+// memCheckFloor is the size under which Create does not check memory:
+// such a segment cannot, alone, exhaust memory.
 const memCheckFloor = 64 << 20
-
-// checkMemory refuses to reserve a shm segment larger than MemAvailable:
-// tmpfs pages are memory, and reserving more than is available could make
-// the OOM killer choose a victim.
-func checkMemory(total int64) error {
-	if total < memCheckFloor {
-		return nil
-	}
-	avail, err := memAvailableFunc()
-	if err != nil || total <= avail {
-		return nil // unknown: let the reservation decide
-	}
-	return &SpaceError{Need: total, Avail: avail, Where: "memory (MemAvailable)", Err: syscall.ENOMEM}
-}
-
-// memAvailableFunc is memAvailable; tests replace it.
-var memAvailableFunc = memAvailable
-
-// memAvailable reads MemAvailable from /proc/meminfo, in bytes.
-func memAvailable() (int64, error) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return 0, err
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("no MemAvailable in /proc/meminfo")
-}
 
 // human formats a byte count with a binary unit.
 func human(n int64) string {

@@ -1,0 +1,36 @@
+package sharedarray
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// runCgroupChild moves this process into the cgroup whose cgroup.procs
+// is args[0], then creates array args[1] of args[2] bytes (none if 0)
+// and args[3] of args[4] bytes, with the memory check unless args[5] is
+// "skip". It prints what happened and exits 0 unless it cannot move.
+func runCgroupChild(args []string) int {
+	if err := os.WriteFile(args[0], []byte(fmt.Sprint(os.Getpid())), 0o644); err != nil {
+		fmt.Println("cannot move:", err)
+		return 3
+	}
+	var opts []Option
+	if args[5] == "skip" {
+		opts = append(opts, SkipMemoryCheck())
+	}
+	for i := 1; i+1 < 5; i += 2 {
+		n, _ := strconv.Atoi(args[i+1])
+		if n == 0 {
+			continue
+		}
+		a, err := Create(args[i], []int{n}, Uint8, opts...)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println("created", args[i])
+		a.Close()
+	}
+	return 0
+}
