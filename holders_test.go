@@ -144,8 +144,9 @@ func TestHoldersOf(t *testing.T) {
 	mustCreate(t, held, []int{8}, Uint8).Close()
 	mustCreate(t, free, []int{8}, Uint8).Close()
 	h := startHolder(t, held, "map")
-	m, err := HoldersOf([]string{held, free})
+	m, err := HoldersOf([]string{held, free, testName(t)})
 	inspected(t, err)
+	assert.Equal(t, len(m), 2, "a name that does not exist is absent")
 	assert.DeepEqual(t, holderPIDs(m[held]), []int{h.Process.Pid})
 	assert.Equal(t, len(m[free]), 0)
 	_, ok := m[free]

@@ -1,25 +1,38 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/sharedarray/sharedarray"
 	"gotest.tools/v3/assert"
 )
 
-var seq int
+var seq atomic.Int64
+
+const testPrefix = "sharedarray-test-cli-"
 
 func name(t *testing.T) string {
-	seq++
-	n := fmt.Sprintf("sharedarray-test-cli-%d-%d", os.Getpid(), seq)
-	t.Cleanup(func() { os.Remove("/dev/shm/" + n) })
+	n := fmt.Sprintf("%s%d-%d", testPrefix, os.Getpid(), seq.Add(1))
+	cleanup(t, n)
 	return n
+}
+
+func cleanup(t *testing.T, n string) {
+	t.Cleanup(func() { os.Remove("/dev/shm/" + n) })
 }
 
 func runCLI(args ...string) (int, string, string) {
@@ -28,41 +41,119 @@ func runCLI(args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// holdEnv makes the test binary a holder process (see startHolder).
+const holdEnv = "SHAREDARRAY_CLI_TEST_HOLD"
+
+func TestMain(m *testing.M) {
+	if n := os.Getenv(holdEnv); n != "" {
+		a, err := sharedarray.Attach(n, sharedarray.ReadOnly())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		fmt.Println("ready")
+		io.Copy(io.Discard, os.Stdin)
+		a.Close()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// startHolder runs a Go process that attaches n and keeps it mapped until
+// the test ends.
+func startHolder(t *testing.T, n string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), holdEnv+"="+n)
+	in, err := cmd.StdinPipe()
+	assert.NilError(t, err)
+	out, err := cmd.StdoutPipe()
+	assert.NilError(t, err)
+	cmd.Stderr = os.Stderr
+	assert.NilError(t, cmd.Start())
+	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	assert.NilError(t, err)
+	assert.Equal(t, line, "ready\n")
+	return cmd
+}
+
+func lsJSON(t *testing.T) map[string]lsEntry {
+	t.Helper()
+	code, out, errs := runCLI("ls", "--json")
+	assert.Equal(t, code, 0, errs)
+	var entries []lsEntry
+	assert.NilError(t, json.Unmarshal([]byte(out), &entries))
+	m := map[string]lsEntry{}
+	for _, e := range entries {
+		n := e.Name
+		if e.NameBytes != nil {
+			n = string(e.NameBytes)
+		}
+		m[n] = e
+	}
+	return m
+}
+
+// oneError checks the single error style: one line, "sharedarray: OP
+// NAME: cause", the prefix once.
+func oneError(t *testing.T, errs, op, name string) {
+	t.Helper()
+	line := strings.TrimSuffix(errs, "\n")
+	assert.Assert(t, !strings.Contains(line, "\n"), "one line: %q", errs)
+	want := "sharedarray: " + op + " " + quote(name) + ": "
+	assert.Assert(t, strings.HasPrefix(line, want), "%q does not start with %q", line, want)
+	assert.Equal(t, strings.Count(line, "sharedarray:"), 1, line)
+}
+
 func TestCreateInfoLsRm(t *testing.T) {
 	n := name(t)
 	code, out, errs := runCLI("create", n, "3x4", "float32", "--layout", "numpy1")
 	assert.Equal(t, code, 0, errs)
-	assert.Assert(t, strings.Contains(out, "created "+n))
+	assert.Equal(t, out, "created "+n+": <f4 (3, 4), 48 data bytes, layout numpy1\n")
 	code, out, _ = runCLI("info", n)
 	assert.Equal(t, code, 0)
 	assert.Assert(t, strings.Contains(out, "(3, 4)"), out)
 	assert.Assert(t, strings.Contains(out, "numpy1 (292-byte trailer"), out)
-	code, out, _ = runCLI("ls", "--json")
-	assert.Equal(t, code, 0)
-	var entries []lsEntry
-	assert.NilError(t, json.Unmarshal([]byte(out), &entries))
-	found := false
-	for _, e := range entries {
-		if e.Name == n {
-			found = true
-			assert.Equal(t, e.Dtype, "<f4")
-			assert.DeepEqual(t, e.Shape, []int{3, 4})
-			assert.Equal(t, e.Bytes, int64(48+292))
-			assert.Equal(t, e.Layout, "numpy1")
-		}
-	}
-	assert.Assert(t, found)
+	assert.Assert(t, strings.Contains(out, "data bytes  48\n"), out)
+	assert.Assert(t, strings.Contains(out, "file bytes  340\n"), out)
+	e, ok := lsJSON(t)[n]
+	assert.Assert(t, ok)
+	assert.Equal(t, e.Dtype, "<f4")
+	assert.DeepEqual(t, e.Shape, []int{3, 4})
+	assert.Equal(t, e.NBytes, int64(48), "nbytes: the data, as create reports")
+	assert.Equal(t, e.FileBytes, int64(48+292))
+	assert.Equal(t, e.Layout, "numpy1")
+	assert.Assert(t, e.NameBytes == nil)
 	code, out, _ = runCLI("ls")
 	assert.Equal(t, code, 0)
-	assert.Assert(t, strings.Contains(out, n), out)
+	lines := strings.Split(out, "\n")
+	assert.Assert(t, strings.HasPrefix(lines[0], "NAME "), out)
+	assert.Assert(t, strings.Contains(lines[0], " NBYTES "), out)
+	row := rowOf(t, out, n)
+	assert.DeepEqual(t, strings.Fields(row)[3], "48")
 	code, _, errs = runCLI("create", n, "3", "f8")
 	assert.Equal(t, code, 1)
-	assert.Assert(t, strings.Contains(errs, "file exists"), errs)
+	oneError(t, errs, "create", n)
+	assert.Assert(t, strings.HasSuffix(errs, ": file exists\n"), errs)
 	code, _, _ = runCLI("rm", n)
 	assert.Equal(t, code, 0)
 	code, _, errs = runCLI("info", n)
 	assert.Equal(t, code, 1)
+	oneError(t, errs, "info", n)
 	assert.Assert(t, strings.Contains(errs, "no such file"), errs)
+}
+
+// rowOf returns ls's line for name.
+func rowOf(t *testing.T, out, name string) string {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, name+" ") {
+			return l
+		}
+	}
+	t.Fatalf("%s not in\n%s", name, out)
+	return ""
 }
 
 func TestInfoBadSegment(t *testing.T) {
@@ -70,15 +161,61 @@ func TestInfoBadSegment(t *testing.T) {
 	assert.NilError(t, os.WriteFile("/dev/shm/"+n, make([]byte, 700), 0o600))
 	code, _, errs := runCLI("info", n)
 	assert.Equal(t, code, 1)
+	oneError(t, errs, "info", n)
 	assert.Assert(t, strings.Contains(errs, "magic"), errs)
 	code, _, errs = runCLI("rm", n)
 	assert.Equal(t, code, 1)
+	oneError(t, errs, "rm", n)
 	_, err := os.Stat("/dev/shm/" + n)
 	assert.NilError(t, err, "rm keeps what is not a SharedArray: %s", errs)
 	code, _, _ = runCLI("rm", "--force", n)
 	assert.Equal(t, code, 0)
 	_, err = os.Stat("/dev/shm/" + n)
 	assert.Assert(t, os.IsNotExist(err))
+}
+
+// rm --force removes regular files only: a directory, a symbolic link and
+// a FIFO are kept.
+func TestRmForceRegularOnly(t *testing.T) {
+	dir, link, fifo := name(t), name(t), name(t)
+	assert.NilError(t, os.Mkdir("/dev/shm/"+dir, 0o700))
+	t.Cleanup(func() { os.Remove("/dev/shm/" + dir) })
+	assert.NilError(t, os.Symlink("/dev/null", "/dev/shm/"+link))
+	assert.NilError(t, syscall.Mkfifo("/dev/shm/"+fifo, 0o600))
+	for _, n := range []string{dir, link, fifo} {
+		code, _, errs := runCLI("rm", "--force", n)
+		assert.Equal(t, code, 1, n)
+		oneError(t, errs, "rm", n)
+		_, err := os.Lstat("/dev/shm/" + n)
+		assert.NilError(t, err, "%s was removed", n)
+	}
+	// file:// too.
+	f := filepath.Join(t.TempDir(), "junk")
+	assert.NilError(t, os.WriteFile(f, []byte("not an array"), 0o600))
+	code, _, errs := runCLI("rm", "--force", "file://"+f)
+	assert.Equal(t, code, 0, errs)
+	_, err := os.Stat(f)
+	assert.Assert(t, os.IsNotExist(err))
+}
+
+// "--" ends the flags: every later argument is a name.
+func TestRmDoubleDash(t *testing.T) {
+	a, b := name(t), "-"+name(t)
+	cleanup(t, b)
+	for _, n := range []string{a, b} {
+		arr, err := sharedarray.Create(n, []int{1}, sharedarray.Uint8)
+		assert.NilError(t, err)
+		arr.Close()
+	}
+	code, _, errs := runCLI("rm", b)
+	assert.Equal(t, code, 2, "a name like a flag needs --")
+	assert.Assert(t, strings.HasPrefix(errs, "sharedarray: rm: flag provided but not defined: --"), errs)
+	code, out, errs := runCLI("rm", "--", a, b)
+	assert.Equal(t, code, 0, errs)
+	assert.Equal(t, out, "deleted "+a+"\ndeleted "+b+"\n")
+	code, _, errs = runCLI("rm", "--", "--force")
+	assert.Equal(t, code, 1, "--force after -- is a name")
+	oneError(t, errs, "rm", "--force")
 }
 
 func TestExportImport(t *testing.T) {
@@ -90,12 +227,14 @@ func TestExportImport(t *testing.T) {
 	for i := range v {
 		v[i] = int16(i * 3)
 	}
-	path := filepath.Join(t.TempDir(), "snap.npy")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "snap.npy")
+	assert.NilError(t, os.WriteFile(path, []byte("old"), 0o600))
 	code, out, errs := runCLI("export", n, path)
 	assert.Equal(t, code, 0, errs)
 	assert.Assert(t, strings.Contains(out, "exported"))
-	_, err = os.Stat(path + ".partial")
-	assert.Assert(t, os.IsNotExist(err))
+	ents, _ := os.ReadDir(dir)
+	assert.Equal(t, len(ents), 1, "no temporary file left: %v", ents)
 	code, _, errs = runCLI("import", path, m, "--layout", "numpy2")
 	assert.Equal(t, code, 0, errs)
 	b, err := sharedarray.Attach(m)
@@ -103,38 +242,368 @@ func TestExportImport(t *testing.T) {
 	defer b.Close()
 	assert.Equal(t, b.Layout(), sharedarray.LayoutNumPy2)
 	assert.DeepEqual(t, b.Bytes(), a.Bytes())
-	code, _, _ = runCLI("import", path, m)
+	code, _, errs = runCLI("import", path, m)
 	assert.Equal(t, code, 1, "the name exists")
+	oneError(t, errs, "import", m)
 	code, _, errs = runCLI("export", "sharedarray-test-cli-none", path)
 	assert.Equal(t, code, 1)
-	assert.Assert(t, errs != "")
+	oneError(t, errs, "export", "sharedarray-test-cli-none")
+
+	// Errors name the user's path, not the temporary file.
+	bad := filepath.Join(dir, "no-such-dir", "x.npy")
+	code, _, errs = runCLI("export", n, bad)
+	assert.Equal(t, code, 1)
+	oneError(t, errs, "export", bad)
+	assert.Assert(t, !strings.Contains(errs, "partial"), errs)
 }
+
+// import fails on an existing NAME before it opens FILE: here FILE does
+// not even exist, and the error is about NAME.
+func TestImportExistingNameFirst(t *testing.T) {
+	n := name(t)
+	a, err := sharedarray.Create(n, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	a.Close()
+	code, _, errs := runCLI("import", filepath.Join(t.TempDir(), "missing.npy"), n)
+	assert.Equal(t, code, 1)
+	oneError(t, errs, "import", n)
+	assert.Assert(t, strings.HasSuffix(errs, ": file exists\n"), errs)
+	// A FIFO with no writer would block an open: not opened either.
+	fifo := filepath.Join(t.TempDir(), "fifo.npy")
+	assert.NilError(t, syscall.Mkfifo(fifo, 0o600))
+	code, _, _ = runCLI("import", fifo, n)
+	assert.Equal(t, code, 1)
+	// A missing file with a free name is about the file.
+	free := name(t)
+	missing := filepath.Join(t.TempDir(), "missing.npy")
+	code, _, errs = runCLI("import", missing, free)
+	assert.Equal(t, code, 1)
+	oneError(t, errs, "import", missing)
+}
+
+// The progress reader hands out at most readChunk bytes a call, whatever
+// the caller asks, so the bar moves in steps of 8 MiB.
+func TestImportReadsInChunks(t *testing.T) {
+	var sizes []int
+	r := readerFunc(func(b []byte) (int, error) {
+		sizes = append(sizes, len(b))
+		return len(b), nil
+	})
+	p := newProgress(io.Discard, "x", 1<<30)
+	buf := make([]byte, 3*readChunk+5)
+	n, err := io.ReadFull(p.reader(r), buf)
+	assert.NilError(t, err)
+	assert.Equal(t, n, len(buf))
+	assert.DeepEqual(t, sizes, []int{readChunk, readChunk, readChunk, 5})
+	assert.Equal(t, p.n.Load(), int64(len(buf)))
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
 
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{}, {"bogus"}, {"create", "x"}, {"create", "x", "3", "O"}, {"create", "x", "-1", "f8"},
-		{"create", "x", "3", "f8", "--layout", "nope"}, {"info"}, {"rm"}, {"ls", "extra"}, {"ls", "--nope"}} {
+		{"create", "x", "3", "f8", "--layout", "nope"}, {"create", "x", "3", "f8", "--perm", "9"}, {"info"}, {"rm"},
+		{"ls", "extra"}, {"ls", "--nope"}, {"gc", "--older-than", "soon"}, {"gc", "--older-than", "-1h"}, {"gc", "[x"}} {
 		code, _, errs := runCLI(args...)
 		assert.Equal(t, code, 2, "%v", args)
-		assert.Assert(t, errs != "", "%v", args)
+		assert.Assert(t, strings.HasPrefix(errs, "sharedarray: ") || strings.HasPrefix(errs, "usage: "), "%v: %s", args, errs)
 	}
 	for _, c := range commands {
 		code, out, _ := runCLI(c.name, "--help")
 		assert.Equal(t, code, 0, c.name)
 		assert.Assert(t, strings.Contains(out, "usage: sharedarray "+c.name), out)
+		code, out2, _ := runCLI("help", c.name)
+		assert.Equal(t, code, 0, c.name)
+		assert.Equal(t, out2, out)
 	}
 	code, out, _ := runCLI("help")
 	assert.Equal(t, code, 0)
 	assert.Assert(t, strings.Contains(out, "Commands:"))
 }
 
+// Help spells flags as the README does (--layout) and says which
+// SharedArray builds each layout serves.
+func TestHelpFlags(t *testing.T) {
+	_, out, _ := runCLI("create", "--help")
+	assert.Assert(t, strings.Contains(out, "\n  --layout LAYOUT\n"), out)
+	assert.Assert(t, strings.Contains(out, "\n  --perm OCTAL\n"), out)
+	assert.Assert(t, !strings.Contains(out, "\n  -layout"), out)
+	for _, l := range sharedarray.Layouts() {
+		assert.Assert(t, strings.Contains(out, fmt.Sprintf("%-9s %s", l, readers(l))), "%s missing:\n%s", l, out)
+	}
+	_, out, _ = runCLI("gc", "--help")
+	for _, f := range []string{"--older-than DURATION", "--dry-run", "--all-layouts", "--force"} {
+		assert.Assert(t, strings.Contains(out, "\n  "+f+"\n"), "%s:\n%s", f, out)
+	}
+	_, out, _ = runCLI("ls", "--help")
+	assert.Assert(t, strings.Contains(out, "\n  -l\n"), out)
+	assert.Assert(t, strings.Contains(out, "\n  --json\n"), out)
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "version"} {
+		code, out, _ := runCLI(arg)
+		assert.Equal(t, code, 0)
+		assert.Assert(t, strings.HasPrefix(out, "sharedarray "), out)
+		assert.Assert(t, strings.Contains(out, " "+runtime.Version()+" "), out)
+	}
+}
+
 func TestParseShape(t *testing.T) {
-	for in, want := range map[string][]int{"3,4": {3, 4}, "640x480": {640, 480}, "(2, 3, 4)": {2, 3, 4}, "5": {5}, "": {}, "()": {}, "(5,)": {5}} {
+	for in, want := range map[string][]int{"3,4": {3, 4}, "640x480": {640, 480}, "(2, 3, 4)": {2, 3, 4}, "5": {5}, "(5,)": {5},
+		"5,": {5}, "()": {}, "scalar": {}, "0": {0}, "10x0": {10, 0}, "0,10": {0, 10}, " 3 x 4 ": {3, 4}, "2X3": {2, 3}} {
 		got, err := parseShape(in)
 		assert.NilError(t, err, in)
 		assert.DeepEqual(t, got, want)
 	}
-	for _, bad := range []string{"a", "3,-1", "3;4"} {
+	for _, bad := range []string{"", " ", "x", ",,,", ",", "3,,4", "3x", "x3", "(3", "3)", "a", "3,-1", "+3", "3;4", "0x10", "0X10",
+		"03", "1e3", "3 4", "99999999999999999999", "(,)", "(3,,)", "3,4," + "", "٣"} {
+		if bad == "3,4," {
+			continue // a trailing comma is allowed
+		}
 		_, err := parseShape(bad)
+		assert.Assert(t, err != nil, "%q", bad)
+	}
+	// The command refuses them with exit 2 and creates nothing.
+	for _, bad := range []string{"x", ",,,", "", "0x10"} {
+		n := name(t)
+		code, _, errs := runCLI("create", n, bad, "f8")
+		assert.Equal(t, code, 2, bad)
+		assert.Assert(t, strings.HasPrefix(errs, "sharedarray: create: bad shape "), errs)
+		_, err := os.Stat("/dev/shm/" + n)
+		assert.Assert(t, os.IsNotExist(err), bad)
+	}
+	n := name(t)
+	code, out, errs := runCLI("create", n, "scalar", "f8")
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, "<f8 (), 8 data bytes"), out)
+}
+
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"frames":       "frames",
+		"a-b_c.d,1+2":  "a-b_c.d,1+2",
+		"café":         "café",
+		"a b":          "'a b'",
+		"it's":         `'it'\''s'`,
+		"":             "''",
+		"a\nb":         `$'a\nb'`,
+		"\x1b[31mred":  `$'\E[31mred'`,
+		"tab\there":    `$'tab\there'`,
+		"\xff\xfe":     `$'\xff\xfe'`,
+		"q'\x01":       `$'q\'\x01'`,
+		"rtl\u202eexe": `$'rtl\xe2\x80\xaeexe'`,
+		"\ufffd":       `$'\xef\xbf\xbd'`,
+		"a\x7f":        `$'a\x7f'`,
+	} {
+		assert.Equal(t, quote(in), want, "%q", in)
+	}
+}
+
+// Quoted names are what bash reads back as the name.
+func TestQuoteShellRoundTrip(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	for _, in := range []string{"frames", "a b", "it's", "a\nb", "\x1b[31mred", "\xff\xfe", "q'\x01\\", "rtl\u202eexe", "\ufffd", "x\x7f", "$HOME", "*", "~", "a\"b"} {
+		out, err := exec.Command(bash, "-c", "printf %s "+quote(in)).Output()
+		assert.NilError(t, err, "%q", in)
+		assert.Equal(t, string(out), in, "%q quoted as %s", in, quote(in))
+	}
+}
+
+// Names with control characters or bytes that are not UTF-8 never reach
+// the terminal raw: ls, info, rm and error messages quote them; ls --json
+// gives the exact bytes back.
+func TestHostileNames(t *testing.T) {
+	base := name(t)
+	names := []string{base + "\nforged 1 2 3", base + "\x1b]0;title\x07", base + "\xff"}
+	for _, n := range names {
+		cleanup(t, n)
+		code, out, errs := runCLI("create", n, "2", "u1")
+		assert.Equal(t, code, 0, errs)
+		assert.Assert(t, strings.HasPrefix(out, "created $'"), "%q", out)
+		assert.Assert(t, !strings.Contains(out[:len(out)-1], "\n") && !raw(out), "%q", out)
+	}
+	code, out, _ := runCLI("ls")
+	assert.Equal(t, code, 0)
+	assert.Assert(t, !raw(out), "%q", out)
+	for _, n := range names {
+		assert.Assert(t, strings.Contains(out, "\n"+quote(n)+" "), "%q", out)
+	}
+	assert.Assert(t, !strings.Contains(out, "\nforged"), "%q", out)
+	m := lsJSON(t)
+	for _, n := range names {
+		e, ok := m[n]
+		assert.Assert(t, ok, "%q does not round-trip through ls --json", n)
+		assert.Equal(t, e.NameBytes != nil, !utf8.ValidString(n), "%q", n)
+	}
+	code, out, _ = runCLI("info", names[0])
+	assert.Equal(t, code, 0)
+	assert.Assert(t, strings.HasPrefix(out, "name        "+quote(names[0])+"\n"), "%q", out)
+	code, _, errs := runCLI("info", names[1]+"x")
+	assert.Equal(t, code, 1)
+	oneError(t, errs, "info", names[1]+"x")
+	assert.Assert(t, !strings.ContainsAny(errs, "\x1b\x07"), "%q", errs)
+	code, out, errs = runCLI(append([]string{"rm", "--"}, names...)...)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, !raw(out), "%q", out)
+	assert.Equal(t, strings.Count(out, "\n"), 3, "%q", out)
+}
+
+// raw reports an escape, a bell or a byte that is not UTF-8 in s.
+func raw(s string) bool {
+	return strings.ContainsAny(s, "\x1b\x07") || strings.IndexByte(s, 0xff) >= 0
+}
+
+// Names of 254 and 255 bytes (NAME_MAX) work in every command, as in
+// glibc and SharedArray; 256 is refused.
+func TestNameMax(t *testing.T) {
+	base := name(t)
+	for _, size := range []int{254, 255} {
+		n := base + strings.Repeat("n", size-len(base))
+		cleanup(t, n)
+		for _, args := range [][]string{{"create", n, "3", "f4"}, {"info", n}, {"info", "shm://" + n}, {"rm", n}} {
+			code, _, errs := runCLI(args...)
+			assert.Equal(t, code, 0, "%d bytes, %s: %s", size, args[0], errs)
+		}
+	}
+	n := base + strings.Repeat("n", 256-len(base))
+	code, _, errs := runCLI("create", n, "3", "f4")
+	assert.Equal(t, code, 1)
+	oneError(t, errs, "create", n)
+	assert.Assert(t, strings.Contains(errs, "NAME_MAX"), errs)
+}
+
+// ls counts the processes holding each array and names them with -l and
+// --json; a process killed with SIGKILL stops holding its array.
+func TestLsAttached(t *testing.T) {
+	n := name(t)
+	a, err := sharedarray.Create(n, []int{4}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	a.Close()
+	e := lsJSON(t)[n]
+	assert.Equal(t, e.Attached, 0)
+	assert.Equal(t, len(e.Holders), 0)
+	h1, h2 := startHolder(t, n), startHolder(t, n)
+	e = lsJSON(t)[n]
+	assert.Equal(t, e.Attached, 2)
+	pids := []int{e.Holders[0].PID, e.Holders[1].PID}
+	assert.Assert(t, pids[0] < pids[1])
+	assert.Assert(t, (pids[0] == h1.Process.Pid && pids[1] == h2.Process.Pid) || (pids[0] == h2.Process.Pid && pids[1] == h1.Process.Pid), "%v", pids)
+	assert.Assert(t, e.Holders[0].Mapped && e.Holders[0].Command != "")
+	_, out, _ := runCLI("ls")
+	attached := strings.Fields(rowOf(t, out, n))[6]
+	assert.Assert(t, attached == "2" || attached == "2+", "%q", attached)
+	assert.Equal(t, attached == "2", e.AttachedComplete)
+	_, out, _ = runCLI("ls", "-l")
+	row := rowOf(t, out, n)
+	assert.Assert(t, strings.Contains(row, fmt.Sprintf("%d/%s", h1.Process.Pid, quote(e.Holders[0].Command))), row)
+	_, out, _ = runCLI("info", n)
+	assert.Assert(t, strings.Contains(out, "\nattached    2"), out)
+
+	assert.NilError(t, h1.Process.Signal(syscall.SIGKILL))
+	h1.Wait()
+	e = lsJSON(t)[n]
+	assert.Equal(t, e.Attached, 1)
+	assert.Equal(t, e.Holders[0].PID, h2.Process.Pid)
+}
+
+// setAge makes an array look last modified d ago (gc's age is mtime).
+func setAge(t *testing.T, n string, d time.Duration) {
+	t.Helper()
+	old := time.Now().Add(-d)
+	assert.NilError(t, os.Chtimes("/dev/shm/"+n, old, old))
+}
+
+func exists(n string) bool {
+	_, err := os.Lstat("/dev/shm/" + n)
+	return err == nil
+}
+
+// gc removes only the old arrays no process holds, of its own layouts
+// unless --all-layouts; a SIGKILLed holder's array goes on the next run.
+func TestGC(t *testing.T) {
+	mk := func(l sharedarray.Layout, age time.Duration) string {
+		n := name(t)
+		a, err := sharedarray.Create(n, []int{4}, sharedarray.Uint8, sharedarray.WithLayout(l))
+		assert.NilError(t, err)
+		a.Close()
+		setAge(t, n, age)
+		return n
+	}
+	oldFree := mk(sharedarray.LayoutDual, 2*time.Hour)
+	oldHeld := mk(sharedarray.LayoutDual, 2*time.Hour)
+	oldKilled := mk(sharedarray.LayoutDualV30, 2*time.Hour)
+	young := mk(sharedarray.LayoutDual, 10*time.Minute)
+	pyLayout := mk(sharedarray.LayoutNumPy2, 2*time.Hour)
+	junk := name(t) // not a SharedArray: never gc's
+	assert.NilError(t, os.WriteFile("/dev/shm/"+junk, make([]byte, 600), 0o600))
+	setAge(t, junk, 48*time.Hour)
+	startHolder(t, oldHeld)
+	killed := startHolder(t, oldKilled)
+	mine := []string{oldFree, oldHeld, oldKilled, young, pyLayout, junk}
+	// gc runs only on this process's test arrays: other arrays in
+	// /dev/shm are none of the test's business.
+	removedOf := func(out string) []string {
+		var got []string
+		for _, l := range strings.Split(out, "\n") {
+			for _, n := range mine {
+				if strings.HasPrefix(l, "removed "+n+" ") || strings.HasPrefix(l, "would remove "+n+" ") {
+					got = append(got, n)
+				}
+			}
+		}
+		return got
+	}
+
+	m, err := sharedarray.HoldersOf([]string{oldFree})
+	full := err == nil
+	assert.Assert(t, full || m != nil, "%v", err)
+	args := []string{"gc", "--older-than", "1h", fmt.Sprintf("%s%d-*", testPrefix, os.Getpid())}
+	if !full {
+		// Some process here cannot be inspected (a sandbox's PID 1, say):
+		// gc must refuse without --force.
+		code, out, errs := runCLI(append(args, "--dry-run")...)
+		assert.Equal(t, code, 1, errs)
+		assert.DeepEqual(t, removedOf(out), []string(nil))
+		assert.Assert(t, strings.Contains(errs, "could not be inspected"), errs)
+		args = append(args, "--force")
+	}
+
+	code, out, errs := runCLI(append(args, "--dry-run")...)
+	assert.Equal(t, code, 0, errs)
+	assert.DeepEqual(t, removedOf(out), []string{oldFree})
+	assert.Assert(t, exists(oldFree), "dry run removed it")
+
+	assert.NilError(t, killed.Process.Signal(syscall.SIGKILL))
+	killed.Wait()
+	code, out, errs = runCLI(args...)
+	assert.Equal(t, code, 0, errs)
+	assert.DeepEqual(t, removedOf(out), []string{oldFree, oldKilled})
+	assert.Assert(t, strings.Contains(errs, "--all-layouts includes them"), errs)
+	for _, n := range []string{oldHeld, young, pyLayout, junk} {
+		assert.Assert(t, exists(n), n)
+	}
+	assert.Assert(t, !exists(oldFree) && !exists(oldKilled))
+
+	code, out, errs = runCLI(append(args, "--all-layouts")...)
+	assert.Equal(t, code, 0, errs)
+	assert.DeepEqual(t, removedOf(out), []string{pyLayout})
+	assert.Assert(t, exists(oldHeld) && exists(young) && exists(junk))
+}
+
+func TestParseAge(t *testing.T) {
+	for in, want := range map[string]time.Duration{"1h": time.Hour, "90s": 90 * time.Second, "7d": 7 * 24 * time.Hour, "0": 0, "0d": 0} {
+		got, err := parseAge(in)
+		assert.NilError(t, err, in)
+		assert.Equal(t, got, want, in)
+	}
+	for _, bad := range []string{"", "soon", "-1h", "-1d", "1.5d", "999999999999d"} {
+		_, err := parseAge(bad)
 		assert.Assert(t, err != nil, bad)
 	}
 }
@@ -156,6 +625,7 @@ func TestInfoHostileCorpus(t *testing.T) {
 		assert.NilError(t, os.WriteFile("/dev/shm/"+nm, data, 0o644))
 		code, _, errs := runCLI("info", nm)
 		assert.Equal(t, code, 1, file)
+		oneError(t, errs, "info", nm)
 		assert.Assert(t, strings.Contains(errs, ": "+field), "%s: %s", file, errs)
 		code, _, _ = runCLI("rm", nm)
 		assert.Equal(t, code, 1, file)

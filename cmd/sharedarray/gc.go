@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sharedarray/sharedarray"
+)
+
+// gc removes the arrays in /dev/shm (those whose names match one of the
+// PATTERNs, if any are given) that no process holds and that were
+// last modified longer ago than --older-than. docs/cli.md states the rules;
+// in short, an array is kept when:
+//
+//   - it is not a valid SharedArray (List skips it; rm --force is for those);
+//   - its modification time is more recent than --older-than;
+//   - its layout is one SharedArray itself writes (v30, numpy1, numpy2),
+//     unless --all-layouts;
+//   - any process maps it or has it open (/proc/*/maps and /proc/*/fd,
+//     matched by device and inode);
+//   - some process could not be inspected, unless --force;
+//   - the file changed (another inode, size or mtime) between the holder
+//     scan and the removal.
+//
+// What is left is removed with sharedarray.Delete, which validates the
+// segment again.
+func (c *cli) gc(args []string) int {
+	for _, p := range args {
+		if _, err := path.Match(strings.TrimPrefix(p, "shm://"), ""); err != nil {
+			c.usageError("bad pattern %s: %v", quote(p), err)
+			return exitUsage
+		}
+	}
+	olderThan, err := parseAge(c.olderThan)
+	if err != nil {
+		c.usageError("%s", cause(err))
+		return exitUsage
+	}
+	infos, err := sharedarray.List()
+	if err != nil {
+		return c.fail("/dev/shm", err)
+	}
+	now := time.Now()
+	var cands []sharedarray.Info
+	before := map[string]os.FileInfo{}
+	otherLayouts := 0
+	for _, in := range infos {
+		if !matchAny(args, in.Name) || now.Sub(in.ModTime) < olderThan {
+			continue
+		}
+		if !c.allLayouts && !ownLayout(in.Layout) {
+			otherLayouts++
+			continue
+		}
+		fi, err := os.Lstat("/dev/shm/" + in.Name)
+		if err != nil {
+			continue // gone
+		}
+		before[in.Name] = fi
+		cands = append(cands, in)
+	}
+	held, complete, scanned, herr := holdersOf(cands)
+	if !scanned {
+		return c.fail("/proc", herr)
+	}
+	code, undecided := exitOK, 0
+	for _, in := range cands {
+		hs, ok := held[in.Name]
+		switch {
+		case !ok:
+			continue // removed meanwhile
+		case len(hs) > 0:
+			continue
+		case !complete && !c.force:
+			undecided++
+			continue
+		}
+		if fi, err := os.Lstat("/dev/shm/" + in.Name); err != nil || !sameFile(fi, before[in.Name]) {
+			fmt.Fprintf(c.stderr, "sharedarray: gc %s: changed while gc ran; kept\n", quote(in.Name))
+			continue
+		}
+		what := fmt.Sprintf("%s (%s %s, nbytes %d, layout %s, modified %s ago)", quote(in.Name), in.Dtype, shapeString(in.Shape),
+			dataBytes(in), in.Layout, age(int64(now.Sub(in.ModTime).Seconds())))
+		if c.dryRun {
+			fmt.Fprintf(c.stdout, "would remove %s\n", what)
+			continue
+		}
+		if err := sharedarray.Delete(in.Name); err != nil {
+			c.report(in.Name, err)
+			code = exitFail
+			continue
+		}
+		fmt.Fprintf(c.stdout, "removed %s\n", what)
+	}
+	if undecided > 0 {
+		var ue *sharedarray.UninspectedError
+		errors.As(herr, &ue)
+		fmt.Fprintf(c.stderr, "sharedarray: gc: kept %d unheld array(s): %d process(es) could not be inspected and may hold them (run as root to inspect them, or --force)\n",
+			undecided, len(ue.PIDs))
+		code = exitFail
+	}
+	if otherLayouts > 0 {
+		fmt.Fprintf(c.stderr, "sharedarray: gc: did not consider %d array(s) in SharedArray's own layouts (v30, numpy1, numpy2); --all-layouts includes them\n", otherLayouts)
+	}
+	return code
+}
+
+// matchAny reports whether name matches one of the patterns (shell
+// globs, shm:// allowed), or there are none.
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(strings.TrimPrefix(p, "shm://"), name); ok {
+			return true
+		}
+	}
+	return len(patterns) == 0
+}
+
+// ownLayout reports the layouts only this library writes: an array in one
+// of them was made by a Go program (or this command), not by SharedArray.
+func ownLayout(l sharedarray.Layout) bool {
+	return l == sharedarray.LayoutDual || l == sharedarray.LayoutDualV30
+}
+
+// sameFile reports whether two stats show the same, unmodified file.
+func sameFile(a, b os.FileInfo) bool {
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}
+
+// parseAge reads a Go duration (90s, 30m, 12h) or a number of days (7d).
+func parseAge(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var days int64
+		days, err = strconv.ParseInt(n, 10, 64)
+		if err == nil && days > int64(1<<63-1)/int64(24*time.Hour) {
+			err = errors.New("too large")
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("--older-than %s is not a duration like 90s, 30m, 12h or 7d", quote(s))
+	}
+	return d, nil
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sharedarray/sharedarray"
+)
+
+// lsEntry is one array in ls --json; docs/cli.md has the schema.
+type lsEntry struct {
+	Name             string     `json:"name"`
+	NameBytes        []byte     `json:"name_bytes,omitempty"` // base64; only for names that are not UTF-8
+	Dtype            string     `json:"dtype"`
+	Shape            []int      `json:"shape"`
+	NBytes           int64      `json:"nbytes"`
+	FileBytes        int64      `json:"file_bytes"`
+	Layout           string     `json:"layout"`
+	Modified         string     `json:"modified"`
+	AgeSeconds       int64      `json:"age_seconds"`
+	Attached         int        `json:"attached"`
+	AttachedComplete bool       `json:"attached_complete"`
+	Holders          []lsHolder `json:"holders"`
+}
+
+type lsHolder struct {
+	PID          int    `json:"pid"`
+	Command      string `json:"command"`
+	CommandBytes []byte `json:"command_bytes,omitempty"`
+	Mapped       bool   `json:"mapped"`
+	Open         bool   `json:"open"`
+}
+
+// holdersOf finds the holders of every listed array in one pass over
+// /proc. complete is false when some processes could not be inspected
+// (the counts are lower bounds) or /proc could not be read at all (ok is
+// false then, and there are no counts).
+func holdersOf(infos []sharedarray.Info) (m map[string][]sharedarray.Holder, complete, ok bool, err error) {
+	names := make([]string, len(infos))
+	for i, in := range infos {
+		names[i] = in.Name
+	}
+	if len(names) == 0 {
+		return nil, true, true, nil
+	}
+	m, err = sharedarray.HoldersOf(names)
+	switch {
+	case err == nil:
+		return m, true, true, nil
+	case errors.Is(err, sharedarray.ErrPermission) && m != nil:
+		return m, false, true, err
+	}
+	return nil, false, false, err
+}
+
+func (c *cli) ls(args []string) int {
+	if !c.want(args, 0) {
+		return exitUsage
+	}
+	infos, err := sharedarray.List()
+	if err != nil {
+		return c.fail("/dev/shm", err)
+	}
+	held, complete, scanned, herr := holdersOf(infos)
+	now := time.Now()
+	entries := make([]lsEntry, 0, len(infos))
+	for _, in := range infos {
+		e := lsEntry{Name: in.Name, Dtype: in.Dtype.String(), Shape: in.Shape, NBytes: dataBytes(in), FileBytes: in.Size,
+			Layout: in.Layout.String(), Modified: in.ModTime.UTC().Format(time.RFC3339), AgeSeconds: int64(now.Sub(in.ModTime).Seconds()),
+			AttachedComplete: complete, Holders: []lsHolder{}}
+		if !utf8.ValidString(in.Name) {
+			e.NameBytes = []byte(in.Name)
+		}
+		for _, h := range held[in.Name] {
+			lh := lsHolder{PID: h.PID, Command: h.Command, Mapped: h.Mapped, Open: h.Open}
+			if !utf8.ValidString(h.Command) {
+				lh.CommandBytes = []byte(h.Command)
+			}
+			e.Holders = append(e.Holders, lh)
+		}
+		e.Attached = len(e.Holders)
+		entries = append(entries, e)
+	}
+	if herr != nil {
+		if scanned {
+			var ue *sharedarray.UninspectedError
+			errors.As(herr, &ue)
+			fmt.Fprintf(c.stderr, "sharedarray: ls: %d process(es) could not be inspected (permission denied): ATTACHED counts marked + are lower bounds\n", len(ue.PIDs))
+		} else {
+			c.report("/proc", herr)
+		}
+	}
+	if c.json {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(entries); err != nil {
+			return c.fail("", err)
+		}
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	header := "NAME\tDTYPE\tSHAPE\tNBYTES\tLAYOUT\tAGE\tATTACHED"
+	if c.long {
+		header += "\tHOLDERS"
+	}
+	fmt.Fprintln(tw, header)
+	for _, e := range entries {
+		attached := "?"
+		if scanned {
+			attached = attachedString(e.Attached, !complete)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s", quote(e.Name), e.Dtype, strings.ReplaceAll(shapeString(e.Shape), " ", ""), e.NBytes, e.Layout, age(e.AgeSeconds), attached)
+		if c.long {
+			var hs []string
+			for _, h := range held[e.Name] {
+				hs = append(hs, holderString(h))
+			}
+			if len(hs) == 0 {
+				hs = []string{"-"}
+			}
+			fmt.Fprintf(tw, "\t%s", strings.Join(hs, ","))
+		}
+		fmt.Fprintln(tw)
+	}
+	return c.flush(tw)
+}
+
+// attachedString is the ATTACHED column: "2", or "2+" when some processes
+// could not be inspected.
+func attachedString(n int, partial bool) string {
+	s := strconv.Itoa(n)
+	if partial {
+		s += "+"
+	}
+	return s
+}
+
+// holderString is "PID/COMMAND", with " (fd)" for a process that has the
+// array open without mapping it.
+func holderString(h sharedarray.Holder) string {
+	s := strconv.Itoa(h.PID) + "/" + quote(h.Command)
+	if !h.Mapped {
+		s += "(fd)"
+	}
+	return s
+}

@@ -1,0 +1,306 @@
+//go:build linux
+
+package sharedarray
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+func holdersOf(names []string) (map[string][]Holder, error) {
+	s := &holderScan{targets: make(map[fileID][]string, len(names)), devs: map[uint64]bool{}}
+	for _, name := range names {
+		loc, err := parseName(name)
+		if err != nil {
+			return nil, pathError("holders", name, err)
+		}
+		var st unix.Stat_t
+		stat := unix.Stat // file:// follows links, as Attach does
+		if loc.shm {
+			stat = unix.Lstat // shm objects are opened with O_NOFOLLOW
+		}
+		if err := stat(loc.linkPrefix()+loc.path, &st); err != nil {
+			if errors.Is(err, unix.ENOENT) && len(names) > 1 {
+				continue // gone: absent from the map
+			}
+			return nil, pathError("holders", name, err)
+		}
+		id := fileID{st.Dev, st.Ino}
+		s.targets[id] = append(s.targets[id], name)
+		s.devs[st.Dev] = true
+	}
+	if err := s.run(); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]Holder, len(names))
+	for _, names := range s.targets {
+		for _, name := range names {
+			out[name] = []Holder{}
+		}
+	}
+	for id, hs := range s.found {
+		for _, name := range s.targets[id] {
+			out[name] = hs
+		}
+	}
+	if len(s.uninspected) > 0 {
+		return out, &UninspectedError{PIDs: s.uninspected}
+	}
+	return out, nil
+}
+
+// fileID identifies a file: its device and inode numbers.
+type fileID struct{ dev, ino uint64 }
+
+// holderScan is one pass over /proc.
+type holderScan struct {
+	targets     map[fileID][]string
+	devs        map[uint64]bool // the devices the targets live on
+	found       map[fileID][]Holder
+	uninspected []int
+	buf         []byte // reused for maps files and directory entries
+}
+
+// run reads /proc once, in PID order.
+func (s *holderScan) run() error {
+	s.found = map[fileID][]Holder{}
+	s.buf = make([]byte, 64<<10)
+	pids, err := s.pids()
+	if err != nil {
+		return pathError("holders", "/proc", err)
+	}
+	for _, pid := range pids {
+		s.process(pid)
+	}
+	return nil
+}
+
+// pids lists the processes in /proc.
+func (s *holderScan) pids() ([]int, error) {
+	fd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	names, err := dirNames(fd, s.buf)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, n := range names {
+		if pid, err := strconv.Atoi(n); err == nil && pid > 0 {
+			pids = append(pids, pid)
+		}
+	}
+	slices.Sort(pids)
+	return pids, nil
+}
+
+// process inspects one process's maps and descriptors. A process that
+// exits meanwhile is skipped; one that cannot be read is recorded as
+// uninspected, unless it is a kernel thread or a zombie (which hold no
+// mapping and no descriptor).
+func (s *holderScan) process(pid int) {
+	dir := "/proc/" + strconv.Itoa(pid)
+	held := map[fileID]*Holder{}
+	hold := func(id fileID) *Holder {
+		h := held[id]
+		if h == nil {
+			h = &Holder{PID: pid}
+			held[id] = h
+		}
+		return h
+	}
+	denied := false
+	switch err := s.maps(dir, func(id fileID) { hold(id).Mapped = true }); {
+	case err == nil:
+	case gone(err):
+		return
+	default:
+		denied = true
+	}
+	switch err := s.fds(dir, func(id fileID) { hold(id).Open = true }); {
+	case err == nil:
+	case gone(err):
+		return
+	default:
+		denied = true
+	}
+	if denied && !holdsNothing(dir) {
+		s.uninspected = append(s.uninspected, pid)
+	}
+	if len(held) == 0 {
+		return
+	}
+	comm, _ := readSmall(dir+"/comm", s.buf)
+	for id, h := range held {
+		h.Command = strings.TrimSuffix(string(comm), "\n")
+		s.found[id] = append(s.found[id], *h)
+	}
+}
+
+// gone reports an error meaning the process exited while being read.
+func gone(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)
+}
+
+// holdsNothing reports whether /proc/PID/stat shows a kernel thread or a
+// zombie, which have no memory maps and no open files of their own.
+func holdsNothing(dir string) bool {
+	b, err := readSmall(dir+"/stat", make([]byte, 1024))
+	if err != nil {
+		return gone(err)
+	}
+	// pid (comm) state ppid pgrp session tty_nr tpgid flags ...
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 7 {
+		return false
+	}
+	if f[0] == "Z" || f[0] == "X" {
+		return true
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	const pfKthread = 0x00200000
+	return err == nil && flags&pfKthread != 0
+}
+
+// maps calls hit for each mapping in /proc/PID/maps of a target file.
+func (s *holderScan) maps(dir string, hit func(fileID)) error {
+	b, err := s.readAll(dir + "/maps")
+	if err != nil {
+		return err
+	}
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		// start-end perms offset major:minor inode [path]
+		var f [5][]byte
+		n := 0
+		for n < 5 {
+			line = bytes.TrimLeft(line, " ")
+			j := bytes.IndexByte(line, ' ')
+			if j < 0 {
+				j = len(line)
+			}
+			f[n], line = line[:j], line[j:]
+			n++
+		}
+		if string(f[4]) == "0" || len(f[4]) == 0 {
+			continue // anonymous
+		}
+		major, minor, ok := bytes.Cut(f[3], []byte{':'})
+		if !ok {
+			continue
+		}
+		ma, err1 := strconv.ParseUint(string(major), 16, 32)
+		mi, err2 := strconv.ParseUint(string(minor), 16, 32)
+		ino, err3 := strconv.ParseUint(string(f[4]), 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			continue
+		}
+		id := fileID{unix.Mkdev(uint32(ma), uint32(mi)), ino}
+		if !s.devs[id.dev] {
+			continue
+		}
+		if _, ok := s.targets[id]; ok {
+			hit(id)
+		}
+	}
+	return nil
+}
+
+// fds calls hit for each descriptor in /proc/PID/fd open on a target file.
+func (s *holderScan) fds(dir string, hit func(fileID)) error {
+	fd, err := unix.Open(dir+"/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	names, err := dirNames(fd, s.buf)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		var st unix.Stat_t
+		// Following the link stats the open file itself.
+		if unix.Fstatat(fd, n, &st, 0) != nil || !s.devs[st.Dev] {
+			continue
+		}
+		id := fileID{st.Dev, st.Ino}
+		if _, ok := s.targets[id]; ok {
+			hit(id)
+		}
+	}
+	return nil
+}
+
+// readAll reads a whole /proc file into s.buf, growing it as needed.
+func (s *holderScan) readAll(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	n := 0
+	for {
+		if n == len(s.buf) {
+			s.buf = append(s.buf, make([]byte, len(s.buf))...)
+		}
+		m, err := unix.Read(fd, s.buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m == 0 {
+			return s.buf[:n], nil
+		}
+		n += m
+	}
+}
+
+// readSmall reads the start of a small /proc file into buf.
+func readSmall(path string, buf []byte) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	n, err := unix.Read(fd, buf)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(buf[:n]), nil
+}
+
+// dirNames lists a directory's entries other than "." and "..".
+func dirNames(dirfd int, buf []byte) ([]string, error) {
+	var names []string
+	for {
+		n, err := unix.Getdents(dirfd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	}
+}
