@@ -224,10 +224,14 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 	build := func(fd int, fill func(fd int, data []byte) error) ([]byte, error) {
 		mem, err := fillSegment(fd, m, trailer, total, o)
 		if err == nil && fill != nil {
-			if err = fill(fd, mem[:m.nbytes]); err != nil {
-				sysMunmap(mem)
-				return nil, err
-			}
+			err = fill(fd, mem[:m.nbytes])
+		}
+		if err == nil && o.initTail != nil {
+			err = o.initTail(mem)
+		}
+		if err != nil && mem != nil {
+			sysMunmap(mem)
+			return nil, err
 		}
 		return mem, err
 	}
@@ -306,7 +310,9 @@ func fillSegment(fd int, m meta, trailer []byte, total int64, o options) ([]byte
 		}
 		return nil, err
 	}
-	if err := sysPwrite(fd, trailer, m.nbytes); err != nil {
+	// The trailer is the last bytes of the file; anything between the data
+	// and it (a ring's control block) is ignored by SharedArray.
+	if err := sysPwrite(fd, trailer, total-int64(len(trailer))); err != nil {
 		return nil, err
 	}
 	mem, err := sysMmap(fd, int(total), syscall.PROT_READ|syscall.PROT_WRITE)

@@ -87,6 +87,8 @@ func runChild(spec string) int {
 		return holdersChild(f)
 	case "cgroup-create":
 		return runCgroupChild(f[1:])
+	case "ring-write":
+		return ringWriteChild(f[1:])
 	}
 	fmt.Fprintln(os.Stderr, "unknown child", spec)
 	return 4

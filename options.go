@@ -14,6 +14,11 @@ type options struct {
 	prefault     bool
 	fsync        bool
 	progress     func(written int64)
+
+	// initTail, if set, initialises the bytes between the data and the
+	// trailer (a ring's control block) before Create publishes the
+	// segment; it is given the whole mapping.
+	initTail func(mem []byte) error
 }
 
 func makeOptions(opts []Option) options {

@@ -1,0 +1,745 @@
+package sharedarray
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"reflect"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// A frame ring is one SharedArray segment of shape (N, *frame) whose N rows
+// are the slots of a single-writer, many-reader ring buffer, with a control
+// block between the data and the trailer (docs/ring.md describes it byte by
+// byte). SharedArray ignores those bytes, so SharedArray.attach of a ring
+// returns the N frames as an ordinary array and SharedArray.delete removes
+// the whole ring.
+
+// Control block geometry and field offsets, relative to its start.
+const (
+	ringMagic      = "[SARing]"
+	ringVersion    = 1
+	ringHeaderSize = 256
+	ringSlotEntry  = 16 // seq u64, publish time i64
+	ringAlign      = 4096
+	ringMaxReaders = 255 // reader lock bytes 1..255
+	ringMaxSlots   = 1 << 24
+	ringMaxSeq     = 1 << 62 // sequence numbers at or above are corrupt
+
+	offMagic      = 0   // [8]byte "[SARing]"
+	offVersion    = 8   // u32 = 1
+	offHeaderSize = 12  // u32 = 256: where the slot table starts
+	offSlots      = 16  // u64 N
+	offFrameBytes = 24  // u64 bytes per slot
+	offCtlSize    = 32  // u64 control block length
+	offMaxReaders = 40  // u32 = 255
+	offFlags      = 44  // u32 = 0
+	offGeneration = 64  // u64, +1 at every writer takeover
+	offWriterPid  = 72  // i32, pid of the last writer, 0 when closed
+	offHead       = 128 // u64: frames published; its low 32 bits are the futex word
+	offWaiters    = 192 // u32: readers about to sleep or asleep on the futex word
+)
+
+// Errors of frame rings.
+var (
+	// ErrNotRing is matched when a segment is a valid SharedArray but has
+	// no ring control block.
+	ErrNotRing = errors.New("sharedarray: not a frame ring")
+	// ErrBusy is matched when a ring already has a live writer.
+	ErrBusy = errors.New("sharedarray: ring has a live writer")
+	// ErrOverrun is matched by Read when the writer overwrote the frame
+	// while the callback read it: what the callback computed is garbage.
+	ErrOverrun = errors.New("sharedarray: frame overwritten while read")
+	// ErrTimeout is matched when NextTimeout or LatestTimeout waited in
+	// vain; it is os.ErrDeadlineExceeded.
+	ErrTimeout = os.ErrDeadlineExceeded
+)
+
+// ringGeometry returns where the control block starts and how long it is.
+func ringGeometry(dataBytes int64, slots int) (ctlOff, ctlSize int64) {
+	ctlOff = (dataBytes + ringAlign - 1) / ringAlign * ringAlign
+	ctlSize = (ringHeaderSize + int64(slots)*ringSlotEntry + 63) / 64 * 64
+	return ctlOff, ctlSize
+}
+
+// ring is what a writer and a reader share: the mapping, the control
+// block and the descriptor that holds the OFD locks.
+type ring struct {
+	name       string
+	fd         int
+	mem        []byte // the whole mapping
+	ctl        []byte // the control block, inside mem
+	ctlOff     int64
+	slots      uint64
+	frameBytes int
+	dtype      Dtype
+	frameShape []int
+	layout     Layout
+
+	mu     sync.RWMutex // held shared by every operation, exclusively by close
+	closed atomic.Bool
+}
+
+func (r *ring) u64(off int) *uint64 { return (*uint64)(unsafe.Pointer(&r.ctl[off])) }
+func (r *ring) u32(off int) *uint32 { return (*uint32)(unsafe.Pointer(&r.ctl[off])) }
+func (r *ring) i32(off int) *int32  { return (*int32)(unsafe.Pointer(&r.ctl[off])) }
+
+func (r *ring) head() *uint64      { return r.u64(offHead) }
+func (r *ring) futexWord() *uint32 { return r.u32(offHead) } // little-endian low half
+func (r *ring) waiters() *uint32   { return r.u32(offWaiters) }
+func (r *ring) seq(i uint64) *uint64 {
+	return r.u64(ringHeaderSize + int(i)*ringSlotEntry)
+}
+func (r *ring) stamp(i uint64) *int64 {
+	return (*int64)(unsafe.Pointer(&r.ctl[ringHeaderSize+int(i)*ringSlotEntry+8]))
+}
+func (r *ring) slot(i uint64) []byte {
+	off := int(i) * r.frameBytes
+	return r.mem[off : off+r.frameBytes : off+r.frameBytes]
+}
+
+// CreateRing makes a new ring named name of slots frames of frameShape and
+// dtype, and returns its writer. The segment is published complete (see
+// Create), so no reader ever opens a half-initialised ring. Options are
+// those of Create: WithLayout (LayoutDual by default: SharedArray 3.1+ with
+// NumPy 1 or 2; LayoutDualV30 for 3.0.0), WithPerm, Sparse, Prefault,
+// SkipMemoryCheck.
+func CreateRing(name string, slots int, frameShape []int, dtype Dtype, opts ...Option) (*RingWriter, error) {
+	if err := ringSupported(); err != nil {
+		return nil, pathError("create ring", name, err)
+	}
+	if slots < 1 || slots > ringMaxSlots {
+		return nil, pathError("create ring", name, fmt.Errorf("%d slots, want 1..%d: %w", slots, ringMaxSlots, ErrInvalid))
+	}
+	o := makeOptions(opts)
+	loc, err := parseName(name)
+	if err != nil {
+		return nil, pathError("create ring", name, err)
+	}
+	if o.readOnly {
+		return nil, pathError("create ring", name, fmt.Errorf("ReadOnly applies to Attach, not CreateRing: %w", ErrInvalid))
+	}
+	shape := append([]int{slots}, frameShape...)
+	m, err := newMeta(shape, dtype, o.layout)
+	if err != nil {
+		return nil, pathError("create ring", name, err)
+	}
+	frameBytes := m.nbytes / int64(slots)
+	if frameBytes == 0 {
+		return nil, pathError("create ring", name, fmt.Errorf("frame shape %v holds no bytes: %w", frameShape, ErrInvalid))
+	}
+	ctlOff, ctlSize := ringGeometry(m.nbytes, slots)
+	total := ctlOff + ctlSize + int64(m.layout.TrailerSize())
+	if total > math.MaxInt {
+		return nil, pathError("create ring", name, fmt.Errorf("%d bytes do not fit in memory: %w", total, ErrInvalid))
+	}
+	if !o.sparse && !o.skipMemCheck {
+		if err := checkSpace(loc.dir(), total); err != nil {
+			return nil, pathError("create ring", name, err)
+		}
+	}
+	o.initTail = func(mem []byte) error {
+		initControlBlock(mem[ctlOff:ctlOff+ctlSize], uint64(slots), uint64(frameBytes), uint64(ctlSize))
+		return nil
+	}
+	a, err := create("create ring", name, loc, m, total, o, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.Close()
+	w, err := OpenRingWriter(name)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// initControlBlock writes a fresh control block into b (zeroed).
+func initControlBlock(b []byte, slots, frameBytes, ctlSize uint64) {
+	le := binary.LittleEndian
+	copy(b[offMagic:], ringMagic)
+	le.PutUint32(b[offVersion:], ringVersion)
+	le.PutUint32(b[offHeaderSize:], ringHeaderSize)
+	le.PutUint64(b[offSlots:], slots)
+	le.PutUint64(b[offFrameBytes:], frameBytes)
+	le.PutUint64(b[offCtlSize:], ctlSize)
+	le.PutUint32(b[offMaxReaders:], ringMaxReaders)
+}
+
+// openRing opens, maps and validates a ring read-write.
+func openRing(op, name string) (*ring, error) {
+	if err := ringSupported(); err != nil {
+		return nil, pathError(op, name, err)
+	}
+	loc, err := parseName(name)
+	if err != nil {
+		return nil, pathError(op, name, err)
+	}
+	fd, m, st, err := openSegment(loc, name, syscall.O_RDWR)
+	if err != nil {
+		return nil, wrapOp(op, name, err)
+	}
+	if st.size > math.MaxInt {
+		sysClose(fd)
+		return nil, pathError(op, name, syscall.EFBIG)
+	}
+	mem, err := sysMmap(fd, int(st.size), syscall.PROT_READ|syscall.PROT_WRITE)
+	if err != nil {
+		sysClose(fd)
+		return nil, pathError(op, name, err)
+	}
+	r, err := checkRing(name, m, mem, st.size)
+	if err != nil {
+		sysMunmap(mem)
+		sysClose(fd)
+		return nil, err
+	}
+	r.fd = fd
+	return r, nil
+}
+
+// checkRing validates the control block of a segment described by m whose
+// file (and mapping mem) is size bytes. The header is copied once and every
+// field checked before anything is trusted.
+func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
+	if len(m.shape) < 1 || m.shape[0] < 1 || m.shape[0] > ringMaxSlots {
+		return nil, &FormatError{Name: name, Offset: -1, Field: "shape", Value: m.shape, Msg: "a ring's first dimension is its 1.." + fmt.Sprint(ringMaxSlots) + " slots: " + ErrNotRing.Error()}
+	}
+	slots := m.shape[0]
+	ctlOff, ctlSize := ringGeometry(m.nbytes, slots)
+	trailerAt := size - int64(m.layout.TrailerSize())
+	bad := func(off int, field string, v any, msg string) error {
+		return &FormatError{Name: name, Offset: ctlOff + int64(off), Field: "ring " + field, Value: v, Msg: msg}
+	}
+	if ctlOff+ringHeaderSize > trailerAt {
+		return nil, &notRingError{name: name, msg: "no room for a control block between the data and the trailer"}
+	}
+	var hdr [ringHeaderSize]byte
+	copy(hdr[:], mem[ctlOff:])
+	le := binary.LittleEndian
+	if string(hdr[:8]) != ringMagic {
+		return nil, &notRingError{name: name, msg: fmt.Sprintf("no %q magic at offset %d", ringMagic, ctlOff)}
+	}
+	if v := le.Uint32(hdr[offVersion:]); v != ringVersion {
+		return nil, bad(offVersion, "version", v, fmt.Sprintf("this package reads version %d", ringVersion))
+	}
+	if v := le.Uint32(hdr[offHeaderSize:]); v != ringHeaderSize {
+		return nil, bad(offHeaderSize, "header size", v, fmt.Sprintf("must be %d", ringHeaderSize))
+	}
+	if v := le.Uint64(hdr[offSlots:]); v != uint64(slots) {
+		return nil, bad(offSlots, "slots", v, fmt.Sprintf("the array's first dimension is %d", slots))
+	}
+	frameBytes := m.nbytes / int64(slots)
+	if v := le.Uint64(hdr[offFrameBytes:]); v != uint64(frameBytes) || frameBytes == 0 {
+		return nil, bad(offFrameBytes, "frame bytes", v, fmt.Sprintf("the array's frames are %d bytes", frameBytes))
+	}
+	if v := le.Uint64(hdr[offCtlSize:]); v != uint64(ctlSize) {
+		return nil, bad(offCtlSize, "control size", v, fmt.Sprintf("%d slots need %d", slots, ctlSize))
+	}
+	if ctlOff+ctlSize > trailerAt {
+		return nil, bad(offCtlSize, "control size", ctlSize, fmt.Sprintf("the control block runs into the trailer at %d", trailerAt))
+	}
+	if v := le.Uint32(hdr[offMaxReaders:]); v != ringMaxReaders {
+		return nil, bad(offMaxReaders, "max readers", v, fmt.Sprintf("must be %d", ringMaxReaders))
+	}
+	if v := le.Uint32(hdr[offFlags:]); v != 0 {
+		return nil, bad(offFlags, "flags", v, "no flags are defined")
+	}
+	if v := le.Uint64(hdr[offHead:]); v >= ringMaxSeq {
+		return nil, bad(offHead, "head", v, "sequence out of range")
+	}
+	return &ring{
+		name: name, fd: -1, mem: mem, ctl: mem[ctlOff : ctlOff+ctlSize : ctlOff+ctlSize], ctlOff: ctlOff,
+		slots: uint64(slots), frameBytes: int(frameBytes), dtype: m.dtype, frameShape: m.shape[1:], layout: m.layout,
+	}, nil
+}
+
+// notRingError is a valid SharedArray without a ring in it.
+type notRingError struct{ name, msg string }
+
+func (e *notRingError) Error() string {
+	return "sharedarray: " + e.name + ": not a frame ring: " + e.msg
+}
+func (e *notRingError) Is(target error) bool { return target == ErrNotRing }
+
+// acquire holds the mapping for an operation, or says the ring is closed.
+func (r *ring) acquire(op string) error {
+	r.mu.RLock()
+	if r.closed.Load() {
+		r.mu.RUnlock()
+		return pathError(op, r.name, ErrClosed)
+	}
+	return nil
+}
+
+func (r *ring) release() { r.mu.RUnlock() }
+
+// close wakes this process's sleepers (which then see closed), waits for
+// every operation in flight and unmaps.
+func (r *ring) close(before func()) error {
+	if r.closed.Swap(true) {
+		return nil
+	}
+	futexWake(r.futexWord()) // waiters re-check and see closed
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if before != nil {
+		before()
+	}
+	err := sysMunmap(r.mem)
+	sysClose(r.fd)
+	r.mem, r.ctl = nil, nil
+	if err != nil {
+		return pathError("close", r.name, err)
+	}
+	return nil
+}
+
+// Slots returns the number of slots.
+func (r *ring) Slots() int { return int(r.slots) }
+
+// FrameShape returns a copy of the shape of one frame.
+func (r *ring) FrameShape() []int { return append([]int{}, r.frameShape...) }
+
+// Dtype returns the element type.
+func (r *ring) Dtype() Dtype { return r.dtype }
+
+// FrameBytes returns the size of one frame in bytes.
+func (r *ring) FrameBytes() int { return r.frameBytes }
+
+// Name returns the ring's name as passed.
+func (r *ring) Name() string { return r.name }
+
+// RingWriter is the single writer of a ring. It holds an OFD lock on the
+// segment for its lifetime: the kernel releases it when the writer closes
+// or its process dies, so a dead writer never blocks a successor, and a
+// second live writer is refused with ErrBusy.
+//
+// A RingWriter is used by one goroutine at a time; Close may be called from
+// any goroutine. The slice Next returns is valid until Close.
+type RingWriter struct {
+	*ring
+	next    uint64 // sequence of the frame being written or to write
+	writing bool
+	gen     uint64
+}
+
+// OpenRingWriter takes over the ring as its writer. It fails with an error
+// matching ErrBusy while another writer (in any process) has it open. The
+// new writer increments the ring's generation, records its pid and goes on
+// from the head sequence: a frame a dead writer left half written (its
+// slot marked in progress) was never published, and is written again.
+func OpenRingWriter(name string) (*RingWriter, error) {
+	r, err := openRing("open ring writer", name)
+	if err != nil {
+		return nil, err
+	}
+	w := &RingWriter{ring: r}
+	if err := w.lockByte(0); err != nil {
+		if errors.Is(err, ErrBusy) {
+			err = fmt.Errorf("%w (pid %d)", ErrBusy, atomic.LoadInt32(r.i32(offWriterPid)))
+		}
+		w.unmapNow()
+		return nil, pathError("open ring writer", name, err)
+	}
+	w.gen = atomic.AddUint64(w.u64(offGeneration), 1)
+	atomic.StoreInt32(w.i32(offWriterPid), int32(os.Getpid()))
+	w.next = atomic.LoadUint64(w.head())
+	return w, nil
+}
+
+func (r *ring) unmapNow() {
+	sysMunmap(r.mem)
+	sysClose(r.fd)
+}
+
+// Generation returns the ring's generation as this writer set it: 1 for
+// the first writer, one more for each writer after.
+func (w *RingWriter) Generation() uint64 { return w.gen }
+
+// Seq returns the sequence number of the next frame Publish publishes (the
+// ring's first frame is 0).
+func (w *RingWriter) Seq() uint64 { return w.next }
+
+// Next starts the next frame and returns its slot, FrameBytes long, to be
+// filled in place and then published with Publish. The slot is marked in
+// progress: readers never accept it until Publish. Next again before
+// Publish returns the same slot. The writer never waits for readers.
+func (w *RingWriter) Next() ([]byte, error) {
+	if err := w.acquire("ring next"); err != nil {
+		return nil, err
+	}
+	defer w.release()
+	i := w.next % w.slots
+	if !w.writing {
+		if w.next >= ringMaxSeq {
+			return nil, pathError("ring next", w.name, fmt.Errorf("sequence %d exhausted: %w", w.next, ErrInvalid))
+		}
+		atomic.StoreUint64(w.seq(i), 2*w.next+1)
+		seqFence() // the odd mark is visible before any data store
+		w.writing = true
+	}
+	return w.slot(i), nil
+}
+
+// Publish makes the frame started by Next visible: it marks the slot
+// complete, advances the head and, only when a reader is waiting, wakes the
+// readers with one futex system call.
+func (w *RingWriter) Publish() error {
+	if err := w.acquire("ring publish"); err != nil {
+		return err
+	}
+	defer w.release()
+	if !w.writing {
+		return pathError("ring publish", w.name, fmt.Errorf("Publish without Next: %w", ErrInvalid))
+	}
+	w.publish()
+	return nil
+}
+
+func (w *RingWriter) publish() {
+	i := w.next % w.slots
+	*w.stamp(i) = nanotime()
+	atomic.StoreUint64(w.seq(i), 2*w.next+2)
+	w.next++
+	w.writing = false
+	atomic.StoreUint64(w.head(), w.next)
+	if atomic.LoadUint32(w.waiters()) != 0 {
+		futexWake(w.futexWord())
+	}
+}
+
+// Write copies frame (FrameBytes long) into the next slot and publishes it.
+func (w *RingWriter) Write(frame []byte) error {
+	if len(frame) != w.frameBytes {
+		return pathError("ring write", w.name, fmt.Errorf("frame is %d bytes, the ring's are %d: %w", len(frame), w.frameBytes, ErrInvalid))
+	}
+	slot, err := w.Next()
+	if err != nil {
+		return err
+	}
+	copy(slot, frame)
+	return w.Publish()
+}
+
+// Close gives up the writer role (another process may then open the ring
+// writer) and unmaps the ring. A frame started by Next and not published
+// stays unpublished. Close does not delete the ring: Delete does.
+func (w *RingWriter) Close() error {
+	return w.close(func() {
+		atomic.StoreInt32(w.i32(offWriterPid), 0)
+	})
+}
+
+// NextSlot is Next with the slot as a []T of the ring's dtype (see View for
+// which T matches which dtype).
+func NextSlot[T any](w *RingWriter) ([]T, error) {
+	if !viewMatches(reflect.TypeFor[T](), w.dtype) {
+		return nil, fmt.Errorf("%w: NextSlot[%s] of %s, a %s ring", ErrDtype, reflect.TypeFor[T](), w.name, w.dtype.Name())
+	}
+	b, err := w.Next()
+	if err != nil {
+		return nil, err
+	}
+	return FrameAs[T](w.dtype, b)
+}
+
+// FrameAs returns frame bytes of dtype d (a slot from Next, or the frame a
+// Read callback is given) as a []T, with no copy.
+func FrameAs[T any](d Dtype, frame []byte) ([]T, error) {
+	t := reflect.TypeFor[T]()
+	if !viewMatches(t, d) {
+		return nil, fmt.Errorf("%w: FrameAs[%s] of a %s frame", ErrDtype, t, d.Name())
+	}
+	if len(frame) == 0 {
+		return nil, nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(frame))), len(frame)/int(t.Size())), nil
+}
+
+// FrameInfo describes a frame a reader returned.
+type FrameInfo struct {
+	Seq      uint64 // sequence number: 0 for the ring's first frame
+	Time     int64  // when it was published, CLOCK_MONOTONIC nanoseconds (see MonotonicNanos)
+	Overruns uint64 // frames lost just before this one (lapped by the writer)
+}
+
+// MonotonicNanos returns CLOCK_MONOTONIC in nanoseconds, the clock of
+// FrameInfo.Time (Python: time.monotonic_ns()).
+func MonotonicNanos() int64 { return nanotime() }
+
+// RingReader reads a ring's frames. Any number of readers, in any
+// processes, read one ring; none of them slows the writer down. A reader
+// starts at the ring's head: Next returns the first frame published after
+// OpenRingReader.
+//
+// A RingReader is used by one goroutine at a time; Close may be called from
+// any goroutine and makes a waiting Next return ErrClosed.
+type RingReader struct {
+	*ring
+	pos      uint64 // next sequence to read
+	overruns uint64
+	regByte  int // the lock byte registering this reader, 0 if none
+}
+
+// OpenRingReader opens a ring for reading. The reader registers itself
+// with an OFD lock on one of 255 bytes of the control block (the kernel
+// drops it when the reader closes or dies, so a killed reader leaves
+// nothing behind); RingInfo counts them. A 256th reader works but is not
+// counted.
+func OpenRingReader(name string) (*RingReader, error) {
+	r, err := openRing("open ring reader", name)
+	if err != nil {
+		return nil, err
+	}
+	rd := &RingReader{ring: r}
+	for b := 1; b <= ringMaxReaders; b++ {
+		if rd.lockByte(b) == nil {
+			rd.regByte = b
+			break
+		}
+	}
+	rd.pos = atomic.LoadUint64(rd.head())
+	return rd, nil
+}
+
+// Overruns returns how many frames this reader lost so far because the
+// writer lapped it (or overwrote a frame while it was being read).
+func (rd *RingReader) Overruns() uint64 { return rd.overruns }
+
+// Seq returns the sequence number Next returns next (if not lapped).
+func (rd *RingReader) Seq() uint64 { return rd.pos }
+
+// Head returns the number of frames published so far.
+func (rd *RingReader) Head() uint64 { return atomic.LoadUint64(rd.head()) }
+
+// Generation returns the ring's generation: how many writers it had.
+func (rd *RingReader) Generation() uint64 { return atomic.LoadUint64(rd.u64(offGeneration)) }
+
+// Close unmaps the ring and unregisters the reader.
+func (rd *RingReader) Close() error { return rd.close(nil) }
+
+// Next copies the next frame in order into dst (FrameBytes long) and
+// returns its FrameInfo, waiting until it is published, ctx is done
+// (ctx.Err() is returned) or the reader is closed. When the writer has
+// lapped the reader, the frames lost are counted (FrameInfo.Overruns,
+// Overruns) and the oldest frame still in the ring is returned. A frame
+// overwritten during the copy is never returned: it counts as an overrun
+// and the next one is read.
+func (rd *RingReader) Next(ctx context.Context, dst []byte) (FrameInfo, error) {
+	return rd.get(ctx, time.Time{}, false, dst, nil)
+}
+
+// NextTimeout is Next with a timeout instead of a context; it fails with
+// an error matching ErrTimeout.
+func (rd *RingReader) NextTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
+	return rd.get(nil, time.Now().Add(d), false, dst, nil)
+}
+
+// Latest copies the newest published frame into dst, skipping older ones
+// (skipped frames are not overruns), and waits as Next does if no frame
+// newer than the last one read exists.
+func (rd *RingReader) Latest(ctx context.Context, dst []byte) (FrameInfo, error) {
+	return rd.get(ctx, time.Time{}, true, dst, nil)
+}
+
+// LatestTimeout is Latest with a timeout.
+func (rd *RingReader) LatestTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
+	return rd.get(nil, time.Now().Add(d), true, dst, nil)
+}
+
+// Read waits for the next frame in order, as Next, and calls fn with the
+// frame in place, with no copy. fn must not keep the slice, nor trust what
+// it read until Read returns: the writer never waits, so it may overwrite
+// the frame while fn runs. Read then returns an error matching ErrOverrun
+// (counted in Overruns), and whatever fn computed must be discarded. An
+// error from fn is returned as it is.
+func (rd *RingReader) Read(ctx context.Context, fn func(info FrameInfo, frame []byte) error) (FrameInfo, error) {
+	return rd.get(ctx, time.Time{}, false, nil, fn)
+}
+
+// get is Next, Latest and Read.
+func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, dst []byte, fn func(FrameInfo, []byte) error) (FrameInfo, error) {
+	if fn == nil && len(dst) != rd.frameBytes {
+		return FrameInfo{}, pathError("ring read", rd.name, fmt.Errorf("buffer is %d bytes, the ring's frames are %d: %w", len(dst), rd.frameBytes, ErrInvalid))
+	}
+	if err := rd.acquire("ring read"); err != nil {
+		return FrameInfo{}, err
+	}
+	defer rd.release()
+	var lost uint64
+	for spins := 0; ; spins++ {
+		if spins&63 == 63 {
+			if err := rd.expired(ctx, deadline); err != nil {
+				return FrameInfo{}, err
+			}
+		}
+		h := atomic.LoadUint64(rd.head())
+		if h >= ringMaxSeq {
+			return FrameInfo{}, rd.corrupt(offHead, "head", h, "sequence out of range")
+		}
+		s := rd.pos
+		if s >= h {
+			if s > h+rd.slots { // head moved backwards: a new ring under the same name?
+				return FrameInfo{}, rd.corrupt(offHead, "head", h, fmt.Sprintf("behind this reader's position %d", s))
+			}
+			if err := rd.wait(ctx, deadline, s); err != nil {
+				return FrameInfo{}, err
+			}
+			continue
+		}
+		if latest {
+			s = h - 1
+		} else if h-s > rd.slots {
+			lost += h - rd.slots - s
+			rd.overruns += h - rd.slots - s
+			s = h - rd.slots
+		}
+		i := s % rd.slots
+		v1 := atomic.LoadUint64(rd.seq(i))
+		if v1 != 2*s+2 {
+			if v1 <= 2*s+1 {
+				// The head says frame s was published (the writer marks a
+				// slot complete before it moves the head); its slot says
+				// otherwise.
+				return FrameInfo{}, rd.corrupt(ringHeaderSize+int(i)*ringSlotEntry, fmt.Sprintf("slots[%d].seq", i), v1, fmt.Sprintf("head %d says frame %d is published", h, s))
+			}
+			// Overwritten (or being overwritten) since: lapped.
+			if !latest {
+				lost++
+				rd.overruns++
+				rd.pos = s + 1
+			}
+			continue
+		}
+		info := FrameInfo{Seq: s, Time: *rd.stamp(i), Overruns: lost}
+		var fnErr error
+		if fn != nil {
+			fnErr = fn(info, rd.slot(i))
+		} else {
+			copy(dst, rd.slot(i))
+		}
+		seqFence() // the data loads complete before the check
+		if atomic.LoadUint64(rd.seq(i)) != v1 {
+			rd.pos = s + 1
+			if fn != nil {
+				rd.overruns++
+				return info, pathError("ring read", rd.name, fmt.Errorf("frame %d: %w", s, ErrOverrun))
+			}
+			if !latest {
+				rd.overruns++
+				lost++
+			}
+			continue
+		}
+		rd.pos = s + 1
+		return info, fnErr
+	}
+}
+
+func (rd *RingReader) corrupt(off int, field string, v any, msg string) error {
+	return &FormatError{Name: rd.name, Offset: rd.ctlOff + int64(off), Field: "ring " + field, Value: v, Msg: msg}
+}
+
+// expired returns the error ending a wait, or nil.
+func (rd *RingReader) expired(ctx context.Context, deadline time.Time) error {
+	if rd.closed.Load() {
+		return pathError("ring read", rd.name, ErrClosed)
+	}
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		return pathError("ring read", rd.name, ErrTimeout)
+	}
+	return nil
+}
+
+// maxSleep bounds one futex wait, so a wake-up lost to a context
+// cancellation racing the wait costs at most this long.
+const maxSleep = 100 * time.Millisecond
+
+// wait sleeps until the head passes s, or the wait ends. It returns nil
+// when the caller should look again.
+func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) error {
+	if err := rd.expired(ctx, deadline); err != nil {
+		return err
+	}
+	// A short spin first: a frame due within microseconds costs no sleep.
+	for range 64 {
+		if atomic.LoadUint64(rd.head()) > s {
+			return nil
+		}
+		runtime.Gosched()
+	}
+	d := maxSleep
+	if !deadline.IsZero() {
+		d = min(d, time.Until(deadline))
+	}
+	if ctx != nil {
+		if dl, ok := ctx.Deadline(); ok {
+			d = min(d, time.Until(dl))
+		}
+		if ctx.Done() != nil {
+			stop := context.AfterFunc(ctx, func() { futexWake(rd.futexWord()) })
+			defer stop()
+		}
+	}
+	if d <= 0 {
+		return rd.expired(ctx, deadline)
+	}
+	atomic.AddUint32(rd.waiters(), 1)
+	defer atomic.AddUint32(rd.waiters(), ^uint32(0))
+	w := atomic.LoadUint32(rd.futexWord())
+	if atomic.LoadUint64(rd.head()) > s || rd.closed.Load() {
+		return nil
+	}
+	futexWait(rd.futexWord(), w, d)
+	return nil
+}
+
+// RingInfo describes a ring, as StatRing returns it.
+type RingInfo struct {
+	Slots       int    // frames the ring holds
+	FrameShape  []int  // shape of one frame
+	Dtype       Dtype  // element type
+	Head        uint64 // frames published so far
+	Generation  uint64 // writers the ring has had
+	WriterPid   int    // pid of the live writer, 0 if none
+	WriterAlive bool   // a writer holds the ring's writer lock
+	Readers     int    // readers registered (holding a reader lock)
+	Waiters     uint32 // readers the waiter count says are waiting
+}
+
+// StatRing describes the named ring: its geometry and its live state. It
+// fails with an error matching ErrNotRing for an array that is not a ring.
+func StatRing(name string) (RingInfo, error) {
+	r, err := openRing("stat ring", name)
+	if err != nil {
+		return RingInfo{}, err
+	}
+	defer r.unmapNow()
+	info := RingInfo{
+		Slots: int(r.slots), FrameShape: r.FrameShape(), Dtype: r.dtype,
+		Head:       atomic.LoadUint64(r.head()),
+		Generation: atomic.LoadUint64(r.u64(offGeneration)),
+		WriterPid:  int(atomic.LoadInt32(r.i32(offWriterPid))),
+		Waiters:    atomic.LoadUint32(r.waiters()),
+	}
+	info.WriterAlive = r.lockHeld(0)
+	if !info.WriterAlive {
+		info.WriterPid = 0
+	}
+	info.Readers = r.lockedReaders()
+	return info, nil
+}
