@@ -378,6 +378,11 @@ func (w *RingWriter) Next() ([]byte, error) {
 		return nil, err
 	}
 	defer w.release()
+	return w.start()
+}
+
+// start is Next with the mapping held.
+func (w *RingWriter) start() ([]byte, error) {
 	i := w.next % w.slots
 	if !w.writing {
 		if w.next >= ringMaxSeq {
@@ -422,12 +427,17 @@ func (w *RingWriter) Write(frame []byte) error {
 	if len(frame) != w.frameBytes {
 		return pathError("ring write", w.name, fmt.Errorf("frame is %d bytes, the ring's are %d: %w", len(frame), w.frameBytes, ErrInvalid))
 	}
-	slot, err := w.Next()
+	if err := w.acquire("ring write"); err != nil {
+		return err
+	}
+	defer w.release()
+	slot, err := w.start()
 	if err != nil {
 		return err
 	}
 	copy(slot, frame)
-	return w.Publish()
+	w.publish()
+	return nil
 }
 
 // Close gives up the writer role (another process may then open the ring
@@ -541,7 +551,7 @@ func (rd *RingReader) Next(ctx context.Context, dst []byte) (FrameInfo, error) {
 // NextTimeout is Next with a timeout instead of a context; it fails with
 // an error matching ErrTimeout.
 func (rd *RingReader) NextTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
-	return rd.get(nil, time.Now().Add(d), false, dst, nil)
+	return rd.get(context.Background(), time.Now().Add(d), false, dst, nil)
 }
 
 // Latest copies the newest published frame into dst, skipping older ones
@@ -553,7 +563,7 @@ func (rd *RingReader) Latest(ctx context.Context, dst []byte) (FrameInfo, error)
 
 // LatestTimeout is Latest with a timeout.
 func (rd *RingReader) LatestTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
-	return rd.get(nil, time.Now().Add(d), true, dst, nil)
+	return rd.get(context.Background(), time.Now().Add(d), true, dst, nil)
 }
 
 // Read waits for the next frame in order, as Next, and calls fn with the
@@ -654,10 +664,8 @@ func (rd *RingReader) expired(ctx context.Context, deadline time.Time) error {
 	if rd.closed.Load() {
 		return pathError("ring read", rd.name, ErrClosed)
 	}
-	if ctx != nil {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if !deadline.IsZero() && !time.Now().Before(deadline) {
 		return pathError("ring read", rd.name, ErrTimeout)
@@ -686,14 +694,21 @@ func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) er
 	if !deadline.IsZero() {
 		d = min(d, time.Until(deadline))
 	}
-	if ctx != nil {
-		if dl, ok := ctx.Deadline(); ok {
-			d = min(d, time.Until(dl))
-		}
-		if ctx.Done() != nil {
-			stop := context.AfterFunc(ctx, func() { futexWake(rd.futexWord()) })
-			defer stop()
-		}
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl))
+	}
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() {
+			// Wake this reader (and, harmlessly, the ring's other
+			// sleepers), unless the ring is being closed.
+			if rd.mu.TryRLock() {
+				if !rd.closed.Load() {
+					futexWake(rd.futexWord())
+				}
+				rd.mu.RUnlock()
+			}
+		})
+		defer stop()
 	}
 	if d <= 0 {
 		return rd.expired(ctx, deadline)

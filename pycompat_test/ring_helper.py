@@ -1,0 +1,184 @@
+"""Python side of the frame ring tests (pycompat_test/ring_test.go).
+
+Uses the sharedarray_ring module of python/ (on PYTHONPATH) over the real
+SharedArray of the environment it runs in. Frames are uint64 words
+pattern(seq, j) = seq*A + j*B mod 2**64, as framePattern in ring_test.go:
+any mix of two frames fails the check.
+
+  ring_helper.py read NAME COUNT MODE   MODE: copy | inplace | latest
+      open a reader, print "ready", read until frame COUNT-1 is passed or 3
+      consecutive 1 s timeouts; print a JSON summary.
+  ring_helper.py write NAME COUNT PAUSE_EVERY [create SLOTS WORDS]
+      open (or create) the writer and publish COUNT frames, sleeping 1 ms
+      every PAUSE_EVERY frames (0: never); print a JSON summary.
+  ring_helper.py write-forever NAME
+      publish frames until killed, one every 100 us; print "started" after
+      the first 100.
+  ring_helper.py timeout NAME SECONDS
+      wait once for a frame; print the JSON outcome.
+  ring_helper.py attach NAME
+      SharedArray.attach and print the shape and dtype as JSON.
+  ring_helper.py stat NAME
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import SharedArray as sa
+
+import sharedarray_ring as sr
+
+A = 0x9E3779B97F4A7C15
+B = 0xBF58476D1CE4E5B9
+M64 = (1 << 64) - 1
+
+
+def expected(seq, words):
+    idx = np.arange(words, dtype=np.uint64)
+    return idx * np.uint64(B) + np.uint64((seq * A) & M64)
+
+
+def read(name, count, mode):
+    r = sr.open_reader(name)
+    words = r.frame_bytes // 8
+    print("ready", flush=True)
+    got = torn = torn_seen = gaps = timeouts = overrun_errors = 0
+    last = None
+    lat = []
+    generations = {r.generation}
+    while r.pos < count:
+        try:
+            if mode == "inplace":
+                seen = {}
+
+                def check(slot, seq):
+                    v = slot.reshape(-1)
+                    half = words // 2
+                    a = np.array_equal(v[:half], expected(seq, words)[:half])
+                    time.sleep(0.0002)  # slow: let the writer lap us
+                    b = np.array_equal(v[half:], expected(seq, words)[half:])
+                    seen["torn"] = not (a and b)
+                    return seq
+                try:
+                    seq = r.read(check, timeout=1.0)
+                except sr.OverrunError:
+                    overrun_errors += 1
+                    torn_seen += seen.get("torn", False)
+                    continue
+                if seen["torn"]:
+                    torn += 1
+                f_overruns = None
+            else:
+                f = r.latest(timeout=1.0) if mode == "latest" else r.next(timeout=1.0)
+                seq = f.seq
+                lat.append(time.monotonic_ns() - f.time_ns)
+                if not np.array_equal(f.reshape(-1), expected(seq, words)):
+                    torn += 1
+                f_overruns = f.overruns
+        except TimeoutError:
+            timeouts += 1
+            if timeouts >= 3:
+                break
+            continue
+        timeouts = 0
+        generations.add(r.generation)
+        gap = seq - (last + 1 if last is not None else 0)
+        if mode == "copy" and f_overruns != gap and last is not None:
+            print(json.dumps({"error": "frame %d: overruns %d, gap %d" % (seq, f_overruns, gap)}), flush=True)
+            return 1
+        gaps += gap
+        last = seq
+        got += 1
+    lat.sort()
+    print(json.dumps({
+        "frames": got, "overruns": r.overruns, "gaps": gaps, "last": last, "torn_accepted": torn,
+        "torn_seen_and_refused": torn_seen, "overrun_errors": overrun_errors,
+        "generations": sorted(generations), "pos": r.pos,
+        "p50_us": lat[len(lat) // 2] / 1e3 if lat else None,
+    }), flush=True)
+    r.close()
+    return 0
+
+
+def write(name, count, pause_every, create=None):
+    if create:
+        w = sr.create(name, int(create[0]), (int(create[1]),), dtype=np.uint64)
+    else:
+        w = sr.open_writer(name)
+    words = w.frame_bytes // 8
+    t0 = time.monotonic()
+    for _ in range(count):
+        slot = w.next()
+        slot[:] = expected(w.seq, words)
+        w.publish()
+        if pause_every and w.seq % pause_every == 0:
+            time.sleep(0.001)
+    dt = time.monotonic() - t0
+    print(json.dumps({"published": count, "head": w.head, "generation": w.generation,
+                      "us_per_frame": dt / max(count, 1) * 1e6}), flush=True)
+    w.close()
+    return 0
+
+
+def write_forever(name):
+    w = sr.open_writer(name)
+    words = w.frame_bytes // 8
+    n = 0
+    while True:
+        slot = w.next()
+        slot[: words // 2] = expected(w.seq, words)[: words // 2]
+        time.sleep(0.00005)  # killed here, mid-frame, most of the time
+        slot[:] = expected(w.seq, words)
+        w.publish()
+        n += 1
+        if n == 100:
+            print("started", flush=True)
+        time.sleep(0.00005)
+
+
+def timeout(name, seconds):
+    r = sr.open_reader(name)
+    t0 = time.monotonic()
+    try:
+        r.next(timeout=seconds)
+        out = {"timed_out": False}
+    except TimeoutError:
+        out = {"timed_out": True}
+    out["waited"] = time.monotonic() - t0
+    out["futex"] = sr._get_futex().available
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+def main():
+    op, name = sys.argv[1], sys.argv[2]
+    if op == "read":
+        return read(name, int(sys.argv[3]), sys.argv[4])
+    if op == "write":
+        extra = sys.argv[5:]
+        return write(name, int(sys.argv[3]), int(sys.argv[4]), extra[1:] if extra[:1] == ["create"] else None)
+    if op == "write-forever":
+        return write_forever(name)
+    if op == "timeout":
+        return timeout(name, float(sys.argv[3]))
+    if op == "attach":
+        a = sa.attach(name)
+        print(json.dumps({"shape": list(a.shape), "dtype": a.dtype.str}), flush=True)
+        return 0
+    if op == "stat":
+        st = sr.stat(name)
+        st["dtype"] = str(st["dtype"])
+        st["frame_shape"] = list(st["frame_shape"])
+        print(json.dumps(st), flush=True)
+        return 0
+    if op == "delete":
+        sa.delete(name)
+        print(json.dumps({"deleted": name}), flush=True)
+        return 0
+    raise SystemExit("unknown op " + op)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

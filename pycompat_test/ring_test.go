@@ -1,0 +1,377 @@
+package pycompat_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+
+	sa "github.com/sharedarray/sharedarray"
+)
+
+// Frame rings across languages: Go writers and the Python module in
+// python/ (sharedarray_ring, on PYTHONPATH) over the real SharedArray
+// builds, 100,000 checksummed frames each way.
+
+const ringFrames = 100_000
+
+const ringWorkerEnv = "SHAREDARRAY_RING_WORKER"
+
+// A test binary started with ringWorkerEnv is a Go ring writer, killed by
+// the test (see TestRingGoWriterKilled).
+func init() {
+	if spec := os.Getenv(ringWorkerEnv); spec != "" {
+		os.Exit(ringWorker(spec))
+	}
+}
+
+func framePattern(seq uint64, j int) uint64 {
+	return seq*0x9E3779B97F4A7C15 + uint64(j)*0xBF58476D1CE4E5B9
+}
+
+func fillFrame(b []byte, seq uint64) {
+	for j := 0; j < len(b)/8; j++ {
+		binary.LittleEndian.PutUint64(b[8*j:], framePattern(seq, j))
+	}
+}
+
+func frameOK(b []byte, seq uint64) bool {
+	for j := 0; j < len(b)/8; j++ {
+		if binary.LittleEndian.Uint64(b[8*j:]) != framePattern(seq, j) {
+			return false
+		}
+	}
+	return true
+}
+
+// ringWorker writes frames until killed, printing "started" after 100.
+func ringWorker(name string) int {
+	w, err := sa.OpenRingWriter(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 3
+	}
+	for n := 1; ; n++ {
+		slot, _ := w.Next()
+		fillFrame(slot[:len(slot)/2], w.Seq())
+		time.Sleep(20 * time.Microsecond) // killed here most of the time
+		fillFrame(slot, w.Seq())
+		w.Publish()
+		if n == 100 {
+			fmt.Println("started")
+		}
+	}
+}
+
+var ringBuilds = []string{"sa324-np1", "sa324-np2"}
+
+func ringBuild(t *testing.T, venv string) *build {
+	t.Helper()
+	for _, b := range builds {
+		if b.venv == venv {
+			if _, err := os.Stat(b.python()); err != nil {
+				if required() {
+					t.Fatalf("no Python environment %s: %v", venv, err)
+				}
+				t.Skipf("no Python environment %s", venv)
+			}
+			return b
+		}
+	}
+	t.Fatalf("unknown build %s", venv)
+	return nil
+}
+
+// ringPy starts ring_helper.py with the python/ package on PYTHONPATH.
+func ringPy(t *testing.T, b *build, args ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
+	t.Helper()
+	pkg, err := filepath.Abs("../python")
+	assert.NilError(t, err)
+	cmd := exec.Command(b.python(), append([]string{"ring_helper.py"}, args...)...)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+pkg)
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	assert.NilError(t, err)
+	assert.NilError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	return cmd, sc, stderr
+}
+
+// line reads the helper's next line, failing the test if it died.
+func line(t *testing.T, sc *bufio.Scanner, stderr *strings.Builder) string {
+	t.Helper()
+	if !sc.Scan() {
+		t.Fatalf("ring helper ended: %v; stderr: %s", sc.Err(), stderr)
+	}
+	return sc.Text()
+}
+
+func jsonLine(t *testing.T, sc *bufio.Scanner, stderr *strings.Builder) map[string]any {
+	t.Helper()
+	var m map[string]any
+	l := line(t, sc, stderr)
+	assert.NilError(t, json.Unmarshal([]byte(l), &m), "%s", l)
+	if e, ok := m["error"]; ok {
+		t.Fatalf("ring helper: %v", e)
+	}
+	return m
+}
+
+func num(m map[string]any, k string) int {
+	f, _ := m[k].(float64)
+	return int(f)
+}
+
+func ringRun(t *testing.T, b *build, args ...string) map[string]any {
+	t.Helper()
+	cmd, sc, stderr := ringPy(t, b, args...)
+	m := jsonLine(t, sc, stderr)
+	assert.NilError(t, cmd.Wait(), "stderr: %s", stderr)
+	return m
+}
+
+// goWrite publishes frames, sleeping 100 µs every pause frames, so the
+// reader keeps up some of the time and is lapped the rest.
+func goWrite(t *testing.T, w *sa.RingWriter, n int, pause int) {
+	t.Helper()
+	for range n {
+		slot, err := w.Next()
+		assert.NilError(t, err)
+		fillFrame(slot, w.Seq())
+		assert.NilError(t, w.Publish())
+		if pause > 0 && w.Seq()%uint64(pause) == 0 {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+}
+
+// checkAccount: every frame was either read (checksum good) or counted as
+// an overrun, and the overruns are exactly the gaps.
+func checkAccount(t *testing.T, m map[string]any, total int) {
+	t.Helper()
+	t.Logf("%v", m)
+	assert.Equal(t, num(m, "torn_accepted"), 0, "torn frames accepted")
+	assert.Equal(t, num(m, "frames")+num(m, "overruns"), total)
+	assert.Equal(t, num(m, "gaps"), num(m, "overruns"))
+	assert.Equal(t, num(m, "last"), total-1)
+}
+
+func TestRingGoToPython(t *testing.T) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			for _, mode := range []string{"copy", "inplace"} {
+				t.Run(mode, func(t *testing.T) {
+					name := uniqueName(t)
+					w, err := sa.CreateRing(name, 8, []int{512}, sa.Uint64)
+					assert.NilError(t, err)
+					defer w.Close()
+					n, pause := ringFrames, 64
+					if mode == "inplace" {
+						n, pause = 20_000, 16
+					}
+					cmd, sc, stderr := ringPy(t, b, "read", name, strconv.Itoa(n), mode)
+					assert.Equal(t, line(t, sc, stderr), "ready")
+					goWrite(t, w, n, pause)
+					m := jsonLine(t, sc, stderr)
+					assert.NilError(t, cmd.Wait())
+					checkAccount(t, m, n)
+					if mode == "inplace" {
+						assert.Assert(t, num(m, "torn_seen_and_refused") > 0, "the slow callback never saw a torn frame: the test proves nothing")
+					}
+					assert.Assert(t, num(m, "frames") > 0)
+				})
+			}
+		})
+	}
+}
+
+func TestRingPythonToGo(t *testing.T) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			name := uniqueName(t)
+			m := ringRun(t, b, "write", name, "0", "0", "create", "8", "512")
+			assert.Equal(t, num(m, "generation"), 1)
+			a, err := sa.Attach(name)
+			assert.NilError(t, err)
+			assert.DeepEqual(t, a.Shape(), []int{8, 512})
+			a.Close()
+
+			r, err := sa.OpenRingReader(name)
+			assert.NilError(t, err)
+			defer r.Close()
+			cmd, sc, stderr := ringPy(t, b, "write", name, strconv.Itoa(ringFrames), "256")
+			buf := make([]byte, r.FrameBytes())
+			var frames, gaps uint64
+			next := uint64(0)
+			for r.Seq() < ringFrames {
+				info, err := r.NextTimeout(5*time.Second, buf)
+				assert.NilError(t, err, "stderr: %s", stderr)
+				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
+				assert.Equal(t, info.Overruns, info.Seq-next, "frame %d", info.Seq)
+				gaps += info.Seq - next
+				next = info.Seq + 1
+				frames++
+			}
+			wm := jsonLine(t, sc, stderr)
+			assert.NilError(t, cmd.Wait())
+			t.Logf("Python writer %v; Go reader: %d frames, %d overruns", wm, frames, r.Overruns())
+			assert.Equal(t, gaps, r.Overruns())
+			assert.Equal(t, frames+r.Overruns(), uint64(ringFrames))
+			assert.Equal(t, num(wm, "generation"), 2)
+		})
+	}
+}
+
+// SharedArray sees a ring as its (N, *frame) array, in every build that can
+// attach the layout, and SharedArray.delete removes the whole ring.
+func TestRingSeenBySharedArray(t *testing.T) {
+	for _, bl := range builds {
+		t.Run(bl.venv, func(t *testing.T) {
+			b := ringBuild(t, bl.venv)
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 6, []int{4, 5}, sa.Int16, sa.WithLayout(b.goDefault()))
+			assert.NilError(t, err)
+			w.Close()
+			m := ringRun(t, b, "attach", name)
+			assert.DeepEqual(t, m["shape"], []any{6.0, 4.0, 5.0})
+			assert.Equal(t, m["dtype"], "<i2")
+			ringRun(t, b, "delete", name)
+			_, err = os.Stat("/dev/shm/" + name)
+			assert.Assert(t, errors.Is(err, os.ErrNotExist), "delete left %s", name)
+		})
+	}
+}
+
+func TestRingPythonTimesOut(t *testing.T) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 2, []int{8}, sa.Uint64)
+			assert.NilError(t, err)
+			defer w.Close()
+			m := ringRun(t, b, "timeout", name, "0.3")
+			assert.Equal(t, m["timed_out"], true)
+			assert.Equal(t, m["futex"], true)
+			assert.Assert(t, m["waited"].(float64) >= 0.3)
+			st := ringRun(t, b, "stat", name)
+			assert.Equal(t, st["writer_alive"], true)
+			assert.Equal(t, num(st, "writer_pid"), os.Getpid())
+			assert.Equal(t, num(st, "slots"), 2)
+		})
+	}
+}
+
+// A Python writer killed with SIGKILL mid-stream: the Go reader times out,
+// never takes its half-written frame, and a new writer takes over.
+func TestRingPythonWriterKilled(t *testing.T) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 4, []int{256}, sa.Uint64)
+			assert.NilError(t, err)
+			assert.NilError(t, w.Close())
+			r, err := sa.OpenRingReader(name)
+			assert.NilError(t, err)
+			defer r.Close()
+			cmd, sc, stderr := ringPy(t, b, "write-forever", name)
+			assert.Equal(t, line(t, sc, stderr), "started")
+			_, err = sa.OpenRingWriter(name)
+			assert.ErrorIs(t, err, sa.ErrBusy, "a second writer was not refused")
+			buf := make([]byte, r.FrameBytes())
+			for range 50 {
+				info, err := r.NextTimeout(time.Second, buf)
+				assert.NilError(t, err)
+				assert.Assert(t, frameOK(buf, info.Seq))
+			}
+			assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
+			cmd.Wait()
+			for {
+				info, err := r.NextTimeout(200*time.Millisecond, buf)
+				if errors.Is(err, sa.ErrTimeout) {
+					break
+				}
+				assert.NilError(t, err)
+				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
+			}
+			head := r.Head()
+			st, err := sa.StatRing(name)
+			assert.NilError(t, err)
+			assert.Equal(t, st.WriterAlive, false)
+
+			// A new Python writer takes over where the dead one stopped.
+			m := ringRun(t, b, "write", name, "1000", "0")
+			assert.Equal(t, num(m, "generation"), 3)
+			assert.Equal(t, num(m, "head"), int(head)+1000)
+			var last uint64
+			for r.Seq() < head+1000 {
+				info, err := r.NextTimeout(time.Second, buf)
+				assert.NilError(t, err)
+				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
+				assert.Assert(t, info.Seq >= head)
+				last = info.Seq
+			}
+			assert.Equal(t, last, head+999)
+		})
+	}
+}
+
+// A Go writer killed with SIGKILL mid-stream: the Python reader survives
+// (waits time out), never accepts the half-written frame, and reads the
+// frames of the writer that takes over.
+func TestRingGoWriterKilled(t *testing.T) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 4, []int{256}, sa.Uint64)
+			assert.NilError(t, err)
+			assert.NilError(t, w.Close())
+			const total = 20_000
+			pyCmd, sc, stderr := ringPy(t, b, "read", name, strconv.Itoa(total), "copy")
+			assert.Equal(t, line(t, sc, stderr), "ready")
+
+			goCmd := exec.Command(os.Args[0], "-test.run=^$")
+			goCmd.Env = append(os.Environ(), ringWorkerEnv+"="+name)
+			goCmd.Stderr = os.Stderr
+			out, err := goCmd.StdoutPipe()
+			assert.NilError(t, err)
+			assert.NilError(t, goCmd.Start())
+			var started [8]byte
+			_, err = io.ReadAtLeast(out, started[:], 8)
+			assert.NilError(t, err)
+			time.Sleep(50 * time.Millisecond)
+			assert.NilError(t, goCmd.Process.Signal(syscall.SIGKILL))
+			goCmd.Wait()
+			time.Sleep(1500 * time.Millisecond) // the reader times out at least once
+
+			w2, err := sa.OpenRingWriter(name)
+			assert.NilError(t, err)
+			defer w2.Close()
+			assert.Equal(t, w2.Generation(), uint64(3))
+			goWrite(t, w2, total-int(w2.Seq()), 32)
+			m := jsonLine(t, sc, stderr)
+			assert.NilError(t, pyCmd.Wait())
+			checkAccount(t, m, total)
+			assert.DeepEqual(t, m["generations"], []any{1.0, 2.0, 3.0})
+		})
+	}
+}
