@@ -12,9 +12,29 @@
 # fatal: a missing Python, NumPy or SharedArray is never a skip.
 set -euo pipefail
 
+# PYTHON chooses the interpreter the environments are built with
+# (PYTHON=python3.11 make venvs); environments already complete are kept.
 PYTHON=${PYTHON:-python3}
 VENVS=${SHAREDARRAY_VENVS:-$HOME/.cache/sharedarray/venvs}
 mkdir -p "$VENVS"
+
+# check_python: the interpreter exists, has venv, and has the development
+# headers SharedArray's C extension compiles against.
+check_python() {
+	if ! command -v "$PYTHON" >/dev/null; then
+		echo "setup_venvs: no $PYTHON on PATH; install Python 3 or set PYTHON=/path/to/python3" >&2
+		exit 1
+	fi
+	if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
+		echo "setup_venvs: $PYTHON has no venv/ensurepip (Debian/Ubuntu: apt install python3-venv)" >&2
+		exit 1
+	fi
+	if ! "$PYTHON" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+		echo "setup_venvs: $PYTHON has no development headers (Python.h), which SharedArray needs to compile (Debian/Ubuntu: apt install python3-dev)" >&2
+		exit 1
+	fi
+}
+checked=
 
 # expect_trailer VENV SIZE: create a (3,4) int32 array and check the file
 # length is 48 + SIZE.
@@ -45,7 +65,11 @@ build() {
 		expect_trailer "$dir" "$trailer"
 		return
 	fi
-	echo "venv $name: building in $dir"
+	if [ -z "$checked" ]; then
+		check_python
+		checked=1
+	fi
+	echo "venv $name: building in $dir with $("$PYTHON" --version 2>&1) (about 20 s: NumPy from PyPI, SharedArray compiled from source)"
 	rm -rf "$dir"
 	"$PYTHON" -m venv "$dir"
 	"$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
