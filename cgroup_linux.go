@@ -192,38 +192,25 @@ func (m mountEntry) under(p string) (string, bool) {
 	return path.Join(path.Clean(m.point), rel), true
 }
 
-// cgroupMem is what the memory cgroup leaves at its tightest level.
-type cgroupMem struct {
-	place    cgroupPlace
-	levels   int    // levels of the hierarchy that have a memory limit file
-	limitDir string // the level that leaves least; "" if none has a limit
-	limit    int64  // its limit
-	usage    int64  // memory charged to it
-	reclaim  int64  // its inactive file cache, which the kernel reclaims before failing a charge; -1 if not read
-	avail    int64  // limit - usage + reclaim; -1 if no level has a limit
-	warn     []error
-}
-
 // maxCgroupDepth bounds the walk up the hierarchy.
 const maxCgroupDepth = 64
 
 // cgroupMemory walks from the process's cgroup up to the mount point and
-// returns the level with the least memory left: for v2 memory.max -
-// memory.current, for v1 memory.limit_in_bytes - memory.usage_in_bytes,
-// each plus the level's inactive file cache (memory.stat), as the kernel
-// reclaims it before it refuses a charge. To keep the check cheap the
-// cache is read only at levels where it could change the answer for need
-// bytes, or everywhere when all is set.
-func (h *host) cgroupMemory(need int64, all bool) cgroupMem {
-	cm := cgroupMem{avail: -1, reclaim: -1}
+// returns the level with the least memory left (see CgroupMemory), and
+// what it could not read. To keep the check cheap the inactive file cache
+// (memory.stat) is read only at levels where it could change the answer
+// for need bytes, or everywhere when all is set.
+func (h *host) cgroupMemory(need int64, all bool) (CgroupMemory, []error) {
+	cm := CgroupMemory{Limit: -1, Usage: -1, Reclaimable: -1, Available: -1}
+	var warn []error
 	pl, err := h.cgroupPlace()
-	cm.place = pl
 	if err != nil {
 		if err != errNoCgroup {
-			cm.warn = append(cm.warn, err)
+			warn = append(warn, err)
 		}
-		return cm
+		return cm, warn
 	}
+	cm.Version, cm.Path = pl.version, pl.dir
 	limitFile, usageFile, statKey := "/memory.max", "/memory.current", "inactive_file"
 	if pl.version == 1 {
 		limitFile, usageFile, statKey = "/memory.limit_in_bytes", "/memory.usage_in_bytes", "total_inactive_file"
@@ -236,32 +223,32 @@ func (h *host) cgroupMemory(need int64, all bool) cgroupMem {
 		case errors.Is(err, fs.ErrNotExist):
 			// No memory controller at this level (the v2 root cgroup).
 		case err != nil:
-			cm.warn = append(cm.warn, err)
+			warn = append(warn, err)
 		case limit < 0:
-			cm.levels++ // no limit here
+			cm.Controller = true // no limit here
 		default:
-			cm.levels++
+			cm.Controller = true
 			usage, err := h.readBytes(dir + usageFile)
 			if err == nil && usage < 0 {
 				err = &fs.PathError{Op: "parse", Path: dir + usageFile, Err: errors.New("usage is not a byte count")}
 			}
 			if err != nil {
-				cm.warn = append(cm.warn, err)
+				warn = append(warn, err)
 				break
 			}
 			avail, reclaim := max(0, limit-usage), int64(-1)
 			if all || avail < need {
 				if stat, err = h.readFile(dir+"/memory.stat", stat, listMax); err != nil {
 					if !errors.Is(err, fs.ErrNotExist) {
-						cm.warn = append(cm.warn, err)
+						warn = append(warn, err)
 					}
 				} else if v, ok := field(stat, statKey); ok {
 					reclaim = v
 					avail = min(limit, avail+v)
 				}
 			}
-			if cm.avail < 0 || avail < cm.avail {
-				cm.limitDir, cm.limit, cm.usage, cm.reclaim, cm.avail = dir, limit, usage, reclaim, avail
+			if cm.Available < 0 || avail < cm.Available {
+				cm.LimitPath, cm.Limit, cm.Usage, cm.Reclaimable, cm.Available = dir, limit, usage, reclaim, avail
 			}
 		}
 		if dir == pl.mount || dir == "/" {
@@ -269,5 +256,5 @@ func (h *host) cgroupMemory(need int64, all bool) cgroupMem {
 		}
 		dir = path.Dir(dir)
 	}
-	return cm
+	return cm, warn
 }

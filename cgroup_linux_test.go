@@ -351,10 +351,10 @@ func TestCheckSpaceFakeTrees(t *testing.T) {
 			if tc.msg != "" {
 				assert.Assert(t, strings.Contains(err.Error(), tc.msg), "%v", err)
 			}
-			cm := h.cgroupMemory(tc.need, true)
-			assert.Equal(t, cm.limitDir, tc.limit)
+			cm, warn := h.cgroupMemory(tc.need, true)
+			assert.Equal(t, cm.LimitPath, tc.limit)
 			var warns []string
-			for _, w := range cm.warn {
+			for _, w := range warn {
 				warns = append(warns, w.Error())
 			}
 			if tc.warn != "" {

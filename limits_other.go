@@ -1,0 +1,15 @@
+//go:build !linux
+
+package sharedarray
+
+// ReadLimits reads what bounds the arrays this process can create in dir.
+// Outside Linux there are no shared arrays (see shm_unsupported.go): every
+// value is unknown and Warnings says why.
+func ReadLimits(dir string) *Limits {
+	if dir == "" {
+		dir = shmDir
+	}
+	l := unknownLimits(dir)
+	l.Warnings = []string{errUnsupported.Error()}
+	return &l
+}
