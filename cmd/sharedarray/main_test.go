@@ -596,6 +596,45 @@ func TestGC(t *testing.T) {
 	assert.Assert(t, exists(oldHeld) && exists(young) && exists(junk))
 }
 
+func TestMatchAny(t *testing.T) {
+	assert.Assert(t, matchAny(nil, "x"))
+	assert.Assert(t, matchAny([]string{"run42-*"}, "run42-a"))
+	assert.Assert(t, matchAny([]string{"shm://run42-*"}, "run42-a"))
+	assert.Assert(t, matchAny([]string{"a", "b?"}, "bc"))
+	assert.Assert(t, !matchAny([]string{"run42-*"}, "run43-a"))
+}
+
+// rm goes on after a failure and exits 1; --flag=value works like
+// --flag value.
+func TestRmPartialAndFlagEquals(t *testing.T) {
+	n, missing := name(t), name(t)
+	code, _, errs := runCLI("create", "--layout=numpy1", n, "2", "f8")
+	assert.Equal(t, code, 0, errs)
+	in, err := sharedarray.Stat(n)
+	assert.NilError(t, err)
+	assert.Equal(t, in.Layout, sharedarray.LayoutNumPy1)
+	code, out, errs := runCLI("rm", missing, n)
+	assert.Equal(t, code, 1)
+	oneError(t, errs, "rm", missing)
+	assert.Equal(t, out, "deleted "+n+"\n")
+	assert.Assert(t, !exists(n))
+}
+
+// A process with the array open but not mapped is a holder marked (fd).
+func TestLsOpenOnly(t *testing.T) {
+	n := name(t)
+	code, _, errs := runCLI("create", n, "2", "u1")
+	assert.Equal(t, code, 0, errs)
+	f, err := os.Open("/dev/shm/" + n)
+	assert.NilError(t, err)
+	defer f.Close()
+	e := lsJSON(t)[n]
+	assert.Equal(t, e.Attached, 1)
+	assert.DeepEqual(t, e.Holders[0], lsHolder{PID: os.Getpid(), Command: e.Holders[0].Command, Open: true})
+	_, out, _ := runCLI("ls", "-l")
+	assert.Assert(t, strings.HasSuffix(rowOf(t, out, n), fmt.Sprintf(" %d/%s(fd)", os.Getpid(), quote(e.Holders[0].Command))), out)
+}
+
 func TestParseAge(t *testing.T) {
 	for in, want := range map[string]time.Duration{"1h": time.Hour, "90s": 90 * time.Second, "7d": 7 * 24 * time.Hour, "0": 0, "0d": 0} {
 		got, err := parseAge(in)
