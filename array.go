@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"sync"
@@ -473,27 +474,72 @@ func makeInfo(name string, m meta, st fileStat) Info {
 	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime}
 }
 
-// Delete removes the named array. It first checks that the segment is a
-// valid SharedArray and refuses (leaving it in place) anything else.
-// Mappings that exist, in this process or others, stay valid until they are
-// closed; the memory is freed after the last one goes.
+// Delete removes the named array, and only it. It moves the name to a
+// fresh private name in the same directory (renameat2 RENAME_NOREPLACE),
+// validates the file it moved through a descriptor, and removes exactly
+// that file; anything that is not a valid SharedArray is renamed back and
+// refused (a *FormatError, or the error opening it) and stays in place.
+// So a file swapped in under the name by another process, before or
+// during the call, is never removed unvalidated. The directory is
+// resolved once: a file:// path's directory symlinks are followed when
+// Delete starts, and every later step works relative to it. While Delete
+// runs the name is briefly absent.
+//
+// An array its caller may unlink but not read (mode 0000, say) cannot be
+// validated; Delete removes it if the caller owns the file, and otherwise
+// renames it back and returns the error matching ErrPermission.
+// Mappings that exist, in this process or others, stay valid until they
+// are closed; the memory is freed after the last one goes.
 func Delete(name string) error {
 	loc, err := parseName(name)
 	if err != nil {
 		return pathError("delete", name, err)
 	}
-	fd, _, _, err := openSegment(loc, name, syscall.O_RDONLY)
-	if err != nil {
-		return wrapOp("delete", name, err)
-	}
-	sysClose(fd)
-	if loc.shm {
-		err = shmUnlink(loc.path)
-	} else {
-		err = sysUnlink(loc.path)
-	}
+	dirfd, base, err := loc.openDir()
 	if err != nil {
 		return pathError("delete", name, err)
 	}
-	return nil
+	if !loc.shm {
+		defer sysClose(dirfd)
+	}
+	return deleteAt(dirfd, base, name)
+}
+
+// deletePrefix starts the private names Delete moves a file to; List
+// skips them.
+const deletePrefix = ".sharedarray-delete-"
+
+// deleteAt is Delete's work in the directory dirfd on the entry base.
+func deleteAt(dirfd int, base, name string) error {
+	cname := cstr(base)
+	tmp := fmt.Sprintf("%s%016x", deletePrefix, rand.Uint64())
+	ctmp := cstr(tmp)
+	buf := new(tailBuf)
+	st, tail, moved, err := sysDeleteProbe(dirfd, cname, ctmp, buf)
+	if !moved {
+		return pathError("delete", name, err)
+	}
+	if err == nil {
+		if _, err = checkMeta(st, tail, name); err == nil {
+			if err = sysUnlinkSame(dirfd, ctmp, st.dev, st.ino); err == nil {
+				return nil
+			}
+			err = pathError("delete", name, err)
+		}
+	} else if err == syscall.EACCES || err == syscall.EPERM {
+		// Unreadable: its owner may remove it unvalidated.
+		lst, lerr := sysLstatAt(dirfd, ctmp)
+		if lerr == nil && lst.isRegular() && lst.uid == uint32(os.Geteuid()) {
+			if err = sysUnlinkSame(dirfd, ctmp, lst.dev, lst.ino); err == nil {
+				return nil
+			}
+		}
+		err = pathError("delete", name, err)
+	} else {
+		err = pathError("delete", name, err)
+	}
+	if rerr := sysRenameBack(dirfd, ctmp, cname); rerr != nil {
+		return fmt.Errorf("%w; the file could not be moved back and is now named %q: %v", err, tmp, rerr)
+	}
+	return err
 }

@@ -5,6 +5,7 @@ package sharedarray
 import (
 	"encoding/binary"
 	"slices"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,6 +34,9 @@ func List() ([]Info, error) {
 	cname := make([]byte, 0, 256)
 	out := make([]Info, 0, len(names))
 	for _, name := range names {
+		if strings.HasPrefix(name, deletePrefix) {
+			continue // being deleted
+		}
 		cname = append(append(cname[:0], name...), 0)
 		st, tail, err := sysReadTailAt(dirfd, cname, buf)
 		if err != nil {

@@ -30,15 +30,21 @@ int sa_ftruncate(int fd, int64_t length) { return ftruncate(fd, (off_t)length); 
 /* sa_fallocate reserves [off, off+length), extending the file if needed. */
 int sa_fallocate(int fd, int64_t off, int64_t length) { return fallocate(fd, 0, (off_t)off, (off_t)length); }
 
+static void fill_stat(sa_stat *st, const struct stat *s) {
+	st->dev = (uint64_t)s->st_dev;
+	st->ino = (uint64_t)s->st_ino;
+	st->size = (int64_t)s->st_size;
+	st->mode = (uint32_t)s->st_mode;
+	st->uid = (uint32_t)s->st_uid;
+	st->mtime_sec = (int64_t)s->st_mtim.tv_sec;
+	st->mtime_nsec = (int64_t)s->st_mtim.tv_nsec;
+}
+
 int sa_fstat(int fd, sa_stat *st) {
 	struct stat s;
 	if (fstat(fd, &s) == -1)
 		return -1;
-	st->size = (int64_t)s.st_size;
-	st->mode = (uint32_t)s.st_mode;
-	st->uid = (uint32_t)s.st_uid;
-	st->mtime_sec = (int64_t)s.st_mtim.tv_sec;
-	st->mtime_nsec = (int64_t)s.st_mtim.tv_nsec;
+	fill_stat(st, &s);
 	return 0;
 }
 
@@ -73,6 +79,59 @@ int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, siz
 	errno = saved;
 	return got;
 }
+
+int64_t sa_delete_probe(int dirfd, const char *name, const char *tmp, int *moved, sa_stat *st, void *buf, size_t cap) {
+	*moved = 0;
+	if (renameat2(dirfd, name, dirfd, tmp, RENAME_NOREPLACE) == -1) {
+		if (errno != EINVAL && errno != ENOSYS)
+			return -1;
+		/* No RENAME_NOREPLACE on this file system: tmp is a fresh
+		 * random name, so a plain rename replaces nothing. */
+		if (renameat(dirfd, name, dirfd, tmp) == -1)
+			return -1;
+	}
+	*moved = 1;
+	int fd = openat(dirfd, tmp, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	int64_t got = sa_fstat_tail(fd, st, buf, cap);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return got;
+}
+
+int sa_unlink_same(int dirfd, const char *name, uint64_t dev, uint64_t ino) {
+	struct stat s;
+	if (fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if ((uint64_t)s.st_dev != dev || (uint64_t)s.st_ino != ino) {
+		errno = ESTALE;
+		return -1;
+	}
+	return unlinkat(dirfd, name, 0);
+}
+
+int sa_rename_back(int dirfd, const char *from, const char *to) {
+	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* No RENAME_NOREPLACE: link then unlink never replaces to. */
+	if (linkat(dirfd, from, dirfd, to, 0) == -1)
+		return -1;
+	return unlinkat(dirfd, from, 0);
+}
+
+int sa_lstat_at(int dirfd, const char *name, sa_stat *st) {
+	struct stat s;
+	if (fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	fill_stat(st, &s);
+	return 0;
+}
+
+int sa_open_dir(const char *path) { return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC); }
 
 int64_t sa_pwrite(int fd, const void *buf, size_t n, int64_t off) {
 	return (int64_t)pwrite(fd, buf, n, (off_t)off);

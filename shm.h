@@ -18,6 +18,8 @@ typedef struct {
 	uint32_t uid;
 	int64_t mtime_sec;
 	int64_t mtime_nsec;
+	uint64_t dev;
+	uint64_t ino;
 } sa_stat;
 
 int sa_shm_open(const char *name, int oflag, unsigned mode);
@@ -43,6 +45,31 @@ int64_t sa_fstat_tail(int fd, sa_stat *st, void *buf, size_t cap);
  * it: the whole per-entry work of a listing in one call.
  */
 int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, size_t cap);
+/*
+ * sa_delete_probe is the first half of a validating delete, in one call:
+ * it renames name to tmp in the directory dirfd (renameat2
+ * RENAME_NOREPLACE; plain renameat where the file system lacks it), so the
+ * file validated is the one that will be removed, then opens tmp
+ * read-only (never following a link, never blocking) and does
+ * sa_fstat_tail on it. *moved is set to 1 once the rename succeeded: the
+ * caller must then unlink tmp or rename it back, even on failure.
+ */
+int64_t sa_delete_probe(int dirfd, const char *name, const char *tmp, int *moved, sa_stat *st, void *buf, size_t cap);
+
+/*
+ * sa_unlink_same removes name in dirfd if it is still the file (dev, ino),
+ * else fails with ESTALE.
+ */
+int sa_unlink_same(int dirfd, const char *name, uint64_t dev, uint64_t ino);
+
+/* sa_rename_back renames from to to in dirfd without replacing to. */
+int sa_rename_back(int dirfd, const char *from, const char *to);
+
+/* sa_lstat_at fills st for name in dirfd, not following a link. */
+int sa_lstat_at(int dirfd, const char *name, sa_stat *st);
+
+int sa_open_dir(const char *path);
+
 int64_t sa_pwrite(int fd, const void *buf, size_t n, int64_t off);
 int sa_link_fd(int fd, const char *newpath);
 void *sa_mmap(size_t length, int prot, int fd);

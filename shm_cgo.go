@@ -105,6 +105,8 @@ func statOf(st *C.sa_stat) fileStat {
 		mode:    uint32(st.mode),
 		uid:     uint32(st.uid),
 		modTime: time.Unix(int64(st.mtime_sec), int64(st.mtime_nsec)),
+		dev:     uint64(st.dev),
+		ino:     uint64(st.ino),
 	}
 }
 
@@ -209,4 +211,49 @@ func sysMadvise(b []byte, advice int) error {
 		return errnoOf(err)
 	}
 	return nil
+}
+
+// sysDeleteProbe renames name to tmp in dirfd and reads tmp's status and
+// tail (sa_delete_probe). moved reports whether the rename happened, even
+// when err is set.
+func sysDeleteProbe(dirfd int, name, tmp []byte, buf *tailBuf) (st fileStat, tail []byte, moved bool, err error) {
+	var mv C.int
+	got, cerr := C.sa_delete_probe(C.int(dirfd), cptr(name), cptr(tmp), &mv, &buf.st, unsafe.Pointer(&buf.tail[0]), C.size_t(len(buf.tail)))
+	st, tail, err = buf.result(got, cerr)
+	return st, tail, mv != 0, err
+}
+
+// sysUnlinkSame removes name in dirfd if it is still the file (dev, ino);
+// ESTALE if another file took the name.
+func sysUnlinkSame(dirfd int, name []byte, dev, ino uint64) error {
+	if r, err := C.sa_unlink_same(C.int(dirfd), cptr(name), C.uint64_t(dev), C.uint64_t(ino)); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+// sysRenameBack renames from to to in dirfd, never replacing to.
+func sysRenameBack(dirfd int, from, to []byte) error {
+	if r, err := C.sa_rename_back(C.int(dirfd), cptr(from), cptr(to)); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+// sysLstatAt returns the status of name in dirfd, not following a link.
+func sysLstatAt(dirfd int, name []byte) (fileStat, error) {
+	var st C.sa_stat
+	if r, err := C.sa_lstat_at(C.int(dirfd), cptr(name), &st); r == -1 {
+		return fileStat{}, errnoOf(err)
+	}
+	return statOf(&st), nil
+}
+
+// sysOpenDir opens a directory as an O_PATH descriptor, for *at calls.
+func sysOpenDir(path string) (int, error) {
+	fd, err := C.sa_open_dir(cptr(cstr(path)))
+	if fd == -1 {
+		return -1, errnoOf(err)
+	}
+	return int(fd), nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -36,6 +37,9 @@ const childEnv = "SHAREDARRAY_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(childEnv); spec != "" {
+		if rest, ok := strings.CutPrefix(spec, "formats "); ok {
+			os.Exit(runFormatsChild(rest))
+		}
 		os.Exit(runChild(spec))
 	}
 	os.Exit(m.Run())

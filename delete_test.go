@@ -1,0 +1,188 @@
+package sharedarray
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+	"gotest.tools/v3/assert"
+)
+
+// runFormatsChild runs the Delete helpers of these tests in a child
+// process (see asNobody). Exit 0: as expected.
+func runFormatsChild(spec string) int {
+	f := strings.Fields(spec)
+	switch f[0] {
+	case "delete-own-0000":
+		// Create an array only its owner (this user) could unlink, then
+		// delete it: it cannot be read, so it cannot be validated.
+		if _, err := Create(f[1], []int{4}, Float64, WithPerm(0)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		if _, err := Attach(f[1], ReadOnly()); !errors.Is(err, ErrPermission) {
+			fmt.Fprintln(os.Stderr, "attach of a 0000 array:", err)
+			return 4
+		}
+		if err := Delete(f[1]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 5
+		}
+		if _, err := os.Stat(shmDir + "/" + f[1]); !errors.Is(err, os.ErrNotExist) {
+			return 6
+		}
+		return 0
+	case "delete-foreign":
+		err := Delete(f[1])
+		if errors.Is(err, ErrPermission) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "delete of another user's array:", err)
+		return 7
+	}
+	return 2
+}
+
+// The owner deletes its own mode-0000 array (unvalidated); another user
+// cannot delete it, and it stays.
+func TestDeleteUnreadable(t *testing.T) {
+	own := testName(t)
+	assert.Equal(t, asNobody(t, "formats delete-own-0000 "+own), 0)
+	foreign := testName(t)
+	mustCreate(t, foreign, []int{4}, Float64, WithPerm(0))
+	assert.Equal(t, asNobody(t, "formats delete-foreign "+foreign), 0)
+	_, err := os.Stat(shmDir + "/" + foreign)
+	assert.NilError(t, err)
+	assertNoPrivateNames(t, shmDir)
+}
+
+func assertNoPrivateNames(t *testing.T, dir string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	for _, e := range ents {
+		assert.Assert(t, !strings.HasPrefix(e.Name(), deletePrefix), "left behind: %s", e.Name())
+	}
+}
+
+// deleteFunc is Delete; a test may swap in another to check that
+// TestDeleteSwapped can fail.
+var deleteFunc = Delete
+
+// Delete removes exactly the file it validated: with another goroutine
+// swapping the array and a non-array file (RENAME_EXCHANGE) in a loop, the
+// non-array file is never removed.
+func TestDeleteSwapped(t *testing.T) {
+	for _, scheme := range []string{"shm", "file"} {
+		t.Run(scheme, func(t *testing.T) {
+			dir, prefix := shmDir, ""
+			if scheme == "file" {
+				dir = t.TempDir()
+				prefix = "file://" + dir + "/"
+			}
+			swaps, removedArray := 0, 0
+			for i := range 300 {
+				arr, other := testName(t), testName(t)
+				arrPath, otherPath := filepath.Join(dir, arr), filepath.Join(dir, other)
+				a := mustCreate(t, prefix+arr, []int{64}, Uint8)
+				a.Close()
+				assert.NilError(t, os.WriteFile(otherPath, []byte(strings.Repeat("precious ", 100)), 0o644))
+				t.Cleanup(func() { os.Remove(otherPath); os.Remove(arrPath) })
+				var st syscall.Stat_t
+				assert.NilError(t, syscall.Stat(otherPath, &st))
+				stop, done, started := make(chan struct{}), make(chan int), make(chan struct{})
+				ready := started
+				go func() {
+					n := 0
+					for {
+						if n == 20 && started != nil {
+							close(started)
+							started = nil
+						}
+						select {
+						case <-stop:
+							done <- n
+							return
+						default:
+						}
+						if unix.Renameat2(unix.AT_FDCWD, arrPath, unix.AT_FDCWD, otherPath, unix.RENAME_EXCHANGE) == nil {
+							n++
+						}
+					}
+				}()
+				<-ready // swapping is under way
+				err := deleteFunc(prefix + arr)
+				close(stop)
+				swaps += <-done
+				if err == nil {
+					removedArray++
+				}
+				// The non-array file's inode is still there, under one of
+				// the two names.
+				found := false
+				for _, p := range []string{arrPath, otherPath} {
+					var s syscall.Stat_t
+					if syscall.Stat(p, &s) == nil && s.Ino == st.Ino && s.Dev == st.Dev {
+						found = true
+					}
+				}
+				assert.Assert(t, found, "round %d: Delete removed the non-array file (err %v)", i, err)
+			}
+			t.Logf("%d swaps, %d of 300 deletes removed the array", swaps, removedArray)
+			assert.Assert(t, removedArray > 0)
+			assertNoPrivateNames(t, dir)
+		})
+	}
+}
+
+// A directory symlink in a file:// path swapped during Delete: the
+// directory is resolved once, so a non-array file in the other directory
+// is never removed.
+func TestDeleteDirSymlinkSwapped(t *testing.T) {
+	root := t.TempDir()
+	good, bad := filepath.Join(root, "good"), filepath.Join(root, "bad")
+	assert.NilError(t, os.Mkdir(good, 0o755))
+	assert.NilError(t, os.Mkdir(bad, 0o755))
+	link := filepath.Join(root, "link")
+	precious := filepath.Join(bad, "x")
+	assert.NilError(t, os.WriteFile(precious, []byte(strings.Repeat("precious ", 100)), 0o644))
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; !stop.Load(); i++ {
+			target := good
+			if i%2 == 1 {
+				target = bad
+			}
+			tmp := link + ".new"
+			os.Remove(tmp)
+			if os.Symlink(target, tmp) == nil {
+				os.Rename(tmp, link)
+			}
+		}
+	}()
+	deleted := 0
+	for range 300 {
+		a, err := Create("file://"+filepath.Join(good, "x"), []int{16}, Uint8)
+		if err == nil {
+			a.Close()
+		}
+		if Delete("file://"+filepath.Join(link, "x")) == nil {
+			deleted++
+		}
+		_, err = os.Stat(precious)
+		assert.NilError(t, err, "Delete removed the file in the other directory")
+	}
+	stop.Store(true)
+	<-done
+	t.Logf("%d of 300 deletes went through the link", deleted)
+	assertNoPrivateNames(t, good)
+	assertNoPrivateNames(t, bad)
+}
