@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -346,6 +347,37 @@ func prefault(b []byte, advice int) error {
 	}
 }
 
+// populateData maps in one call per extent the pages of the data region
+// mem[:n] that the file fd really holds (SEEK_DATA/SEEK_HOLE): the slack
+// between data and trailer and any hole are never touched, so populating
+// never makes the file system allocate. Where the file system cannot say
+// (EINVAL), it populates the whole data region.
+func populateData(fd int, mem []byte, n int64) error {
+	const seekData, seekHole = 3, 4
+	for off := int64(0); off < n; {
+		start, err := sysLseek(fd, off, seekData)
+		switch {
+		case err == syscall.ENXIO:
+			return nil // only holes from off on
+		case err != nil:
+			return prefault(mem[off:n], madvPopulateRead)
+		case start >= n:
+			return nil
+		}
+		end, err := sysLseek(fd, start, seekHole)
+		if err != nil {
+			return prefault(mem[start:n], madvPopulateRead)
+		}
+		end = min(end, n)
+		start &^= int64(os.Getpagesize() - 1) // madvise wants a page-aligned start
+		if err := prefault(mem[start:end], madvPopulateRead); err != nil {
+			return err
+		}
+		off = end
+	}
+	return nil
+}
+
 // Attach maps an existing array, read-write unless ReadOnly is given. It
 // reads the whole trailer once, validates every field (magic, layout,
 // ndims, dims, typenum, item size, size, file size) before mapping, and
@@ -378,7 +410,7 @@ func Attach(name string, opts ...Option) (*Array, error) {
 		return nil, pathError("attach", name, err)
 	}
 	if o.prefault {
-		if err := prefault(mem, madvPopulateRead); err != nil {
+		if err := populateData(fd, mem, m.nbytes); err != nil {
 			sysMunmap(mem)
 			return nil, pathError("attach", name, err)
 		}
@@ -512,8 +544,9 @@ const deletePrefix = ".sharedarray-delete-"
 // deleteAt is Delete's work in the directory dirfd on the entry base.
 func deleteAt(dirfd int, base, name string) error {
 	cname := cstr(base)
-	tmp := fmt.Sprintf("%s%016x", deletePrefix, rand.Uint64())
-	ctmp := cstr(tmp)
+	ctmp := strconv.AppendUint(append(make([]byte, 0, len(deletePrefix)+21), deletePrefix...), rand.Uint64(), 16)
+	tmp := string(ctmp)
+	ctmp = append(ctmp, 0)
 	buf := new(tailBuf)
 	st, tail, moved, err := sysDeleteProbe(dirfd, cname, ctmp, buf)
 	if !moved {
@@ -521,7 +554,7 @@ func deleteAt(dirfd int, base, name string) error {
 	}
 	if err == nil {
 		if _, err = checkMeta(st, tail, name); err == nil {
-			if err = sysUnlinkSame(dirfd, ctmp, st.dev, st.ino); err == nil {
+			if err = sysUnlinkat(dirfd, ctmp); err == nil {
 				return nil
 			}
 			err = pathError("delete", name, err)
@@ -530,7 +563,7 @@ func deleteAt(dirfd int, base, name string) error {
 		// Unreadable: its owner may remove it unvalidated.
 		lst, lerr := sysLstatAt(dirfd, ctmp)
 		if lerr == nil && lst.isRegular() && lst.uid == uint32(os.Geteuid()) {
-			if err = sysUnlinkSame(dirfd, ctmp, lst.dev, lst.ino); err == nil {
+			if err = sysUnlinkat(dirfd, ctmp); err == nil {
 				return nil
 			}
 		}

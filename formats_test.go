@@ -441,3 +441,50 @@ func TestSaveNPYConcurrent(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Dir(path))
 	assert.Equal(t, len(ents), 1)
 }
+
+// A tiny hostile file: a valid trailer for 48 bytes of data at the end of
+// a sparse 1 TiB file. Attach with Prefault, read-only or not, populates
+// only the data the file holds: nothing is allocated on the file system
+// (a 4 MiB tmpfs), by the attach or by an export. Attach with Prefault
+// allocates nothing either for a trailer claiming 2 MiB of data that is
+// all hole.
+func TestAttachSparseSlackAllocatesNothing(t *testing.T) {
+	dir := mountTmpfs(t, 4<<20)
+	for _, tc := range []struct {
+		label  string
+		nbytes int64
+		size   int64
+	}{
+		{"1TiB-slack", 48, 1 << 40},
+		{"hole-data", 2 << 20, 2<<20 + 292},
+	} {
+		path := filepath.Join(dir, tc.label)
+		m := meta{dtype: Uint8, shape: []int{int(tc.nbytes)}, nbytes: tc.nbytes}
+		f, err := os.Create(path)
+		assert.NilError(t, err)
+		assert.NilError(t, f.Truncate(tc.size))
+		_, err = f.WriteAt(encodeTrailer(LayoutNumPy1, m), tc.size-292)
+		assert.NilError(t, err)
+		assert.NilError(t, f.Close())
+		base := tmpfsUsed(t, dir)
+		for _, opts := range [][]Option{{ReadOnly(), Prefault()}, {Prefault()}, {ReadOnly()}} {
+			a, err := Attach("file://"+path, opts...)
+			assert.NilError(t, err, tc.label)
+			assert.Equal(t, a.Len(), int(tc.nbytes))
+			used := tmpfsUsed(t, dir) - base
+			assert.Assert(t, used <= 8192, "%s %d options: %d bytes allocated", tc.label, len(opts), used)
+			if tc.nbytes <= 4096 {
+				// An export reads the data only, never the slack. (Reading
+				// holes in the data through the mapping would allocate
+				// them: tmpfs fills a read fault with a new page.)
+				var buf bytes.Buffer
+				_, err = a.WriteNPY(&buf)
+				assert.NilError(t, err)
+				used = tmpfsUsed(t, dir) - base
+				assert.Assert(t, used <= 8192, "%s after export: %d bytes allocated", tc.label, used)
+			}
+			a.Close()
+		}
+		os.Remove(path)
+	}
+}

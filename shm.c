@@ -31,8 +31,6 @@ int sa_ftruncate(int fd, int64_t length) { return ftruncate(fd, (off_t)length); 
 int sa_fallocate(int fd, int64_t off, int64_t length) { return fallocate(fd, 0, (off_t)off, (off_t)length); }
 
 static void fill_stat(sa_stat *st, const struct stat *s) {
-	st->dev = (uint64_t)s->st_dev;
-	st->ino = (uint64_t)s->st_ino;
 	st->size = (int64_t)s->st_size;
 	st->mode = (uint32_t)s->st_mode;
 	st->uid = (uint32_t)s->st_uid;
@@ -101,16 +99,7 @@ int64_t sa_delete_probe(int dirfd, const char *name, const char *tmp, int *moved
 	return got;
 }
 
-int sa_unlink_same(int dirfd, const char *name, uint64_t dev, uint64_t ino) {
-	struct stat s;
-	if (fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW) == -1)
-		return -1;
-	if ((uint64_t)s.st_dev != dev || (uint64_t)s.st_ino != ino) {
-		errno = ESTALE;
-		return -1;
-	}
-	return unlinkat(dirfd, name, 0);
-}
+int sa_unlinkat(int dirfd, const char *name) { return unlinkat(dirfd, name, 0); }
 
 int sa_rename_back(int dirfd, const char *from, const char *to) {
 	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
@@ -130,6 +119,8 @@ int sa_lstat_at(int dirfd, const char *name, sa_stat *st) {
 	fill_stat(st, &s);
 	return 0;
 }
+
+int64_t sa_lseek(int fd, int64_t off, int whence) { return (int64_t)lseek(fd, (off_t)off, whence); }
 
 int sa_open_dir(const char *path) { return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC); }
 

@@ -18,8 +18,6 @@ typedef struct {
 	uint32_t uid;
 	int64_t mtime_sec;
 	int64_t mtime_nsec;
-	uint64_t dev;
-	uint64_t ino;
 } sa_stat;
 
 int sa_shm_open(const char *name, int oflag, unsigned mode);
@@ -56,11 +54,7 @@ int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, siz
  */
 int64_t sa_delete_probe(int dirfd, const char *name, const char *tmp, int *moved, sa_stat *st, void *buf, size_t cap);
 
-/*
- * sa_unlink_same removes name in dirfd if it is still the file (dev, ino),
- * else fails with ESTALE.
- */
-int sa_unlink_same(int dirfd, const char *name, uint64_t dev, uint64_t ino);
+int sa_unlinkat(int dirfd, const char *name);
 
 /* sa_rename_back renames from to to in dirfd without replacing to. */
 int sa_rename_back(int dirfd, const char *from, const char *to);
@@ -69,6 +63,7 @@ int sa_rename_back(int dirfd, const char *from, const char *to);
 int sa_lstat_at(int dirfd, const char *name, sa_stat *st);
 
 int sa_open_dir(const char *path);
+int64_t sa_lseek(int fd, int64_t off, int whence);
 
 int64_t sa_pwrite(int fd, const void *buf, size_t n, int64_t off);
 int sa_link_fd(int fd, const char *newpath);

@@ -105,8 +105,6 @@ func statOf(st *C.sa_stat) fileStat {
 		mode:    uint32(st.mode),
 		uid:     uint32(st.uid),
 		modTime: time.Unix(int64(st.mtime_sec), int64(st.mtime_nsec)),
-		dev:     uint64(st.dev),
-		ino:     uint64(st.ino),
 	}
 }
 
@@ -223,10 +221,8 @@ func sysDeleteProbe(dirfd int, name, tmp []byte, buf *tailBuf) (st fileStat, tai
 	return st, tail, mv != 0, err
 }
 
-// sysUnlinkSame removes name in dirfd if it is still the file (dev, ino);
-// ESTALE if another file took the name.
-func sysUnlinkSame(dirfd int, name []byte, dev, ino uint64) error {
-	if r, err := C.sa_unlink_same(C.int(dirfd), cptr(name), C.uint64_t(dev), C.uint64_t(ino)); r == -1 {
+func sysUnlinkat(dirfd int, name []byte) error {
+	if r, err := C.sa_unlinkat(C.int(dirfd), cptr(name)); r == -1 {
 		return errnoOf(err)
 	}
 	return nil
@@ -256,4 +252,12 @@ func sysOpenDir(path string) (int, error) {
 		return -1, errnoOf(err)
 	}
 	return int(fd), nil
+}
+
+func sysLseek(fd int, off int64, whence int) (int64, error) {
+	r, err := C.sa_lseek(C.int(fd), C.int64_t(off), C.int(whence))
+	if r == -1 {
+		return -1, errnoOf(err)
+	}
+	return int64(r), nil
 }

@@ -28,26 +28,27 @@ func unsupportedError() error {
 // tailBuf holds a file's last bytes (see shm_cgo.go).
 type tailBuf struct{ tail [maxTrailer]byte }
 
-func shmOpen(string, int, uint32) (int, error)        { return -1, errUnsupported }
-func shmUnlink(string) error                          { return errUnsupported }
-func sysOpen(string, int, uint32) (int, error)        { return -1, errUnsupported }
-func sysUnlink(string) error                          { return errUnsupported }
-func sysClose(int) error                              { return errUnsupported }
-func sysFtruncate(int, int64) error                   { return errUnsupported }
-func sysFallocate(int, int64, int64) error            { return errUnsupported }
-func sysFstatTail(int) (fileStat, []byte, error)      { return fileStat{}, nil, errUnsupported }
-func sysPwrite(int, []byte, int64) error              { return errUnsupported }
-func linkFd(int, string, string) error                { return errUnsupported }
-func sysMmap(int, int, int) ([]byte, error)           { return nil, errUnsupported }
-func sysMunmap([]byte) error                          { return errUnsupported }
-func sysMsync([]byte, int) error                      { return errUnsupported }
-func sysMlock([]byte) error                           { return errUnsupported }
-func sysMunlock([]byte) error                         { return errUnsupported }
-func sysMadvise([]byte, int) error                    { return errUnsupported }
-func sysUnlinkSame(int, []byte, uint64, uint64) error { return errUnsupported }
-func sysRenameBack(int, []byte, []byte) error         { return errUnsupported }
-func sysLstatAt(int, []byte) (fileStat, error)        { return fileStat{}, errUnsupported }
-func sysOpenDir(string) (int, error)                  { return -1, errUnsupported }
+func shmOpen(string, int, uint32) (int, error)   { return -1, errUnsupported }
+func shmUnlink(string) error                     { return errUnsupported }
+func sysOpen(string, int, uint32) (int, error)   { return -1, errUnsupported }
+func sysUnlink(string) error                     { return errUnsupported }
+func sysClose(int) error                         { return errUnsupported }
+func sysFtruncate(int, int64) error              { return errUnsupported }
+func sysFallocate(int, int64, int64) error       { return errUnsupported }
+func sysFstatTail(int) (fileStat, []byte, error) { return fileStat{}, nil, errUnsupported }
+func sysPwrite(int, []byte, int64) error         { return errUnsupported }
+func linkFd(int, string, string) error           { return errUnsupported }
+func sysMmap(int, int, int) ([]byte, error)      { return nil, errUnsupported }
+func sysMunmap([]byte) error                     { return errUnsupported }
+func sysMsync([]byte, int) error                 { return errUnsupported }
+func sysMlock([]byte) error                      { return errUnsupported }
+func sysMunlock([]byte) error                    { return errUnsupported }
+func sysMadvise([]byte, int) error               { return errUnsupported }
+func sysUnlinkat(int, []byte) error              { return errUnsupported }
+func sysRenameBack(int, []byte, []byte) error    { return errUnsupported }
+func sysLstatAt(int, []byte) (fileStat, error)   { return fileStat{}, errUnsupported }
+func sysLseek(int, int64, int) (int64, error)    { return -1, errUnsupported }
+func sysOpenDir(string) (int, error)             { return -1, errUnsupported }
 func sysDeleteProbe(int, []byte, []byte, *tailBuf) (fileStat, []byte, bool, error) {
 	return fileStat{}, nil, false, errUnsupported
 }
