@@ -1,0 +1,275 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/sharedarray/sharedarray"
+)
+
+// doctorCommand is `sharedarray doctor`: a preflight to run in the
+// container or pod that will share arrays. The checks are
+// sharedarray.ReadLimits and Limits.Check; this file only prints them.
+var doctorCommand = &command{
+	name: "doctor",
+	args: "[--need SIZE] [--dir DIR] [--json]",
+	help: "Check what limits the arrays this process can create: the /dev/shm mount, its size and free space, host memory, the memory cgroup limit, mappings against vm.max_map_count, RLIMIT_MEMLOCK, shmem huge pages, the arrays already there; with --need, whether an array of SIZE would fit and what would refuse it. Exit status 0 if everything asked fits, 1 if not.",
+	run:  (*cli).doctor,
+}
+
+// doctorFlags declares doctor's flags on c.fs.
+func (c *cli) doctorFlags() {
+	c.fs.BoolVar(&c.json, "json", false, "print JSON (docs/containers.md has the fields)")
+	c.fs.String("need", "", "check that an array of this `size` would fit: bytes, or a number with K, M, G or T (powers of 1024, as docker's --shm-size; KiB, Mi, ... also accepted)")
+	c.fs.String("dir", "", "check this `directory` (a tmpfs or volume for file:// names) instead of /dev/shm")
+}
+
+// doctorReport is what doctor --json prints: the Limits, the room left,
+// and the answer for --need.
+type doctorReport struct {
+	*sharedarray.Limits
+	Room      int64     `json:"room"`       // largest array that fits now, -1 if no known limit
+	RoomLimit string    `json:"room_limit"` // the limit that sets it
+	Need      *int64    `json:"need,omitempty"`
+	Fits      *bool     `json:"fits,omitempty"`
+	Refused   []refusal `json:"refused,omitempty"` // each limit that refuses --need, tightest first
+	Problems  []string  `json:"problems"`          // why the exit status is 1
+	err       error     // Check's answer
+}
+
+type refusal struct {
+	Where string `json:"where"` // sharedarray.WhereFileSystem, WhereCgroup or WhereHostMemory
+	Path  string `json:"path"`  // the directory or cgroup
+	Avail int64  `json:"available"`
+	Size  int64  `json:"size"` // the limit itself, -1 if unknown
+	Fix   string `json:"fix"`  // what to change
+}
+
+func (c *cli) doctor(args []string) int {
+	if !c.want(args, 0) {
+		return exitUsage
+	}
+	need := int64(-1)
+	if s := c.fs.Lookup("need").Value.String(); s != "" {
+		n, err := parseSize(s)
+		if err != nil {
+			c.usageError("--need %s: %v", quote(s), err)
+			return exitUsage
+		}
+		need = n
+	}
+	l := sharedarray.ReadLimits(c.fs.Lookup("dir").Value.String())
+	r := doctorReport{Limits: l, Problems: []string{}}
+	r.Room, r.RoomLimit = l.Room()
+	if !l.Writable {
+		r.Problems = append(r.Problems, fmt.Sprintf("%s cannot be written by this process", l.Dir))
+	}
+	if need >= 0 {
+		seg := need + int64(sharedarray.LayoutDual.TrailerSize())
+		r.Need = &need
+		r.err = l.Check(seg)
+		fits := r.err == nil
+		r.Fits = &fits
+		var se *sharedarray.SpaceError
+		if errors.As(r.err, &se) {
+			for _, e := range append([]*sharedarray.SpaceError{se}, se.Also...) {
+				r.Refused = append(r.Refused, refusal{Where: e.Where, Path: e.Path, Avail: e.Avail, Size: e.Size, Fix: e.Fix})
+			}
+			r.Problems = append(r.Problems, fmt.Sprintf("an array of %s does not fit", bytesString(need)))
+		}
+	}
+	if c.json {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return c.fail("", err)
+		}
+	} else {
+		r.print(c.stdout)
+	}
+	if len(r.Problems) > 0 {
+		return exitFail
+	}
+	return exitOK
+}
+
+// print writes the report for people.
+func (r *doctorReport) print(w io.Writer) {
+	l := r.Limits
+	line := func(label, format string, a ...any) {
+		fmt.Fprintf(w, "%-14s %s\n", label, fmt.Sprintf(format, a...))
+	}
+	more := func(format string, a ...any) { line("", format, a...) }
+
+	writable := "writable by this process"
+	if !l.Writable {
+		writable = "NOT writable by this process"
+	}
+	line("directory", "%s, %s", l.Dir, writable)
+	if l.Mount.Point != "" {
+		line("mount", "%s on %s (%s)", l.Mount.Type, l.Mount.Point, l.Mount.Options)
+	}
+	size := "unknown"
+	switch {
+	case l.FSFree < 0:
+	case l.FSSize == 0:
+		size = "no size limit"
+	default:
+		size = fmt.Sprintf("%s, %s free", bytesString(l.FSSize), bytesString(l.FSFree))
+	}
+	line("size", "%s", size)
+	if l.FSMemory {
+		more("memory-backed: arrays here use memory, so the memory limits below apply")
+	} else if l.FSFree >= 0 {
+		more("not memory-backed: only the file system's size limits arrays here")
+	}
+
+	if l.MemAvailable >= 0 {
+		line("host memory", "%s available of %s (MemAvailable)", bytesString(l.MemAvailable), bytesString(l.MemTotal))
+	} else {
+		line("host memory", "unknown")
+	}
+
+	cg := l.Cgroup
+	switch {
+	case cg.Version == 0:
+		line("cgroup", "none found for this process (no memory limit applies)")
+	case cg.LimitPath == "" && !cg.Controller:
+		line("cgroup", "v%d %s: no memory controller (no memory limit applies)", cg.Version, cg.Path)
+	case cg.LimitPath == "":
+		line("cgroup", "v%d %s: no memory limit", cg.Version, cg.Path)
+	default:
+		line("cgroup", "v%d %s", cg.Version, cg.Path)
+		if cg.LimitPath != cg.Path {
+			more("tightest limit set by %s", cg.LimitPath)
+		}
+		s := fmt.Sprintf("limit %s, %s used", bytesString(cg.Limit), bytesString(cg.Usage))
+		if cg.Reclaimable > 0 {
+			s += fmt.Sprintf(", %s reclaimable file cache", bytesString(cg.Reclaimable))
+		}
+		more("%s: %s available", s, bytesString(cg.Available))
+	}
+
+	if l.Mappings >= 0 && l.MaxMapCount > 0 {
+		line("mappings", "%d of %d (vm.max_map_count); each attached array takes one", l.Mappings, l.MaxMapCount)
+	} else {
+		line("mappings", "unknown")
+	}
+
+	switch {
+	case l.MemlockLimit < 0 && l.MemlockMax < 0:
+		line("memlock", "unlimited (RLIMIT_MEMLOCK): Mlock works for any array")
+	case l.MemlockLimit >= 0:
+		hard := "unlimited"
+		if l.MemlockMax >= 0 {
+			hard = bytesString(l.MemlockMax)
+		}
+		line("memlock", "%s, hard limit %s (RLIMIT_MEMLOCK): Mlock of a larger array fails unless the process has CAP_IPC_LOCK", bytesString(l.MemlockLimit), hard)
+	}
+
+	thp := l.ShmemTHP
+	if thp == "" {
+		thp = "unknown"
+	}
+	huge := "no huge= option on this mount"
+	for _, o := range strings.Split(l.Mount.Options, ",") {
+		if v, ok := strings.CutPrefix(o, "huge="); ok {
+			huge = "this mount has huge=" + v
+		}
+	}
+	line("huge pages", "shmem_enabled %s; %s", thp, huge)
+
+	line("arrays", "%d SharedArray(s) in %s, %s", l.Arrays, l.Dir, bytesString(l.ArrayBytes))
+	if r.Room >= 0 {
+		line("room", "%s: the largest array that fits now, set by the %s", bytesString(r.Room), r.RoomLimit)
+	} else {
+		line("room", "no known limit")
+	}
+	if r.Need != nil {
+		label := "need " + bytesString(*r.Need)
+		if r.err == nil {
+			line(label, "fits")
+		} else {
+			line(label, "does NOT fit:")
+			for _, e := range r.Refused {
+				s := e.Where
+				if e.Path != "" {
+					s += " " + e.Path
+				}
+				more("- %s has %s available: %s", s, bytesString(e.Avail), e.Fix)
+			}
+		}
+	}
+	for _, wmsg := range l.Warnings {
+		line("warning", "%s", wmsg)
+	}
+}
+
+// bytesString is a byte count with a binary unit.
+func bytesString(n int64) string {
+	if n < 0 {
+		return "unknown"
+	}
+	const units = "KMGTPE"
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, i := float64(n)/1024, 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, units[i])
+}
+
+// parseSize reads a size such as 268435456, 256M, 1.5G, 64Mi or 2GiB;
+// every unit is a power of 1024.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	shift := 0
+	switch strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(unit), "b"), "i")) {
+	case "":
+		if strings.EqualFold(unit, "ib") {
+			return 0, fmt.Errorf("unknown unit %q", unit)
+		}
+	case "k":
+		shift = 10
+	case "m":
+		shift = 20
+	case "g":
+		shift = 30
+	case "t":
+		shift = 40
+	default:
+		return 0, fmt.Errorf("unknown unit %q (want K, M, G or T)", unit)
+	}
+	if num == "" {
+		return 0, errors.New("no number")
+	}
+	if !strings.Contains(num, ".") {
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || n > math.MaxInt64>>shift {
+			return 0, errors.New("too large")
+		}
+		return n << shift, nil
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number", num)
+	}
+	v := f * float64(int64(1)<<shift)
+	if v >= math.MaxInt64 {
+		return 0, errors.New("too large")
+	}
+	return int64(math.Ceil(v)), nil
+}
