@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -63,7 +62,8 @@ func (a *Array) Shape() []int { return append(make([]int, 0, len(a.shape)), a.sh
 func (a *Array) Ndim() int { return len(a.shape) }
 
 // Strides returns the byte strides of the C-ordered data, as NumPy gives
-// them: all zero when a dimension is zero.
+// them for SharedArray.attach's array: each is itemsize times the product
+// of the later non-zero dimensions.
 func (a *Array) Strides() []int { return cStrides(a.shape, a.dtype.ItemSize()) }
 
 // Len returns the number of elements (1 for a 0-d array).
@@ -119,17 +119,18 @@ func (a *Array) String() string {
 	return fmt.Sprintf("sharedarray.Array(%s, shape=%v, dtype=%s, layout=%s)", a.name, a.shape, a.dtype, a.layout)
 }
 
-// cStrides returns the byte strides of C-ordered data. An empty array (a
-// zero dimension) has all strides zero, as NumPy gives it.
+// cStrides returns the byte strides of C-ordered data, as NumPy fills
+// them for an array over existing memory (what SharedArray.attach
+// returns): a zero dimension is skipped when the strides are accumulated,
+// so they never overflow once dataBytes has accepted the shape.
 func cStrides(shape []int, itemsize int) []int {
 	s := make([]int, len(shape))
-	if slices.Contains(shape, 0) {
-		return s
-	}
 	acc := itemsize
 	for i := len(shape) - 1; i >= 0; i-- {
 		s[i] = acc
-		acc *= shape[i]
+		if shape[i] != 0 {
+			acc *= shape[i]
+		}
 	}
 	return s
 }

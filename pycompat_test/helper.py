@@ -201,6 +201,27 @@ class Server:
             head = f.read(10)
         return {"header_len": int.from_bytes(head[8:10], "little")}
 
+    def op_shape_rule(self, req):
+        """For each (shape, dtype str): NumPy's verdict, and the strides."""
+        out = []
+        for shape, dt in req["cases"]:
+            try:
+                a = np.empty(tuple(shape), dtype=np.dtype(dt))
+                out.append({"ok": True, "strides": list(a.strides)})
+            except ValueError as e:
+                out.append({"ok": False, "msg": str(e)})
+        return {"results": out}
+
+    def op_attach_shape(self, req):
+        """Attach an array; return its shape, strides and nbytes."""
+        a = sa.attach(req["name"])
+        return {"shape": list(a.shape), "strides": list(a.strides), "nbytes": int(a.nbytes)}
+
+    def op_npy_shape(self, req):
+        """np.load a .npy file; return its shape and strides."""
+        a = np.load(req["path"], allow_pickle=False)
+        return {"shape": list(a.shape), "strides": list(a.strides)}
+
     def op_trailer_size(self, req):
         a = self.held[req["name"]]
         return {"size": os.stat(req["path"]).st_size - a.nbytes}

@@ -1,0 +1,90 @@
+package pycompat_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	sa "github.com/sharedarray/sharedarray"
+	"gotest.tools/v3/assert"
+)
+
+// shapeRuleCases are shapes at the edge of NumPy's rule: itemsize × the
+// product of the non-zero dims must fit in int64, even when a zero dim
+// makes the array empty.
+var shapeRuleCases = []struct {
+	shape []int
+	dt    sa.Dtype
+}{
+	{[]int{0, 1 << 62, 1 << 62}, sa.Float64},
+	{[]int{0, 1 << 60, 8}, sa.Int8},
+	{[]int{0, 1<<60 - 1, 8}, sa.Int8},
+	{[]int{0, math.MaxInt64}, sa.Int8},
+	{[]int{0, math.MaxInt64}, sa.Int16},
+	{[]int{1 << 61, 0}, sa.Int32},
+	{[]int{1<<61 - 1, 0}, sa.Int32},
+	{[]int{3, 0, 4}, sa.Float64},
+	{[]int{0}, sa.Bool},
+	{[]int{2, 3, 0}, sa.Complex128},
+	{[]int{0, 1 << 59}, sa.Bytes(16)},
+	{[]int{0, 1 << 59}, sa.Bytes(17)},
+	{[]int{0, 1 << 40, 1 << 20}, sa.Str(2)},
+}
+
+// TestShapeRuleMatchesNumPy: Go accepts exactly the shapes NumPy accepts;
+// SharedArray attaches every empty array Go creates, with the shape and
+// strides Go reports (NumPy zeroes the strides of the empty arrays it
+// allocates itself, np.empty, but not of arrays over existing memory such
+// as SharedArray's); numpy.load reads every one SaveNPY writes. (SharedArray itself
+// checks nothing: attaching a segment whose shape NumPy refuses crashes
+// the Python process, which is why Go must never write one.)
+func TestShapeRuleMatchesNumPy(t *testing.T) {
+	for _, b := range npyBuilds() {
+		t.Run(b.venv, func(t *testing.T) {
+			p := pyFor(t, b)
+			var cases [][]any
+			for _, c := range shapeRuleCases {
+				cases = append(cases, []any{c.shape, c.dt.String()})
+			}
+			res := p.call(t, map[string]any{"op": "shape_rule", "cases": cases})["results"].([]any)
+			dir := t.TempDir()
+			accepted := 0
+			for i, c := range shapeRuleCases {
+				r := res[i].(map[string]any)
+				label := fmt.Sprintf("%v %s", c.shape, c.dt)
+				name := uniqueName(t)
+				a, err := sa.Create(name, c.shape, c.dt)
+				if r["ok"] != true {
+					assert.Assert(t, strings.Contains(fmt.Sprint(r["msg"]), "array is too big"), "%s: numpy: %v", label, r["msg"])
+					assert.Assert(t, errors.Is(err, sa.ErrInvalid), "%s: NumPy refuses it, Go: %v", label, err)
+					assert.ErrorContains(t, err, "array is too big")
+					continue
+				}
+				accepted++
+				assert.NilError(t, err, "%s: NumPy accepts it", label)
+				got := p.call(t, map[string]any{"op": "attach_shape", "name": name})
+				assert.Equal(t, fmt.Sprint(got["shape"]), fmt.Sprint(floats(c.shape)), label)
+				assert.Equal(t, fmt.Sprint(got["strides"]), fmt.Sprint(floats(a.Strides())), label)
+				path := filepath.Join(dir, fmt.Sprintf("%d.npy", i))
+				assert.NilError(t, a.SaveNPY(path))
+				got = p.call(t, map[string]any{"op": "npy_shape", "path": path})
+				assert.Equal(t, fmt.Sprint(got["shape"]), fmt.Sprint(floats(c.shape)), label)
+				a.Close()
+				assert.NilError(t, sa.Delete(name))
+			}
+			assert.Assert(t, accepted > 0 && accepted < len(shapeRuleCases))
+		})
+	}
+}
+
+// floats is how JSON numbers come back from Python.
+func floats(xs []int) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
