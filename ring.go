@@ -328,9 +328,16 @@ func (r *ring) Name() string { return r.name }
 type RingWriter struct {
 	*ring
 	next    uint64 // sequence of the frame being written or to write
+	idx     uint64 // its slot: next % slots
 	writing bool
 	gen     uint64
+	noTime  bool
 }
+
+// SetPublishTime turns the publish timestamp (FrameInfo.Time) on or off;
+// it is on by default. Reading the clock is most of the cost of a publish
+// (see docs/ring.md); with it off, readers see Time 0.
+func (w *RingWriter) SetPublishTime(on bool) { w.noTime = !on }
 
 // OpenRingWriter takes over the ring as its writer. It fails with an error
 // matching ErrBusy while another writer (in any process) has it open. The
@@ -353,6 +360,7 @@ func OpenRingWriter(name string) (*RingWriter, error) {
 	w.gen = atomic.AddUint64(w.u64(offGeneration), 1)
 	atomic.StoreInt32(w.i32(offWriterPid), int32(os.Getpid()))
 	w.next = atomic.LoadUint64(w.head())
+	w.idx = w.next % w.slots
 	return w, nil
 }
 
@@ -383,12 +391,12 @@ func (w *RingWriter) Next() ([]byte, error) {
 
 // start is Next with the mapping held.
 func (w *RingWriter) start() ([]byte, error) {
-	i := w.next % w.slots
+	i := w.idx
 	if !w.writing {
 		if w.next >= ringMaxSeq {
 			return nil, pathError("ring next", w.name, fmt.Errorf("sequence %d exhausted: %w", w.next, ErrInvalid))
 		}
-		atomic.StoreUint64(w.seq(i), 2*w.next+1)
+		storeOrdered(w.seq(i), 2*w.next+1)
 		seqFence() // the odd mark is visible before any data store
 		w.writing = true
 	}
@@ -411,11 +419,21 @@ func (w *RingWriter) Publish() error {
 }
 
 func (w *RingWriter) publish() {
-	i := w.next % w.slots
-	*w.stamp(i) = nanotime()
-	atomic.StoreUint64(w.seq(i), 2*w.next+2)
+	i := w.idx
+	var now int64
+	if !w.noTime {
+		now = nanotime()
+	}
+	*w.stamp(i) = now
+	storeOrdered(w.seq(i), 2*w.next+2) // after the data and the stamp
 	w.next++
+	if w.idx++; w.idx == w.slots {
+		w.idx = 0
+	}
 	w.writing = false
+	// Sequentially consistent: the waiter count below is read after the
+	// new head is visible (a reader increments the count, then reads the
+	// head: one of the two sees the other).
 	atomic.StoreUint64(w.head(), w.next)
 	if atomic.LoadUint32(w.waiters()) != 0 {
 		futexWake(w.futexWord())

@@ -1,7 +1,14 @@
 package sharedarray
 
+import "sync/atomic"
+
 // seqFence is a full memory barrier (DMB ISH): the seqlock's data
 // accesses are not reordered across it.
 //
 //go:noescape
 func seqFence()
+
+// storeOrdered stores v at p with release semantics (STLR): every earlier
+// load and store is visible before it. Stores after it may pass it, which
+// is why Next follows the odd mark with seqFence.
+func storeOrdered(p *uint64, v uint64) { atomic.StoreUint64(p, v) }

@@ -549,3 +549,20 @@ func TestRingCloseRaces(t *testing.T) {
 	assert.NilError(t, r.Close())
 	assert.NilError(t, w.Close())
 }
+
+func BenchmarkRingPublish(b *testing.B) {
+	for _, stamp := range []bool{true, false} {
+		b.Run(fmt.Sprintf("time=%v", stamp), func(b *testing.B) {
+			name := testName(b)
+			w, err := CreateRing(name, 8, []int{8}, Uint64)
+			assert.NilError(b, err)
+			defer w.Close()
+			w.SetPublishTime(stamp)
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Next()
+				w.Publish()
+			}
+		})
+	}
+}
