@@ -383,4 +383,3 @@ func throughput() error {
 	fmt.Printf("  throughput ratio     %7.2fx memcpy\n", float64(mt)/float64(rt))
 	return nil
 }
-
