@@ -1,0 +1,26 @@
+//go:build !linux
+
+package sharedarray
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	_ "unsafe" // go:linkname
+)
+
+// Frame rings need Linux futexes and OFD locks.
+
+func futexWait(addr *uint32, val uint32, d time.Duration) {}
+func futexWake(addr *uint32)                              {}
+
+func (r *ring) lockByte(b int) error { return errors.ErrUnsupported }
+func (r *ring) lockHeld(b int) bool  { return false }
+func (r *ring) lockedReaders() int   { return 0 }
+
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
+
+func ringSupported() error {
+	return fmt.Errorf("frame rings need Linux (futex, OFD locks): %w", errors.ErrUnsupported)
+}
