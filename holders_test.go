@@ -205,3 +205,50 @@ func selfComm(t *testing.T) string {
 	assert.NilError(t, err)
 	return string(b[:len(b)-1])
 }
+
+// BenchmarkHolders1000 measures what ls pays for the ATTACHED column with
+// 1000 arrays in /dev/shm: List alone (the baseline), List plus one
+// HoldersOf pass, and one Holders call an array (what a scan per array
+// would cost).
+func BenchmarkHolders1000(b *testing.B) {
+	names := make([]string, 1000)
+	for i := range names {
+		names[i] = testName(b)
+		a, err := Create(names[i], []int{8}, Uint8)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a.Close()
+	}
+	b.Run("list", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := List(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("list+HoldersOf", func(b *testing.B) {
+		for b.Loop() {
+			infos, err := List()
+			if err != nil {
+				b.Fatal(err)
+			}
+			ns := make([]string, len(infos))
+			for i, in := range infos {
+				ns[i] = in.Name
+			}
+			if _, err := HoldersOf(ns); err != nil && !errors.Is(err, ErrPermission) {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Holders-each", func(b *testing.B) {
+		for b.Loop() {
+			for _, n := range names {
+				if _, err := Holders(n); err != nil && !errors.Is(err, ErrPermission) {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

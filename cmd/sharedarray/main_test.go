@@ -711,3 +711,43 @@ func TestExportAtomic(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	assert.Equal(t, len(ents), 4, "no temporary file left: %v", ents)
 }
+
+// BenchmarkImportChunks compares import's reading, 8 MiB at a time
+// through the progress counter, with LoadNPYFrom reading the file
+// directly (the baseline), for a 256 MiB array.
+func BenchmarkImportChunks(b *testing.B) {
+	src := fmt.Sprintf("%s%d-bench-src", testPrefix, os.Getpid())
+	a, err := sharedarray.Create(src, []int{256 << 20}, sharedarray.Uint8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sharedarray.Delete(src)
+	path := filepath.Join(b.TempDir(), "x.npy")
+	if err := a.SaveNPY(path); err != nil {
+		b.Fatal(err)
+	}
+	a.Close()
+	for _, mode := range []string{"direct", "chunked"} {
+		b.Run(mode, func(b *testing.B) {
+			b.SetBytes(256 << 20)
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var r io.Reader = f
+				if mode == "chunked" {
+					r = newProgress(io.Discard, "x", 256<<20).fileReader(f)
+				}
+				dst := fmt.Sprintf("%s%d-bench", testPrefix, os.Getpid())
+				c, err := sharedarray.LoadNPYFrom(dst, r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
+				f.Close()
+				sharedarray.Delete(dst)
+			}
+		})
+	}
+}
