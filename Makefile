@@ -9,12 +9,12 @@ export SHAREDARRAY_VENVS ?= $(HOME)/.cache/sharedarray/venvs
 # coordinator at the deadline (golang/go#75804) and fails with no crasher.
 FUZZTIME    ?= 200000x
 
-.PHONY: all test unit race lint crossbuild fuzz pycompat venvs bench gobench demo clean
+.PHONY: all test unit race lint crossbuild arm64 fuzz pycompat venvs bench gobench demo clean
 
 all: test
 
-## test: everything CI runs: lint, the other platforms' builds, unit tests with -race, fuzzing, the Python matrix.
-test: lint crossbuild race fuzz pycompat
+## test: everything CI runs: lint, the other platforms' builds, the arm64 tests, unit tests with -race, fuzzing, the Python matrix.
+test: lint crossbuild arm64 race fuzz pycompat
 
 ## unit: the Go unit tests.
 unit:
@@ -40,6 +40,11 @@ crossbuild:
 	for os in darwin freebsd; do \
 		GOOS=$$os $(GO) build . ./cmd/... && GOOS=$$os $(GO) vet . ./cmd/... || exit 1; \
 	done
+
+## arm64: the package, CLI and tests cross-built for linux/arm64 with cgo, the
+## tests run under qemu-aarch64 (installs its tools with apt-get).
+arm64:
+	bash scripts/arm64.sh
 
 ## fuzz: each fuzz target for $(FUZZTIME).
 fuzz:

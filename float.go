@@ -2,7 +2,9 @@ package sharedarray
 
 import (
 	"math"
+	"math/big"
 	"math/bits"
+	"runtime"
 )
 
 // Half is an IEEE 754 binary16 value, the element of a Float16 array.
@@ -67,8 +69,9 @@ func HalfFromFloat32(f float32) Half {
 }
 
 // Float80 is an x87 80-bit extended precision value stored in 16 bytes,
-// the element of a LongDouble array on Linux x86-64 (bytes 10 to 15 are
-// padding).
+// the element of a LongDouble array on linux/amd64 (bytes 10 to 15 are
+// padding). View[Float80] works only where C's long double is x87 (amd64,
+// 386); on arm64 the element is a Float128.
 type Float80 [16]byte
 
 // Float80FromFloat64 returns f as a Float80, exactly.
@@ -122,5 +125,131 @@ func (x Float80) Float64() float64 {
 	return f
 }
 
-// Complex160 is the element of a CLongDouble array.
+// Complex160 is the element of a CLongDouble array on linux/amd64.
 type Complex160 struct{ Real, Imag Float80 }
+
+// Float128 is an IEEE 754 binary128 value (quadruple precision), little
+// endian, the element of a LongDouble array on linux/arm64, where C's and
+// NumPy's long double is binary128. View[Float128] works only there.
+type Float128 [16]byte
+
+// Complex256 is the element of a CLongDouble array on linux/arm64.
+type Complex256 struct{ Real, Imag Float128 }
+
+// float128 bias and field masks.
+const (
+	f128Bias     = 16383
+	f128HiFrac   = 1<<48 - 1 // the top 48 of the 112 fraction bits
+	f64FracBits  = 52
+	f128DropBits = 112 - f64FracBits // fraction bits a float64 does not keep
+)
+
+func (x Float128) words() (hi, lo uint64) {
+	for i := range 8 {
+		lo |= uint64(x[i]) << (8 * i)
+		hi |= uint64(x[8+i]) << (8 * i)
+	}
+	return hi, lo
+}
+
+func float128Of(hi, lo uint64) Float128 {
+	var x Float128
+	for i := range 8 {
+		x[i] = byte(lo >> (8 * i))
+		x[8+i] = byte(hi >> (8 * i))
+	}
+	return x
+}
+
+// Float128FromFloat64 returns f as a Float128, exactly (NaN payloads
+// kept).
+func Float128FromFloat64(f float64) Float128 {
+	b := math.Float64bits(f)
+	sign := b >> 63 << 63
+	exp := int(b>>f64FracBits) & 0x7ff
+	frac := b & (1<<f64FracBits - 1)
+	var e uint64
+	var hi, lo uint64 // the 112-bit fraction
+	switch {
+	case exp == 0x7ff:
+		e, hi, lo = 0x7fff, frac>>(64-f128DropBits), frac<<f128DropBits
+	case exp != 0:
+		e, hi, lo = uint64(exp-1023+f128Bias), frac>>(64-f128DropBits), frac<<f128DropBits
+	case frac != 0: // float64 subnormal: normal in binary128
+		p := 63 - bits.LeadingZeros64(frac) // the leading bit becomes implicit
+		e = uint64(p - 1074 + f128Bias)
+		m, s := frac&^(1<<p), uint(112-p)
+		if s >= 64 {
+			hi, lo = m<<(s-64), 0
+		} else {
+			hi, lo = m>>(64-s), m<<s
+		}
+	}
+	return float128Of(sign|e<<48|hi, lo)
+}
+
+// Float64 returns x rounded to the nearest float64, ties to even, as C's
+// (double) conversion does: overflow gives ±Inf, NaN stays NaN.
+func (x Float128) Float64() float64 {
+	hi, lo := x.words()
+	sign := hi >> 63 << 63
+	e := int(hi>>48) & 0x7fff
+	fhi := hi & f128HiFrac
+	switch {
+	case e == 0x7fff && fhi|lo == 0:
+		return math.Float64frombits(sign | 0x7ff<<f64FracBits)
+	case e == 0x7fff: // NaN: keep the top of the payload, quiet
+		return math.Float64frombits(sign | 0x7ff<<f64FracBits | 1<<51 | fhi<<4 | lo>>60)
+	case e == 0 && fhi|lo == 0:
+		return math.Float64frombits(sign)
+	}
+	exp := e - f128Bias
+	if e == 0 {
+		exp = 1 - f128Bias
+	}
+	if exp > 1023 {
+		return math.Float64frombits(sign | 0x7ff<<f64FracBits)
+	}
+	if e == 0 || exp < -1022 {
+		// Subnormal (or zero) as a float64: rare, done exactly with big.
+		m := new(big.Int).Lsh(new(big.Int).SetUint64(fhi), 64)
+		m.Or(m, new(big.Int).SetUint64(lo))
+		if e != 0 {
+			m.SetBit(m, 112, 1)
+		}
+		f, _ := new(big.Float).SetMantExp(new(big.Float).SetInt(m), exp-112).Float64()
+		if sign != 0 {
+			f = -f
+		}
+		return f
+	}
+	frac := fhi<<4 | lo>>60
+	rest, half := lo&(1<<60-1), uint64(1)<<59
+	if rest > half || (rest == half && frac&1 == 1) {
+		frac++
+		if frac == 1<<f64FracBits { // carried into the exponent
+			frac = 0
+			exp++
+			if exp > 1023 {
+				return math.Float64frombits(sign | 0x7ff<<f64FracBits)
+			}
+		}
+	}
+	return math.Float64frombits(sign | uint64(exp+1023)<<f64FracBits | frac)
+}
+
+// longDoubleFormat names C's long double on a GOARCH, which is what
+// NumPy's longdouble holds there: "x87" (80-bit extended, amd64 and 386),
+// "binary128" (arm64), or "" where the package does not know it.
+func longDoubleFormat(goarch string) string {
+	switch goarch {
+	case "amd64", "386":
+		return "x87"
+	case "arm64":
+		return "binary128"
+	}
+	return ""
+}
+
+// longDouble is this platform's longDoubleFormat.
+var longDouble = longDoubleFormat(runtime.GOARCH)

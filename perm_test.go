@@ -27,7 +27,8 @@ func asNobody(t *testing.T, spec string) int {
 	assert.NilError(t, os.Chmod(dir, 0o755))
 	bin := filepath.Join(dir, "test.bin")
 	copyFile(t, os.Args[0], bin)
-	cmd := exec.Command(bin, "-test.run=^$")
+	args := append(append([]string{}, emulator...), bin, "-test.run=^$")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), childEnv+"="+spec)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}

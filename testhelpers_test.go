@@ -45,9 +45,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// emulator is the command line that runs this test binary when it was
+// cross-built (make arm64 sets SHAREDARRAY_EMULATOR to "qemu-aarch64 -L
+// /usr/aarch64-linux-gnu"); empty when it runs natively.
+var emulator = strings.Fields(os.Getenv("SHAREDARRAY_EMULATOR"))
+
+// skipIfNoFaultAddress skips the rest of t where signals carry no fault
+// address: under qemu-user, scripts/arm64.sh finds that with
+// scripts/faultaddr.c and sets SHAREDARRAY_NO_FAULT_ADDRESS (see
+// docs/platforms.md).
+func skipIfNoFaultAddress(t testing.TB) {
+	t.Helper()
+	if os.Getenv("SHAREDARRAY_NO_FAULT_ADDRESS") != "" {
+		t.Skipf("under %s: %s (docs/platforms.md)", strings.Join(emulator, " "), noFaultAddress)
+	}
+}
+
 // child runs this test binary as a helper process with spec.
 func child(spec string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	args := append(append([]string{}, emulator...), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), childEnv+"="+spec)
 	return cmd
 }

@@ -2,6 +2,7 @@ package sharedarray
 
 import (
 	"reflect"
+	"runtime"
 	"unsafe"
 )
 
@@ -14,8 +15,10 @@ import (
 //	complex64, complex128         Complex64, Complex128
 //	int64 (or int)                Int64, Datetime64, Timedelta64
 //	Half                          Float16
-//	Float80                       LongDouble
-//	Complex160                    CLongDouble
+//	Float80                       LongDouble on amd64 (x87 long double)
+//	Complex160                    CLongDouble on amd64
+//	Float128                      LongDouble on arm64 (IEEE binary128)
+//	Complex256                    CLongDouble on arm64
 //
 // Named types with these underlying types (type Celsius float64) work too.
 // S, U and V arrays have no view: use Bytes and Dtype().ItemSize(). A
@@ -27,7 +30,7 @@ import (
 func View[T any](a *Array) ([]T, error) {
 	t := reflect.TypeFor[T]()
 	if !viewMatches(t, a.dtype) {
-		return nil, kindErrorf(ErrDtype, "View[%s] of %s, a %s array", t, a.name, a.dtype.Name())
+		return nil, kindErrorf(ErrDtype, "View[%s] of %s, a %s array%s", t, a.name, a.dtype.Name(), longDoubleHint(t, a.dtype))
 	}
 	mem, err := a.mapping("view")
 	if err != nil {
@@ -40,16 +43,36 @@ var (
 	typeHalf       = reflect.TypeFor[Half]()
 	typeFloat80    = reflect.TypeFor[Float80]()
 	typeComplex160 = reflect.TypeFor[Complex160]()
+	typeFloat128   = reflect.TypeFor[Float128]()
+	typeComplex256 = reflect.TypeFor[Complex256]()
 )
+
+// longDoubleHint says which type a long double array views as here.
+func longDoubleHint(t reflect.Type, d Dtype) string {
+	if d != LongDouble && d != CLongDouble {
+		return ""
+	}
+	switch longDouble {
+	case "x87":
+		return " (long double is x87 80-bit on " + runtime.GOARCH + ": use Float80 or Complex160)"
+	case "binary128":
+		return " (long double is IEEE binary128 on " + runtime.GOARCH + ": use Float128 or Complex256)"
+	}
+	return " (the format of long double on " + runtime.GOARCH + " is not known to this package: use Bytes)"
+}
 
 func viewMatches(t reflect.Type, d Dtype) bool {
 	switch t {
 	case typeHalf:
 		return d == Float16
 	case typeFloat80:
-		return d == LongDouble
+		return d == LongDouble && longDouble == "x87"
 	case typeComplex160:
-		return d == CLongDouble
+		return d == CLongDouble && longDouble == "x87"
+	case typeFloat128:
+		return d == LongDouble && longDouble == "binary128"
+	case typeComplex256:
+		return d == CLongDouble && longDouble == "binary128"
 	}
 	switch t.Kind() {
 	case reflect.Bool:

@@ -173,6 +173,18 @@ static long list_count(void) {
 	closedir(d);
 	return n;
 }
+
+// long double conversions, for the Float80 and Float128 tests.
+static void ld_from_double(double f, void *out) {
+	long double x = f;
+	memset(out, 0, 16);
+	memcpy(out, &x, sizeof x < 16 ? sizeof x : 16);
+}
+static double ld_to_double(const void *in) {
+	long double x;
+	memcpy(&x, in, sizeof x < 16 ? sizeof x : 16);
+	return (double)x;
+}
 */
 import "C"
 
@@ -266,4 +278,17 @@ func ListCount() (int, error) {
 func AttachCopy(name string, dst []byte) error {
 	r, err := C.attach_copy(cstr(name), unsafe.Pointer(unsafe.SliceData(dst)), C.long(len(dst)))
 	return check(r, err)
+}
+
+// LongDoubleFromFloat64 returns C's (long double)f, as the 16 bytes NumPy
+// stores for it (on x86-64 the six padding bytes are zero here).
+func LongDoubleFromFloat64(f float64) [16]byte {
+	var b [16]byte
+	C.ld_from_double(C.double(f), unsafe.Pointer(&b[0]))
+	return b
+}
+
+// LongDoubleToFloat64 returns C's (double) of the long double stored in b.
+func LongDoubleToFloat64(b [16]byte) float64 {
+	return float64(C.ld_to_double(unsafe.Pointer(&b[0])))
 }
