@@ -248,7 +248,7 @@ func (c *countingReader) Read(b []byte) (int, error) {
 func tmpfsUsed(t *testing.T, dir string) int64 {
 	var st syscall.Statfs_t
 	assert.NilError(t, syscall.Statfs(dir, &st))
-	return int64(st.Blocks-st.Bfree) * st.Bsize
+	return int64(st.Blocks-st.Bfree) * int64(st.Bsize)
 }
 
 // A tiny .npy whose header claims a big array: from a file (or any
