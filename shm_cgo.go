@@ -20,21 +20,6 @@ import (
 // non-zero after a successful call. Strings cross as NUL-terminated Go byte
 // slices (cstr), so no call allocates in C.
 
-// cstr returns s as a NUL-terminated byte slice. Callers have already
-// refused names with an inner NUL.
-func cstr(s string) []byte {
-	b := make([]byte, len(s)+1)
-	copy(b, s)
-	return b
-}
-
-// cstr2 returns a+b as a NUL-terminated byte slice, in one allocation.
-func cstr2(a, b string) []byte {
-	s := make([]byte, len(a)+len(b)+1)
-	copy(s[copy(s, a):], b)
-	return s
-}
-
 func cptr(b []byte) *C.char { return (*C.char)(unsafe.Pointer(&b[0])) }
 
 // errnoOf turns the error cgo returns beside a failed call into an Errno,

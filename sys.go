@@ -18,3 +18,18 @@ type fileStat struct {
 }
 
 func (s fileStat) isRegular() bool { return s.mode&syscall.S_IFMT == syscall.S_IFREG }
+
+// cstr returns s as a NUL-terminated byte slice. Callers have already
+// refused names with an inner NUL.
+func cstr(s string) []byte {
+	b := make([]byte, len(s)+1)
+	copy(b, s)
+	return b
+}
+
+// cstr2 returns a+b as a NUL-terminated byte slice, in one allocation.
+func cstr2(a, b string) []byte {
+	s := make([]byte, len(a)+len(b)+1)
+	copy(s[copy(s, a):], b)
+	return s
+}
