@@ -16,6 +16,11 @@ any mix of two frames fails the check.
       the first 100.
   ring_helper.py timeout NAME SECONDS
       wait once for a frame; print the JSON outcome.
+  ring_helper.py latest NAME HEAD
+      open a reader, print "ready", wait until HEAD frames are published,
+      print the latest frame's seq and whether its checksum holds.
+  ring_helper.py open-writer NAME
+      try to become the writer; print whether the ring was busy.
   ring_helper.py attach NAME
       SharedArray.attach and print the shape and dtype as JSON.
   ring_helper.py stat NAME
@@ -163,6 +168,23 @@ def main():
         return write_forever(name)
     if op == "timeout":
         return timeout(name, float(sys.argv[3]))
+    if op == "latest":
+        r = sr.open_reader(name)
+        print("ready", flush=True)
+        deadline = time.monotonic() + 10
+        while r.head < int(sys.argv[3]) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        f = r.latest(timeout=1.0)
+        ok = np.array_equal(f.reshape(-1), expected(f.seq, r.frame_bytes // 8))
+        print(json.dumps({"seq": f.seq, "ok": ok, "overruns": r.overruns}), flush=True)
+        return 0
+    if op == "open-writer":
+        try:
+            sr.open_writer(name).close()
+            print(json.dumps({"busy": False}), flush=True)
+        except sr.BusyError as e:
+            print(json.dumps({"busy": True, "msg": str(e)}), flush=True)
+        return 0
     if op == "attach":
         a = sa.attach(name)
         print(json.dumps({"shape": list(a.shape), "dtype": a.dtype.str}), flush=True)

@@ -97,10 +97,15 @@ func ringBuild(t *testing.T, venv string) *build {
 // ringPy starts ring_helper.py with the python/ package on PYTHONPATH.
 func ringPy(t *testing.T, b *build, args ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
 	t.Helper()
+	return ringPyEnv(t, b, nil, args...)
+}
+
+func ringPyEnv(t *testing.T, b *build, env []string, args ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
+	t.Helper()
 	pkg, err := filepath.Abs("../python")
 	assert.NilError(t, err)
 	cmd := exec.Command(b.python(), append([]string{"ring_helper.py"}, args...)...)
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+pkg)
+	cmd.Env = append(append(os.Environ(), "PYTHONPATH="+pkg), env...)
 	stderr := &strings.Builder{}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
@@ -175,17 +180,22 @@ func TestRingGoToPython(t *testing.T) {
 	for _, venv := range ringBuilds {
 		t.Run(venv, func(t *testing.T) {
 			b := ringBuild(t, venv)
-			for _, mode := range []string{"copy", "inplace"} {
+			for _, mode := range []string{"copy", "inplace", "poll"} {
 				t.Run(mode, func(t *testing.T) {
 					name := uniqueName(t)
 					w, err := sa.CreateRing(name, 8, []int{512}, sa.Uint64)
 					assert.NilError(t, err)
 					defer w.Close()
 					n, pause := ringFrames, 64
-					if mode == "inplace" {
+					var env []string
+					switch mode {
+					case "inplace":
 						n, pause = 20_000, 16
+					case "poll": // no futex: the polling fallback
+						n, pause, mode = 20_000, 64, "copy"
+						env = []string{"SHAREDARRAY_RING_POLL=1"}
 					}
-					cmd, sc, stderr := ringPy(t, b, "read", name, strconv.Itoa(n), mode)
+					cmd, sc, stderr := ringPyEnv(t, b, env, "read", name, strconv.Itoa(n), mode)
 					assert.Equal(t, line(t, sc, stderr), "ready")
 					goWrite(t, w, n, pause)
 					m := jsonLine(t, sc, stderr)
@@ -372,6 +382,30 @@ func TestRingGoWriterKilled(t *testing.T) {
 			assert.NilError(t, pyCmd.Wait())
 			checkAccount(t, m, total)
 			assert.DeepEqual(t, m["generations"], []any{1.0, 2.0, 3.0})
+		})
+	}
+}
+
+func TestRingPythonLatestAndBusy(t *testing.T) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 4, []int{64}, sa.Uint64)
+			assert.NilError(t, err)
+			defer w.Close()
+			m := ringRun(t, b, "open-writer", name)
+			assert.Equal(t, m["busy"], true, "Python became a second writer")
+			t.Log(m["msg"])
+
+			cmd, sc, stderr := ringPy(t, b, "latest", name, "10")
+			assert.Equal(t, line(t, sc, stderr), "ready")
+			goWrite(t, w, 10, 0)
+			m = jsonLine(t, sc, stderr)
+			assert.NilError(t, cmd.Wait())
+			assert.Equal(t, num(m, "seq"), 9)
+			assert.Equal(t, m["ok"], true)
+			assert.Equal(t, num(m, "overruns"), 0, "frames skipped by latest are not overruns")
 		})
 	}
 }

@@ -1,0 +1,537 @@
+"""Frame rings over SharedArray segments: one writer, many readers, no copies.
+
+A ring is one SharedArray segment of shape (N, *frame): SharedArray.attach
+returns its N slots as an ordinary array, and SharedArray.delete removes it.
+A control block between the data and SharedArray's trailer (which
+SharedArray ignores) holds the head sequence, a sequence number per slot
+(a seqlock) and a futex word readers sleep on. The protocol is described
+byte by byte in docs/ring.md of the sharedarray Go module, which writes and
+reads the same rings.
+
+    import numpy as np, sharedarray_ring as sr
+
+    w = sr.create("shm://cam0", slots=8, frame_shape=(480, 640), dtype=np.uint8)
+    slot = w.next()          # the slot, in place
+    slot[:] = 7
+    w.publish()
+
+    r = sr.open_reader("shm://cam0")
+    frame = r.next(timeout=1.0)       # a copy, never torn
+    frame.seq, frame.overruns, frame.time_ns
+
+Memory ordering: the module relies on x86-64's TSO and refuses to run on
+other architectures (RingError), where plain NumPy loads and stores are not
+ordered and pure Python has no fence. See docs/ring.md.
+"""
+
+import ctypes
+import errno as _errno
+import fcntl
+import os
+import platform
+import struct
+import threading
+import time
+
+import numpy as np
+import SharedArray as _sa
+
+__all__ = [
+    "RingError", "BusyError", "OverrunError", "Frame",
+    "create", "open_writer", "open_reader", "stat", "Writer", "Reader",
+]
+
+MAGIC = b"[SARing]"
+VERSION = 1
+HEADER_SIZE = 256
+SLOT_ENTRY = 16
+ALIGN = 4096
+MAX_READERS = 255
+MAX_SEQ = 1 << 62
+MIN_TRAILER = 288
+MAX_TRAILER = 548
+
+OFF_MAGIC = 0
+OFF_VERSION = 8
+OFF_HEADER_SIZE = 12
+OFF_SLOTS = 16
+OFF_FRAME_BYTES = 24
+OFF_CTL_SIZE = 32
+OFF_MAX_READERS = 40
+OFF_FLAGS = 44
+OFF_GENERATION = 64
+OFF_WRITER_PID = 72
+OFF_HEAD = 128
+OFF_WAITERS = 192
+
+SYS_FUTEX = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98}
+FUTEX_WAIT = 0
+FUTEX_WAKE = 1
+FUTEX_WAKE_OP = 5
+FUTEX_OP_ADD = 1
+# FUTEX_OP(ADD, +1, EQ, 0) and FUTEX_OP(ADD, -1, EQ, 0): the kernel adds
+# atomically; the comparison only decides a wake-up of nobody.
+_OP_INC = (FUTEX_OP_ADD << 28) | (1 << 12)
+_OP_DEC = (FUTEX_OP_ADD << 28) | (0xFFF << 12)
+
+F_OFD_GETLK = getattr(fcntl, "F_OFD_GETLK", 36)
+F_OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", 37)
+_FLOCK = "hhqqi4x"  # struct flock on Linux x86-64 / arm64
+
+MAX_SLEEP = 0.1  # one futex wait at most, in seconds
+
+
+class RingError(OSError):
+    """A ring that cannot be used: not a ring, corrupt, or unsupported here."""
+
+
+class BusyError(RingError):
+    """The ring already has a live writer."""
+
+
+class OverrunError(RingError):
+    """The writer overwrote the frame while a read callback looked at it."""
+
+
+class Frame(np.ndarray):
+    """A copied frame: an ndarray with .seq, .time_ns and .overruns."""
+
+    seq = 0
+    time_ns = 0
+    overruns = 0
+
+
+def _supported():
+    m = platform.machine().lower()
+    if m not in ("x86_64", "amd64"):
+        raise RingError(
+            _errno.ENOTSUP,
+            "sharedarray_ring needs x86-64 (TSO) memory ordering; on %s plain NumPy loads "
+            "and stores may be reordered and pure Python has no fence, so a torn frame "
+            "could be accepted. Use the Go package on this machine." % m)
+
+
+def _path(name):
+    if "://" in name:
+        scheme, rest = name.split("://", 1)
+    else:
+        scheme, rest = "shm", name
+    if scheme == "shm":
+        return "/dev/shm/" + rest.lstrip("/")
+    if scheme == "file":
+        return rest
+    raise RingError(_errno.EINVAL, "unknown scheme %r (want shm:// or file://)" % scheme)
+
+
+def _geometry(data_bytes, slots):
+    ctl_off = (data_bytes + ALIGN - 1) // ALIGN * ALIGN
+    ctl_size = (HEADER_SIZE + slots * SLOT_ENTRY + 63) // 64 * 64
+    return ctl_off, ctl_size
+
+
+class _Futex:
+    """FUTEX_WAIT/WAKE (shared) through libc's syscall(), or polling."""
+
+    def __init__(self):
+        self.nr = SYS_FUTEX.get(platform.machine().lower())
+        self.libc = None
+        if self.nr is None or os.environ.get("SHAREDARRAY_RING_POLL"):
+            return
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fn = libc.syscall
+        except (OSError, AttributeError):
+            return
+        fn.restype = ctypes.c_long
+        fn.argtypes = [ctypes.c_long, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                       ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+        probe = ctypes.c_uint32(0)
+        if fn(self.nr, ctypes.addressof(probe), FUTEX_WAKE, 1, None, None, 0) < 0:
+            return  # ENOSYS (seccomp, gVisor...): poll instead
+        self.libc = fn
+
+    @property
+    def available(self):
+        return self.libc is not None
+
+    def wait(self, addr, val, seconds):
+        ts = (ctypes.c_long * 2)(int(seconds), int((seconds % 1) * 1e9))
+        if val >= 1 << 31:
+            val -= 1 << 32  # the u32 word as the C int the call takes
+        self.libc(self.nr, addr, FUTEX_WAIT, val, ctypes.addressof(ts), None, 0)
+
+    def wake(self, addr):
+        self.libc(self.nr, addr, FUTEX_WAKE, 0x7FFFFFFF, None, None, 0)
+
+    def add(self, addr, op):
+        """Atomic add on the u32 at addr (FUTEX_WAKE_OP, waking nobody)."""
+        self.libc(self.nr, addr, FUTEX_WAKE_OP, 0, None, addr, op)
+
+
+_futex = None
+
+
+def _get_futex():
+    global _futex
+    if _futex is None:
+        _futex = _Futex()
+    return _futex
+
+
+# A full memory barrier on x86-64: acquiring and releasing a lock executes
+# a LOCK-prefixed instruction, which no load or store crosses.
+_fence_lock = threading.Lock()
+
+
+def _fence():
+    _fence_lock.acquire()
+    _fence_lock.release()
+
+
+class _Ring:
+    def __init__(self, name):
+        _supported()
+        self.name = name
+        path = _path(name)
+        self._fd = os.open(path, os.O_RDWR)
+        try:
+            self._attach(name)
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def _attach(self, name):
+        size = os.fstat(self._fd).st_size
+        arr = _sa.attach(name)
+        base = arr.base
+        mapped = getattr(base, "size", None)
+        if mapped is not None and mapped != size:
+            raise RingError(_errno.EAGAIN, "%s: the file changed while it was opened" % name)
+        if arr.ndim < 1 or arr.shape[0] < 1:
+            raise RingError(_errno.EINVAL, "%s: not a frame ring: shape %s has no slots" % (name, arr.shape))
+        slots = arr.shape[0]
+        ctl_off, ctl_size = _geometry(arr.nbytes, slots)
+        if ctl_off + HEADER_SIZE > size - MIN_TRAILER:
+            raise RingError(_errno.EINVAL, "%s: not a frame ring: no room for a control block" % name)
+        addr = arr.ctypes.data
+        hdr = ctypes.string_at(addr + ctl_off, HEADER_SIZE)
+        if hdr[:8] != MAGIC:
+            raise RingError(_errno.EINVAL, "%s: not a frame ring: no %r magic at offset %d" % (name, MAGIC, ctl_off))
+        version, hsize, nslots, frame_bytes, csize, maxr, flags = struct.unpack_from("<IIQQQII", hdr, 8)
+
+        def bad(field, value, msg):
+            return RingError(_errno.EINVAL, "%s: ring %s = %r: %s" % (name, field, value, msg))
+        if version != VERSION:
+            raise bad("version", version, "this module reads version %d" % VERSION)
+        if hsize != HEADER_SIZE:
+            raise bad("header size", hsize, "must be %d" % HEADER_SIZE)
+        if nslots != slots:
+            raise bad("slots", nslots, "the array's first dimension is %d" % slots)
+        fb = arr.nbytes // slots
+        if frame_bytes != fb or fb == 0:
+            raise bad("frame bytes", frame_bytes, "the array's frames are %d bytes" % fb)
+        if csize != ctl_size or ctl_off + ctl_size > size - MIN_TRAILER:
+            raise bad("control size", csize, "%d slots need %d, before the trailer" % (slots, ctl_size))
+        if maxr != MAX_READERS:
+            raise bad("max readers", maxr, "must be %d" % MAX_READERS)
+        if flags != 0:
+            raise bad("flags", flags, "no flags are defined")
+        self.array = arr
+        self.slots = slots
+        self.frame_shape = arr.shape[1:]
+        self.dtype = arr.dtype
+        self.frame_bytes = fb
+        self._ctl_off = ctl_off
+        self._ctl = addr + ctl_off
+        self._head = ctypes.c_uint64.from_address(self._ctl + OFF_HEAD)
+        self._head_addr = self._ctl + OFF_HEAD
+        self._waiters = ctypes.c_uint32.from_address(self._ctl + OFF_WAITERS)
+        self._waiters_addr = self._ctl + OFF_WAITERS
+        self._generation = ctypes.c_uint64.from_address(self._ctl + OFF_GENERATION)
+        self._pid = ctypes.c_int32.from_address(self._ctl + OFF_WRITER_PID)
+        table = self._ctl + HEADER_SIZE
+        self._seqs = [ctypes.c_uint64.from_address(table + i * SLOT_ENTRY) for i in range(slots)]
+        self._stamps = [ctypes.c_int64.from_address(table + i * SLOT_ENTRY + 8) for i in range(slots)]
+        self._futex = _get_futex()
+        if self.head >= MAX_SEQ:
+            raise bad("head", self.head, "sequence out of range")
+
+    @property
+    def head(self):
+        """Frames published so far."""
+        return self._head.value
+
+    @property
+    def generation(self):
+        """How many writers the ring has had."""
+        return self._generation.value
+
+    def _lock(self, byte, cmd=None, kind=fcntl.F_WRLCK):
+        lk = struct.pack(_FLOCK, kind, os.SEEK_SET, self._ctl_off + byte, 1, 0)
+        try:
+            fcntl.fcntl(self._fd, F_OFD_SETLK, lk)
+            return True
+        except OSError as e:
+            if e.errno in (_errno.EAGAIN, _errno.EACCES):
+                return False
+            raise
+
+    def _held(self, start, length):
+        """The first lock another open file description holds in the range."""
+        lk = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, self._ctl_off + start, length, 0)
+        got = struct.unpack(_FLOCK, fcntl.fcntl(self._fd, F_OFD_GETLK, lk))
+        if got[0] == fcntl.F_UNLCK:
+            return None
+        return got[2] - self._ctl_off, max(got[3], 1)
+
+    def close(self):
+        """Unmap (when the last view goes) and release this process's locks."""
+        if self._fd >= 0:
+            if self._futex.available:
+                self._futex.wake(self._head_addr)
+            os.close(self._fd)
+            self._fd = -1
+            self._seqs = self._stamps = None
+            self._head = self._waiters = self._generation = self._pid = None
+            self.array = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Writer(_Ring):
+    """The single writer of a ring (open_writer, create)."""
+
+    def __init__(self, name):
+        super().__init__(name)
+        if not self._lock(0):
+            pid = self._pid.value
+            self.close()
+            raise BusyError(_errno.EBUSY, "%s: ring has a live writer (pid %d)" % (name, pid))
+        # The generation is only written by a writer holding the lock.
+        self._generation.value = self._generation.value + 1
+        self._pid.value = os.getpid()
+        self.seq = self.head
+        self._writing = False
+
+    def next(self):
+        """Start the next frame; return its slot (a view) to fill in place."""
+        i = self.seq % self.slots
+        if not self._writing:
+            if self.seq >= MAX_SEQ:
+                raise RingError(_errno.EOVERFLOW, "sequence exhausted")
+            self._seqs[i].value = 2 * self.seq + 1
+            self._writing = True
+        return self.array[i]
+
+    def publish(self):
+        """Mark the frame complete, advance the head, wake waiting readers."""
+        if not self._writing:
+            raise RingError(_errno.EINVAL, "publish without next")
+        i = self.seq % self.slots
+        self._stamps[i].value = time.monotonic_ns()
+        self._seqs[i].value = 2 * self.seq + 2
+        self.seq += 1
+        self._writing = False
+        self._head.value = self.seq
+        _fence()  # the head store is visible before the waiter count is read
+        if self._waiters.value != 0 and self._futex.available:
+            self._futex.wake(self._head_addr)
+
+    def write(self, frame):
+        """Copy frame into the next slot and publish it."""
+        slot = self.next()
+        np.copyto(slot, frame, casting="no")
+        self.publish()
+
+    def close(self):
+        if self._fd >= 0 and self._pid is not None and getattr(self, "seq", None) is not None:
+            self._pid.value = 0
+        super().close()
+
+
+class Reader(_Ring):
+    """A reader of a ring; starts with the first frame published after it opened."""
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.registered = 0
+        for b in range(1, MAX_READERS + 1):
+            if self._lock(b):
+                self.registered = b
+                break
+        self.pos = self.head
+        self.overruns = 0
+
+    def next(self, timeout=None, out=None):
+        """The next frame in order, copied (a Frame), or TimeoutError."""
+        return self._get(timeout, False, out, None)
+
+    def latest(self, timeout=None, out=None):
+        """The newest frame, skipping older ones (not counted as overruns)."""
+        return self._get(timeout, True, out, None)
+
+    def read(self, fn, timeout=None):
+        """Call fn(slot_view, seq) on the next frame in place; return its result.
+
+        Raises OverrunError (counted in .overruns) when the writer overwrote
+        the frame while fn ran: fn's result must then be discarded.
+        """
+        return self._get(timeout, False, None, fn)
+
+    def _get(self, timeout, latest, out, fn):
+        if self._fd < 0:
+            raise RingError(_errno.EBADF, "ring is closed")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        lost = 0
+        slots = self.slots
+        while True:
+            h = self._head.value
+            if h >= MAX_SEQ:
+                raise RingError(_errno.EINVAL, "%s: ring head = %d: sequence out of range" % (self.name, h))
+            s = self.pos
+            if s >= h:
+                if s > h + slots:
+                    raise RingError(_errno.EINVAL, "%s: ring head = %d: behind this reader's position %d" % (self.name, h, s))
+                self._wait(s, deadline)
+                continue
+            if latest:
+                s = h - 1
+            elif h - s > slots:
+                gap = h - slots - s
+                lost += gap
+                self.overruns += gap
+                s = h - slots
+            i = s % slots
+            v1 = self._seqs[i].value
+            if v1 != 2 * s + 2:
+                if v1 <= 2 * s + 1:
+                    raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: head %d says frame %d is published" % (self.name, i, v1, h, s))
+                if not latest:
+                    lost += 1
+                    self.overruns += 1
+                    self.pos = s + 1
+                continue
+            stamp = self._stamps[i].value
+            slot = self.array[i]
+            if fn is not None:
+                result = fn(slot, s)
+            elif out is None:
+                frame = np.array(slot, copy=True)
+            else:
+                np.copyto(out, slot, casting="no")
+            # x86-64: loads are not reordered with older loads, so the data
+            # was read before this check.
+            if self._seqs[i].value != v1:
+                self.pos = s + 1
+                if fn is not None:
+                    self.overruns += 1
+                    raise OverrunError(_errno.EAGAIN, "%s: frame %d overwritten while read" % (self.name, s))
+                if not latest:
+                    self.overruns += 1
+                    lost += 1
+                continue
+            self.pos = s + 1
+            if fn is not None:
+                return result
+            f = (frame if out is None else out).view(Frame)
+            f.seq, f.time_ns, f.overruns = s, stamp, lost
+            return f
+
+    def _wait(self, s, deadline):
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            raise TimeoutError(_errno.ETIMEDOUT, "%s: no frame %d before the timeout" % (self.name, s))
+        d = MAX_SLEEP if deadline is None else min(MAX_SLEEP, deadline - now)
+        fx = self._futex
+        if not fx.available:  # polling fallback
+            time.sleep(min(d, 0.0005))
+            return
+        fx.add(self._waiters_addr, _OP_INC)  # a locked add: also a full fence
+        try:
+            w = self._head.value & 0xFFFFFFFF  # the futex word: the head's low half
+            if self._head.value > s:
+                return
+            fx.wait(self._head_addr, w, d)
+        finally:
+            fx.add(self._waiters_addr, _OP_DEC)
+
+
+def create(name, slots, frame_shape, dtype=np.float64):
+    """Create a ring with SharedArray and return its Writer.
+
+    SharedArray.create makes the (slots, *frame_shape) array; the file is
+    then grown by the control block, the trailer moved to the new end and
+    the control block written, magic last. Unlike the Go CreateRing this is
+    not atomic: a reader opening the name meanwhile gets RingError.
+    """
+    _supported()
+    frame_shape = tuple(frame_shape)
+    slots = int(slots)
+    if slots < 1:
+        raise ValueError("slots must be at least 1")
+    arr = _sa.create(name, (slots,) + frame_shape, dtype=dtype)
+    data_bytes = arr.nbytes
+    del arr
+    if data_bytes == 0:
+        _sa.delete(name)
+        raise ValueError("frame shape %s holds no bytes" % (frame_shape,))
+    path = _path(name)
+    try:
+        fd = os.open(path, os.O_RDWR)
+        try:
+            size = os.fstat(fd).st_size
+            tail_len = min(size - data_bytes, MAX_TRAILER)
+            tail = os.pread(fd, tail_len, size - tail_len)
+            ctl_off, ctl_size = _geometry(data_bytes, slots)
+            trailer = size - data_bytes  # SharedArray's trailer, exactly
+            new_size = ctl_off + ctl_size + trailer
+            os.ftruncate(fd, new_size)
+            os.pwrite(fd, b"\0" * (new_size - data_bytes - trailer), data_bytes)
+            os.pwrite(fd, tail, new_size - tail_len)
+            hdr = struct.pack("<IIQQQII", VERSION, HEADER_SIZE, slots, data_bytes // slots, ctl_size, MAX_READERS, 0)
+            os.pwrite(fd, hdr, ctl_off + 8)
+            os.pwrite(fd, MAGIC, ctl_off)
+        finally:
+            os.close(fd)
+    except BaseException:
+        try:
+            _sa.delete(name)
+        except OSError:
+            pass
+        raise
+    return Writer(name)
+
+
+def open_writer(name):
+    """Take over the ring as its writer (BusyError if a writer is alive)."""
+    return Writer(name)
+
+
+def open_reader(name):
+    """Open the ring for reading."""
+    return Reader(name)
+
+
+def stat(name):
+    """A dict: slots, frame_shape, dtype, head, generation, writer_pid, writer_alive, readers, waiters."""
+    r = _Ring(name)
+    try:
+        alive = r._held(0, 1) is not None
+        readers, start = 0, 1
+        while start < 1 + MAX_READERS:
+            got = r._held(start, 1 + MAX_READERS - start)
+            if got is None:
+                break
+            readers += 1
+            start = got[0] + got[1]
+        return {
+            "slots": r.slots, "frame_shape": r.frame_shape, "dtype": r.dtype, "head": r.head,
+            "generation": r.generation, "writer_pid": r._pid.value if alive else 0,
+            "writer_alive": alive, "readers": readers, "waiters": r._waiters.value,
+        }
+    finally:
+        r.close()
