@@ -174,8 +174,8 @@ func initControlBlock(b []byte, slots, frameBytes, ctlSize uint64) {
 	le.PutUint32(b[offMaxReaders:], ringMaxReaders)
 }
 
-// openRing opens, maps and validates a ring read-write.
-func openRing(op, name string) (*ring, error) {
+// openRing opens, maps and validates a ring, read-write unless readOnly.
+func openRing(op, name string, readOnly bool) (*ring, error) {
 	if err := ringSupported(); err != nil {
 		return nil, pathError(op, name, err)
 	}
@@ -183,7 +183,11 @@ func openRing(op, name string) (*ring, error) {
 	if err != nil {
 		return nil, pathError(op, name, err)
 	}
-	fd, m, st, err := openSegment(loc, name, syscall.O_RDWR)
+	flags, prot := syscall.O_RDWR, syscall.PROT_READ|syscall.PROT_WRITE
+	if readOnly {
+		flags, prot = syscall.O_RDONLY, syscall.PROT_READ
+	}
+	fd, m, st, err := openSegment(loc, name, flags)
 	if err != nil {
 		return nil, wrapOp(op, name, err)
 	}
@@ -191,7 +195,7 @@ func openRing(op, name string) (*ring, error) {
 		sysClose(fd)
 		return nil, pathError(op, name, syscall.EFBIG)
 	}
-	mem, err := sysMmap(fd, int(st.size), syscall.PROT_READ|syscall.PROT_WRITE)
+	mem, err := sysMmap(fd, int(st.size), prot)
 	if err != nil {
 		sysClose(fd)
 		return nil, pathError(op, name, err)
@@ -345,7 +349,7 @@ func (w *RingWriter) SetPublishTime(on bool) { w.noTime = !on }
 // from the head sequence: a frame a dead writer left half written (its
 // slot marked in progress) was never published, and is written again.
 func OpenRingWriter(name string) (*RingWriter, error) {
-	r, err := openRing("open ring writer", name)
+	r, err := openRing("open ring writer", name, false)
 	if err != nil {
 		return nil, err
 	}
@@ -524,7 +528,7 @@ type RingReader struct {
 // nothing behind); RingInfo counts them. A 256th reader works but is not
 // counted.
 func OpenRingReader(name string) (*RingReader, error) {
-	r, err := openRing("open ring reader", name)
+	r, err := openRing("open ring reader", name, false)
 	if err != nil {
 		return nil, err
 	}
@@ -755,9 +759,10 @@ type RingInfo struct {
 }
 
 // StatRing describes the named ring: its geometry and its live state. It
-// fails with an error matching ErrNotRing for an array that is not a ring.
+// opens the segment read-only and fails with an error matching ErrNotRing
+// for an array that is not a ring.
 func StatRing(name string) (RingInfo, error) {
-	r, err := openRing("stat ring", name)
+	r, err := openRing("stat ring", name, true)
 	if err != nil {
 		return RingInfo{}, err
 	}

@@ -27,6 +27,7 @@ type lsEntry struct {
 	Attached         int        `json:"attached"`
 	AttachedComplete bool       `json:"attached_complete"`
 	Holders          []lsHolder `json:"holders"`
+	Ring             *lsRing    `json:"ring,omitempty"` // frame rings only
 }
 
 type lsHolder struct {
@@ -85,6 +86,7 @@ func (c *cli) ls(args []string) int {
 			e.Holders = append(e.Holders, lh)
 		}
 		e.Attached = len(e.Holders)
+		e.Ring = ringOf(in.Name, in)
 		entries = append(entries, e)
 	}
 	if herr != nil {
@@ -126,6 +128,9 @@ func (c *cli) ls(args []string) int {
 				hs = []string{"-"}
 			}
 			fmt.Fprintf(tw, "\t%s", strings.Join(hs, ","))
+		}
+		if e.Ring != nil {
+			fmt.Fprintf(tw, "\t%s", e.Ring)
 		}
 		fmt.Fprintln(tw)
 	}

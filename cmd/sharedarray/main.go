@@ -403,6 +403,9 @@ func (c *cli) info(args []string) int {
 	fmt.Fprintf(tw, "file bytes\t%d\n", in.Size)
 	fmt.Fprintf(tw, "layout\t%s (%d-byte trailer; %s)\n", in.Layout, in.Layout.TrailerSize(), readers(in.Layout))
 	fmt.Fprintf(tw, "modified\t%s\n", in.ModTime.UTC().Format(time.RFC3339))
+	if r := ringOf(args[0], in); r != nil {
+		fmt.Fprintf(tw, "frame ring\t%s\n", r)
+	}
 	hs, herr := sharedarray.Holders(args[0])
 	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) {
 		fmt.Fprintf(tw, "attached\t%s\n", attachedString(len(hs), herr != nil))

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/sharedarray/sharedarray"
+	"gotest.tools/v3/assert"
+)
+
+// ls and info show a frame ring's slots, head, writer and readers.
+func TestRingShown(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 4, []int{2, 3}, sharedarray.Float32)
+	assert.NilError(t, err)
+	defer w.Close()
+	r, err := sharedarray.OpenRingReader(n)
+	assert.NilError(t, err)
+	defer r.Close()
+	assert.NilError(t, w.Write(make([]byte, 24)))
+	want := fmt.Sprintf("ring: 4 slots, head 1, generation 1, writer pid %d, 1 reader(s), 0 waiting", os.Getpid())
+
+	code, out, errs := runCLI("info", n)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, "frame ring  "+want), out)
+
+	code, out, errs = runCLI("ls")
+	assert.Equal(t, code, 0, errs)
+	found := false
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, n+" ") {
+			found = true
+			assert.Assert(t, strings.HasSuffix(l, want), l)
+		}
+	}
+	assert.Assert(t, found, out)
+
+	code, out, _ = runCLI("ls", "--json")
+	assert.Equal(t, code, 0)
+	var entries []lsEntry
+	assert.NilError(t, json.Unmarshal([]byte(out), &entries))
+	for _, e := range entries {
+		if e.Name == n {
+			assert.DeepEqual(t, e.Ring, &lsRing{Slots: 4, Head: 1, Generation: 1, WriterPID: os.Getpid(), WriterAlive: true, Readers: 1})
+			assert.DeepEqual(t, e.Shape, []int{4, 2, 3})
+		} else if e.Name == "" {
+			t.Fatal("empty name")
+		}
+	}
+
+	// A plain array is no ring.
+	p := name(t)
+	a, err := sharedarray.Create(p, []int{4, 2, 3}, sharedarray.Float32)
+	assert.NilError(t, err)
+	a.Close()
+	code, out, _ = runCLI("info", p)
+	assert.Equal(t, code, 0)
+	assert.Assert(t, !strings.Contains(out, "ring"), out)
+}
