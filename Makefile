@@ -73,9 +73,11 @@ bench:
 gobench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 .
 
-## demo: Go and Python (real SharedArray) sharing arrays, step by step.
+## demo: Go and Python (real SharedArray) sharing arrays, step by step; then a
+## frame ring streaming from a Go writer to a Python reader.
 demo: venvs
 	$(GO) run ./examples/demo
+	$(GO) run ./examples/ringdemo
 
 ## clean: remove test leftovers in /dev/shm and build outputs.
 clean:

@@ -1,0 +1,133 @@
+package sharedarray_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sharedarray/sharedarray"
+)
+
+// A writer fills slots in place and publishes them; a reader (here in the
+// same process, usually in another one, in Go or in Python) waits for each.
+func ExampleCreateRing() {
+	name := "shm://" + exampleName("ring")
+	w, err := sharedarray.CreateRing(name, 4, []int{2, 3}, sharedarray.Float32)
+	if err != nil {
+		panic(err)
+	}
+	defer sharedarray.Delete(name)
+	defer w.Close()
+
+	r, err := sharedarray.OpenRingReader(name) // starts at the next frame
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+
+	for i := range 3 {
+		frame, _ := sharedarray.NextSlot[float32](w) // the slot itself, 6 float32
+		for j := range frame {
+			frame[j] = float32(10*i + j)
+		}
+		w.Publish() // readers asleep on the ring wake up
+	}
+
+	buf := make([]byte, r.FrameBytes())
+	for range 3 {
+		info, err := r.NextTimeout(time.Second, buf)
+		if err != nil {
+			panic(err)
+		}
+		v, _ := sharedarray.FrameAs[float32](r.Dtype(), buf)
+		fmt.Println(info.Seq, v)
+	}
+	_, err = r.NextTimeout(10*time.Millisecond, buf)
+	fmt.Println(errors.Is(err, sharedarray.ErrTimeout))
+
+	// To SharedArray (and Attach) the ring is an ordinary array.
+	a, _ := sharedarray.Attach(name)
+	defer a.Close()
+	fmt.Println(a.Shape())
+	// Output:
+	// 0 [0 1 2 3 4 5]
+	// 1 [10 11 12 13 14 15]
+	// 2 [20 21 22 23 24 25]
+	// true
+	// [4 2 3]
+}
+
+// The writer never waits: a reader that falls more than a ring behind is
+// told how many frames it lost, and gets the oldest frame still there.
+func ExampleRingReader_Next_overrun() {
+	name := exampleName("ring-overrun")
+	w, _ := sharedarray.CreateRing(name, 4, []int{1}, sharedarray.Int64)
+	defer sharedarray.Delete(name)
+	defer w.Close()
+	r, _ := sharedarray.OpenRingReader(name)
+	defer r.Close()
+
+	for i := range 10 {
+		slot, _ := sharedarray.NextSlot[int64](w)
+		slot[0] = int64(i * i)
+		w.Publish()
+	}
+	buf := make([]byte, 8)
+	info, _ := r.Next(context.Background(), buf)
+	v, _ := sharedarray.FrameAs[int64](sharedarray.Int64, buf)
+	fmt.Println("frame", info.Seq, "=", v[0], "after", info.Overruns, "lost; total", r.Overruns())
+	info, _ = r.Latest(context.Background(), buf)
+	fmt.Println("latest", info.Seq)
+	// Output:
+	// frame 6 = 36 after 6 lost; total 6
+	// latest 9
+}
+
+// Read hands the frame to a callback in place, with no copy, and checks
+// afterwards that the writer did not overwrite it meanwhile.
+func ExampleRingReader_Read() {
+	name := exampleName("ring-read")
+	w, _ := sharedarray.CreateRing(name, 2, []int{4}, sharedarray.Uint8)
+	defer sharedarray.Delete(name)
+	defer w.Close()
+	r, _ := sharedarray.OpenRingReader(name)
+	defer r.Close()
+
+	w.Write([]byte{1, 2, 3, 4})
+	var sum int
+	_, err := r.Read(context.Background(), func(info sharedarray.FrameInfo, frame []byte) error {
+		for _, b := range frame {
+			sum += int(b)
+		}
+		return nil
+	})
+	if errors.Is(err, sharedarray.ErrOverrun) {
+		sum = 0 // overwritten while we read: discard
+	}
+	fmt.Println(sum, err)
+	// Output: 10 <nil>
+}
+
+// A second writer is refused while the first lives; when a writer closes
+// or dies (the kernel drops its lock), the next one takes over.
+func ExampleOpenRingWriter() {
+	name := exampleName("ring-writer")
+	w, _ := sharedarray.CreateRing(name, 2, []int{1}, sharedarray.Uint8)
+	defer sharedarray.Delete(name)
+	w.Write([]byte{7})
+
+	_, err := sharedarray.OpenRingWriter(name)
+	fmt.Println(errors.Is(err, sharedarray.ErrBusy))
+	w.Close()
+
+	w2, _ := sharedarray.OpenRingWriter(name)
+	defer w2.Close()
+	fmt.Println(w2.Generation(), w2.Seq())
+	info, _ := sharedarray.StatRing(name)
+	fmt.Println(info.Slots, info.Head, info.WriterAlive)
+	// Output:
+	// true
+	// 2 1
+	// 2 1 true
+}
