@@ -3,6 +3,7 @@ package sharedarray
 import (
 	"fmt"
 	"io/fs"
+	"syscall"
 )
 
 // A Holder is a process that maps a segment or has a descriptor open on it,
@@ -49,14 +50,19 @@ func Holders(name string) ([]Holder, error) {
 	if m == nil {
 		return nil, err
 	}
-	return m[name], err
+	hs, ok := m[name]
+	if !ok {
+		return nil, pathError("holders", name, syscall.ENOENT)
+	}
+	return hs, err
 }
 
 // HoldersOf does Holders' work for many segments with a single pass over
 // /proc, whatever their number. The map has an entry (possibly empty) for
 // every name that exists; a name that does not (removed meanwhile) is
-// absent from it. A name that is not valid, or the only name asked about
-// not existing, makes it return a nil map and an error about that name.
+// absent from it. A name that is not valid, or one that cannot be checked
+// for another reason than not existing, makes it return a nil map and an
+// error about that name.
 // An *UninspectedError comes with the complete map, as with Holders.
 //
 // It is implemented on Linux only; elsewhere it returns an error wrapping

@@ -25,7 +25,7 @@ func holdersOf(names []string) (map[string][]Holder, error) {
 			stat = unix.Lstat // shm objects are opened with O_NOFOLLOW
 		}
 		if err := stat(loc.linkPrefix()+loc.path, &st); err != nil {
-			if errors.Is(err, unix.ENOENT) && len(names) > 1 {
+			if err == unix.ENOENT {
 				continue // gone: absent from the map
 			}
 			return nil, pathError("holders", name, err)
