@@ -586,6 +586,9 @@ func (p *dictParser) value() (any, error) {
 		}
 		return dims, nil
 	}
+	if p.s[p.i] == '[' {
+		return nil, fmt.Errorf("a list at byte %d (structured dtypes cannot be shared)", p.i)
+	}
 	return nil, fmt.Errorf("unsupported value at byte %d", p.i)
 }
 
@@ -639,18 +642,18 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 		return nil, pathError("import", name, err)
 	}
 	total := m.nbytes + int64(m.layout.TrailerSize())
-	if !o.skipMemCheck {
-		// Sparse or not, the import writes every byte.
-		if err := checkSpace(loc.dir(), total); err != nil {
-			return nil, pathError("import", name, err)
-		}
-	}
 	left, sized, err := remaining(r)
 	if err != nil {
 		return nil, pathError("import", name, err)
 	}
 	if sized && left < info.nbytes {
 		return nil, pathError("import", name, shortData(info.nbytes, left))
+	}
+	if !o.skipMemCheck {
+		// Sparse or not, the import writes every byte.
+		if err := checkSpace(loc.dir(), total); err != nil {
+			return nil, pathError("import", name, err)
+		}
 	}
 	fortran := info.fortran && len(info.shape) > 1
 	var fill func(fd int, data []byte) error

@@ -202,6 +202,9 @@ func FuzzParseNPYHeader(f *testing.F) {
 		}
 	}
 	f.Add(npyFile("{'descr': '>f8', 'fortran_order': True, 'shape': (2, 3), }", nil))
+	for _, h := range hostileNPYs { // testdata/npy-hostile
+		f.Add(h.make())
+	}
 	f.Fuzz(func(t *testing.T, file []byte) {
 		info, err := readNPYHeader(bytes.NewReader(file))
 		if err != nil {
@@ -212,6 +215,12 @@ func FuzzParseNPYHeader(f *testing.F) {
 		}
 		if info.dataOff > int64(len(file)) || info.nbytes < 0 || len(info.shape) > npyMaxDims {
 			t.Fatalf("bad parse %+v", info)
+		}
+		if len(file) < 8 || file[7] != 0 || file[6] < 1 || file[6] > 3 {
+			t.Fatalf("version %v accepted", file[6:8])
+		}
+		if _, err := dataBytes(int64(info.dtype.ItemSize()), info.shape); err != nil {
+			t.Fatalf("shape %v %s breaks NumPy's rule: %v", info.shape, info.dtype, err)
 		}
 		// What parses re-encodes to a header that parses the same.
 		again, err := readNPYHeader(bytes.NewReader(npyHeader(info.dtype, info.shape)))

@@ -213,6 +213,19 @@ func FuzzDecodeTrailer(f *testing.F) {
 			}
 		}
 	}
+	// The hostile corpus, and valid segments with a 548 magic planted in
+	// their data.
+	for _, h := range hostileSegments {
+		f.Add(h.make())
+	}
+	for _, l := range []Layout{LayoutV30, LayoutNumPy1} {
+		m := meta{dtype: Uint8, shape: []int{600}, nbytes: 600}
+		for _, plant := range plantings(l, m) {
+			b := segmentBytes(l, m)
+			copy(b[len(b)-maxTrailer:], plant)
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, file []byte) {
 		m, err := decodeFile(file)
 		if err != nil {
@@ -223,6 +236,19 @@ func FuzzDecodeTrailer(f *testing.F) {
 		}
 		if m.nbytes+int64(m.layout.TrailerSize()) > int64(len(file)) {
 			t.Fatalf("%d data bytes + trailer exceed a %d-byte file", m.nbytes, len(file))
+		}
+		// NumPy's rule holds for every shape that decodes.
+		if _, err := dataBytes(int64(m.dtype.ItemSize()), m.shape); err != nil {
+			t.Fatalf("decoded shape %v %s breaks NumPy's rule: %v", m.shape, m.dtype, err)
+		}
+		// A 288/292 array is never lost to a 548 magic planted in its data.
+		if (m.layout == LayoutV30 || m.layout == LayoutNumPy1) && len(file) >= maxTrailer && int64(len(file)-maxTrailer+magicLen) <= m.nbytes {
+			planted := bytes.Clone(file)
+			copy(planted[len(planted)-maxTrailer:], magic[:magicLen])
+			pm, err := decodeFile(planted)
+			if err != nil || pm.dtype != m.dtype || !equalInts(pm.shape, m.shape) {
+				t.Fatalf("planting the magic in the data lost %+v: %+v, %v", m, pm, err)
+			}
 		}
 		// What parses re-encodes to a trailer that parses the same.
 		again, err := decodeFile(segmentBytes(m.layout, m))

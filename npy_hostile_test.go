@@ -1,0 +1,164 @@
+package sharedarray
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"gotest.tools/v3/assert"
+)
+
+// hostileNPY is one crafted bad .npy file and a piece of the error that
+// LoadNPY must return (always matching ErrNPY).
+type hostileNPY struct {
+	file string // name under testdata/npy-hostile
+	want string
+	make func() []byte
+}
+
+func withVersion(major, minor byte) func() []byte {
+	return func() []byte {
+		b := npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", make([]byte, 16))
+		b[6], b[7] = major, minor
+		return b
+	}
+}
+
+var hostileNPYs = []hostileNPY{
+	{"empty.npy", "header", func() []byte { return nil }},
+	{"magic-only.npy", "header", func() []byte { return []byte("\x93NUMPY") }},
+	{"not-npy.npy", "magic", func() []byte { return []byte("PK\x03\x04 a zip file, not a .npy file") }},
+	{"version-1.1.npy", "version 1.1", withVersion(1, 1)},
+	{"version-1.255.npy", "version 1.255", withVersion(1, 255)},
+	{"version-2.1.npy", "version 2.1", withVersion(2, 1)},
+	{"version-3.1.npy", "version 3.1", withVersion(3, 1)},
+	{"version-0.0.npy", "version 0.0", withVersion(0, 0)},
+	{"version-4.0.npy", "version 4.0", withVersion(4, 0)},
+	{"header-beyond-file.npy", "header", func() []byte {
+		return binary.LittleEndian.AppendUint16([]byte("\x93NUMPY\x01\x00"), 65535)
+	}},
+	{"header-2GiB.npy", "header of", func() []byte {
+		return binary.LittleEndian.AppendUint32([]byte("\x93NUMPY\x02\x00"), 1<<31-1)
+	}},
+	// Tiny files whose header claims a big array.
+	{"short-claims-128MiB.npy", "data section is 64 bytes", func() []byte {
+		return npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (16777216,), }", make([]byte, 64))
+	}},
+	{"short-claims-1TiB.npy", "data section is 64 bytes", func() []byte {
+		return npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (1099511627776,), }", make([]byte, 64))
+	}},
+	{"short-fortran-claims-128MiB.npy", "data section is 128 bytes", func() []byte {
+		return npyFile("{'descr': '<f8', 'fortran_order': True, 'shape': (4096, 4096), }", make([]byte, 128))
+	}},
+	{"short-claims-exabytes.npy", "data section is 0 bytes", func() []byte {
+		return npyFile("{'descr': '<c16', 'fortran_order': False, 'shape': (1048576, 1048576, 1024), }", nil)
+	}},
+	// A zero dim hides an overflowing product: NumPy refuses these.
+	{"zero-dim-overflow.npy", "array is too big", func() []byte {
+		return npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4611686018427387904, 4611686018427387904), }", nil)
+	}},
+	{"zero-dim-overflow-itemsize.npy", "array is too big", func() []byte {
+		return npyFile("{'descr': '<i2', 'fortran_order': False, 'shape': (9223372036854775807, 0), }", nil)
+	}},
+	{"overflow.npy", "array is too big", func() []byte {
+		return npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", nil)
+	}},
+	{"dim-over-int64.npy", "dimension", func() []byte {
+		return npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (9223372036854775808,), }", nil)
+	}},
+	{"dims-65.npy", "dimensions", func() []byte {
+		return npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': ("+strings.Repeat("1,", 65)+"), }", make([]byte, 1))
+	}},
+	{"negative-dim.npy", "non-negative", func() []byte {
+		return npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }", nil)
+	}},
+	{"shape-not-tuple.npy", "not a tuple", func() []byte {
+		return npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (3), }", make([]byte, 24))
+	}},
+	{"unterminated-string.npy", "unterminated", func() []byte {
+		return npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), 'x: 1}", make([]byte, 24))
+	}},
+	{"object.npy", "object", func() []byte {
+		return npyFile("{'descr': '|O', 'fortran_order': False, 'shape': (3,), }", make([]byte, 24))
+	}},
+	{"structured.npy", "structured", func() []byte {
+		return npyFile("{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (3,), }", make([]byte, 12))
+	}},
+	{"big-endian-longdouble.npy", "cannot be converted", func() []byte {
+		return npyFile("{'descr': '>f16', 'fortran_order': False, 'shape': (1,), }", make([]byte, 16))
+	}},
+	{"S-item-size-over-int32.npy", "S", func() []byte {
+		return npyFile("{'descr': '|S4294967297', 'fortran_order': False, 'shape': (0,), }", nil)
+	}},
+	{"U-item-size-wraps.npy", "too long", func() []byte {
+		return npyFile("{'descr': '<U4611686018427387905', 'fortran_order': False, 'shape': (0,), }", nil)
+	}},
+}
+
+const npyCorpusDir = "testdata/npy-hostile"
+
+// TestHostileNPYCorpusFiles keeps testdata/npy-hostile equal to
+// hostileNPYs; run with -update-corpus after changing the table.
+func TestHostileNPYCorpusFiles(t *testing.T) {
+	if *updateCorpus {
+		assert.NilError(t, os.RemoveAll(npyCorpusDir))
+		assert.NilError(t, os.MkdirAll(npyCorpusDir, 0o755))
+		var manifest strings.Builder
+		manifest.WriteString("# file\twhat LoadNPY's error (ErrNPY) must say (generated by npy_hostile_test.go)\n")
+		for _, h := range hostileNPYs {
+			assert.NilError(t, os.WriteFile(filepath.Join(npyCorpusDir, h.file), h.make(), 0o644))
+			manifest.WriteString(h.file + "\t" + h.want + "\n")
+		}
+		assert.NilError(t, os.WriteFile(filepath.Join(npyCorpusDir, "MANIFEST"), []byte(manifest.String()), 0o644))
+	}
+	var names []string
+	for _, h := range hostileNPYs {
+		got, err := os.ReadFile(filepath.Join(npyCorpusDir, h.file))
+		assert.NilError(t, err, "run go test -run TestHostileNPYCorpusFiles -update-corpus")
+		assert.Assert(t, bytes.Equal(got, h.make()), "%s differs from its recipe", h.file)
+		names = append(names, h.file)
+	}
+	ents, err := os.ReadDir(npyCorpusDir)
+	assert.NilError(t, err)
+	for _, e := range ents {
+		assert.Assert(t, e.Name() == "MANIFEST" || slices.Contains(names, e.Name()), "stray corpus file %s", e.Name())
+	}
+}
+
+// TestHostileNPY: each bad file, from a path and from a stream, is an
+// ErrNPY error saying what is wrong, and leaves no segment behind.
+func TestHostileNPY(t *testing.T) {
+	for _, h := range hostileNPYs {
+		path := filepath.Join(npyCorpusDir, h.file)
+		data, err := os.ReadFile(path)
+		assert.NilError(t, err)
+		for _, src := range []string{"path", "stream"} {
+			name := testName(t)
+			if src == "path" {
+				_, err = LoadNPY(name, path)
+			} else {
+				_, err = LoadNPYFrom(name, io.MultiReader(bytes.NewReader(data)))
+			}
+			if src == "stream" && errors.Is(err, syscall.ENOMEM) {
+				// A stream of unknown length claiming more than memory
+				// holds is refused by the memory check, before its data.
+				assert.Assert(t, strings.HasPrefix(h.want, "data section is"), "%s: %v", h.file, err)
+			} else {
+				assert.Assert(t, errors.Is(err, ErrNPY), "%s from a %s: %v", h.file, src, err)
+			}
+			if src == "path" || !strings.HasPrefix(h.want, "data section is") {
+				assert.ErrorContains(t, err, h.want, "%s from a %s", h.file, src)
+			}
+			assert.ErrorContains(t, err, "import "+name)
+			_, serr := os.Stat(shmDir + "/" + name)
+			assert.Assert(t, errors.Is(serr, os.ErrNotExist), "%s: a segment was left", h.file)
+		}
+	}
+}
