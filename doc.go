@@ -10,7 +10,8 @@
 // "file://PATH" is a regular file (relative to the working directory, or
 // "file:///abs/path"). Names are checked before any system call: a '/'
 // inside a shm name, "." and "..", NUL bytes, empty names and names over
-// NAME_MAX are refused with an error matching ErrInvalid.
+// NAME_MAX (255 bytes, the kernel's limit) are refused with an error
+// matching ErrInvalid.
 //
 // # Creating, attaching, deleting
 //
@@ -22,7 +23,10 @@
 //
 // In Python the same array is SharedArray.attach("shm://frames"). Arrays
 // persist after every process exits until Delete (shm objects until
-// reboot). Closing an Array unmaps it and never deletes it.
+// reboot). Closing an Array unmaps it and never deletes it. Holders tells
+// which processes map an array or have it open (from /proc, by device and
+// inode), so leaked arrays can be told from used ones; the sharedarray
+// command's gc removes the unheld ones.
 //
 // # Layouts
 //
