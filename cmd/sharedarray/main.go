@@ -150,7 +150,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		pos, err := parseInterleaved(c.fs, args[1:])
 		if err != nil {
-			msg := strings.Replace(err.Error(), ": -", ": --", 1)
+			msg := visible(strings.Replace(err.Error(), ": -", ": --", 1))
 			fmt.Fprintf(stderr, "sharedarray: %s: %s\nRun 'sharedarray %s --help' for usage.\n", cmd.name, msg, cmd.name)
 			return exitUsage
 		}

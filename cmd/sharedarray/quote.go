@@ -83,3 +83,22 @@ func unsafeRune(r rune) bool {
 func nonPrintable(r rune) bool {
 	return r == utf8.RuneError || !unicode.IsPrint(r) && r != ' '
 }
+
+// visible escapes, as \xHH, every byte of s that is not part of a
+// printable character: for messages that embed user input some other
+// code formatted (the flag package's errors).
+func visible(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if nonPrintable(r) {
+			for _, c := range []byte(s[i : i+size]) {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
