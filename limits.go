@@ -112,6 +112,9 @@ func (l *Limits) Room() (int64, string) {
 
 func (l *Limits) fsError(need int64) *SpaceError {
 	e := &SpaceError{Need: need, Avail: l.FSFree, Size: l.FSSize, Where: WhereFileSystem, Path: l.Dir, Fix: fixDisk, Err: syscall.ENOSPC}
+	if e.Size == 0 {
+		e.Size = -1 // no size of its own
+	}
 	if l.FSMemory {
 		e.Fix = fixTmpfs
 	}
