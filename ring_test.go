@@ -566,3 +566,29 @@ func BenchmarkRingPublish(b *testing.B) {
 		})
 	}
 }
+
+// 255 readers are counted; more work but are not.
+func TestRingManyReaders(t *testing.T) {
+	name, w := mustRing(t, 2, 1)
+	var rs []*RingReader
+	defer func() {
+		for _, r := range rs {
+			r.Close()
+		}
+	}()
+	for range ringMaxReaders + 2 {
+		r, err := OpenRingReader(name)
+		assert.NilError(t, err)
+		rs = append(rs, r)
+	}
+	info, err := StatRing(name)
+	assert.NilError(t, err)
+	assert.Equal(t, info.Readers, ringMaxReaders)
+	writeFrame(t, w)
+	last := rs[len(rs)-1]
+	assert.Equal(t, last.regByte, 0)
+	buf := make([]byte, 8)
+	_, err = last.NextTimeout(time.Second, buf)
+	assert.NilError(t, err)
+	assert.Equal(t, checkFrame(buf, 0), -1)
+}
