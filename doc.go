@@ -38,6 +38,16 @@
 // NumPy-2 builds of SharedArray 3.1+ both attach it. WithLayout picks
 // another. Attach, Delete, Stat and List read every layout.
 //
+// # Frame rings
+//
+// CreateRing makes a ring of N frames in one segment of shape (N, *frame):
+// one RingWriter fills slots in place (Next, NextSlot) and publishes them;
+// any number of RingReaders, in Go or Python (python/ in the repository),
+// wait for frames on a futex (Next, Latest, Read, with a context or a
+// timeout), never get a torn frame, and count the frames they lost when the
+// writer, which never waits, laps them. SharedArray sees the frames as an
+// ordinary array. docs/ring.md describes the protocol byte by byte.
+//
 // # Safety
 //
 // Attach copies the trailer out once and validates every field before

@@ -1,12 +1,14 @@
 package sharedarray
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/sharedarray/sharedarray/internal/fence"
+)
 
 // seqFence is a full memory barrier (DMB ISH): the seqlock's data
 // accesses are not reordered across it.
-//
-//go:noescape
-func seqFence()
+func seqFence() { fence.Full() }
 
 // storeOrdered stores v at p with release semantics (STLR): every earlier
 // load and store is visible before it. Stores after it may pass it, which
