@@ -2,12 +2,14 @@ package sharedarray
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -57,6 +59,10 @@ func holdersChild(f []string) int {
 		if !slices.Contains(ue.PIDs, 1) && os.Getpid() != 1 {
 			fmt.Fprintln(os.Stderr, "PID 1 (root's) not reported uninspected:", ue.PIDs)
 			return 7
+		}
+		if len(f) > 2 && slices.Contains(ue.PIDs, atoi(f[2])) {
+			fmt.Fprintln(os.Stderr, "a zombie counted as uninspected:", f[2])
+			return 9
 		}
 		if !slices.ContainsFunc(hs, func(h Holder) bool { return h.PID == os.Getpid() && h.Mapped }) {
 			fmt.Fprintln(os.Stderr, "the child itself is not among", hs)
@@ -159,7 +165,24 @@ func TestHoldersOf(t *testing.T) {
 func TestHoldersUninspected(t *testing.T) {
 	name := testName(t)
 	mustCreate(t, name, []int{8}, Uint8, WithPerm(0o644)).Close()
-	assert.Equal(t, asNobody(t, "holders "+name), 0)
+	// A zombie of root's holds nothing: not uninspected.
+	z := exec.Command("true")
+	assert.NilError(t, z.Start())
+	t.Cleanup(func() { z.Wait() })
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", z.Process.Pid))
+		assert.NilError(t, err)
+		if i := bytes.LastIndexByte(b, ')'); i > 0 && bytes.HasPrefix(b[i:], []byte(") Z")) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	assert.Equal(t, asNobody(t, fmt.Sprintf("holders %s %d", name, z.Process.Pid)), 0)
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // A holder killed with SIGKILL no longer holds the array, which stays.
