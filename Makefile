@@ -56,6 +56,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTrailer$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzParseName$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzParseNPYHeader$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzLocateCgroup$$' -fuzztime $(FUZZTIME) .
 
 ## venvs: the three SharedArray builds (3.0.0, 3.2.4/NumPy 1, 3.2.4/NumPy 2).
 venvs:

@@ -80,7 +80,7 @@ func locateCgroup(self []byte, mounts []mountEntry) (cgroupPlace, error) {
 		for _, m := range mounts {
 			if m.fstype == "cgroup" && hasOption(m.super, "memory") {
 				if dir, ok := m.under(v1); ok {
-					return cgroupPlace{version: 1, mount: m.point, dir: dir}, nil
+					return cgroupPlace{version: 1, mount: path.Clean(m.point), dir: dir}, nil
 				}
 			}
 		}
@@ -89,7 +89,7 @@ func locateCgroup(self []byte, mounts []mountEntry) (cgroupPlace, error) {
 		for _, m := range mounts {
 			if m.fstype == "cgroup2" {
 				if dir, ok := m.under(v2); ok {
-					return cgroupPlace{version: 2, mount: m.point, dir: dir}, nil
+					return cgroupPlace{version: 2, mount: path.Clean(m.point), dir: dir}, nil
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -508,4 +509,39 @@ func TestMemoryCheck(t *testing.T) {
 	assert.NilError(t, err)
 	_, err = Create(name, []int{int(avail) + 1<<30}, Uint8)
 	assert.Assert(t, slices.Contains(refusedBy(err), WhereHostMemory), "%v", err)
+}
+
+// FuzzLocateCgroup: whatever /proc/self/cgroup and the mount table say,
+// the cgroup directory found is the mount point or below it, so the walk
+// up the hierarchy never leaves the mount.
+func FuzzLocateCgroup(f *testing.F) {
+	f.Add("0::/user.slice/a\n", mountsV2)
+	f.Add("4:memory:/docker/abc\n0::/\n", mountsV1)
+	f.Add("4:memory:/docker/abc\n", strings.Replace(mountsV1, "35 31 0:32 / ", "35 31 0:32 /docker ", 1))
+	f.Add("0::/../x\n", "1 0 0:1 /a /mnt//c/ rw - cgroup2 x rw\n")
+	f.Add("0::/a b\n", `1 0 0:1 / /mnt/c\040g/ rw - cgroup2 none rw`+"\n")
+	f.Fuzz(func(t *testing.T, self, mounts string) {
+		pl, err := locateCgroup([]byte(self), parseMountinfo([]byte(mounts)))
+		if err != nil {
+			return
+		}
+		if pl.version != 1 && pl.version != 2 {
+			t.Fatalf("version %d", pl.version)
+		}
+		if pl.mount != path.Clean(pl.mount) || !path.IsAbs(pl.mount) {
+			t.Fatalf("mount %q is not clean and absolute", pl.mount)
+		}
+		if pl.dir != pl.mount && !strings.HasPrefix(pl.dir, strings.TrimSuffix(pl.mount, "/")+"/") {
+			t.Fatalf("dir %q is outside mount %q", pl.dir, pl.mount)
+		}
+		// The walk ends at the mount.
+		dir := pl.dir
+		for range maxCgroupDepth * 100 {
+			if dir == pl.mount || dir == "/" {
+				return
+			}
+			dir = path.Dir(dir)
+		}
+		t.Fatalf("walk from %q never reached %q", pl.dir, pl.mount)
+	})
 }

@@ -54,7 +54,11 @@
 // mapping; a bad segment is a *FormatError naming the field, never a crash.
 // Create builds the segment under no name and publishes it complete, so no
 // process attaches a half-written array, and reserves its memory, so a full
-// /dev/shm is an error at Create rather than a SIGBUS later. OS errors are
+// /dev/shm is an error at Create rather than a SIGBUS later. Before it
+// reserves 64 MiB or more on a tmpfs it also checks the memory cgroup's
+// limit and the host's MemAvailable, so a container short of memory gets a
+// *SpaceError naming the limit rather than the OOM killer (ReadLimits and
+// docs/containers.md have the details). OS errors are
 // *fs.PathError values, so errors.Is works with fs.ErrExist, fs.ErrNotExist
 // and fs.ErrPermission.
 //

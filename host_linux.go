@@ -46,11 +46,11 @@ var (
 )
 
 // readFile reads the kernel file p (a path on the running system, read
-// under h.root) into buf, which it grows up to max bytes. It never follows
+// under h.root) into buf, which it grows up to limit bytes. It never follows
 // a symbolic link in the last component, never blocks on a FIFO and never
-// reads more than max bytes: a fake or hostile tree gets an error, not a
+// reads more than limit bytes: a fake or hostile tree gets an error, not a
 // hang or an allocation.
-func (h *host) readFile(p string, buf []byte, max int) ([]byte, error) {
+func (h *host) readFile(p string, buf []byte, limit int) ([]byte, error) {
 	fd, err := unix.Open(h.root+p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
@@ -65,11 +65,11 @@ func (h *host) readFile(p string, buf []byte, max int) ([]byte, error) {
 	}
 	buf = buf[:0]
 	for {
-		if len(buf) > max {
-			return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w: over %d bytes", errTooLarge, max)}
+		if len(buf) > limit {
+			return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w: over %d bytes", errTooLarge, limit)}
 		}
 		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, min(max+1-len(buf), 512+len(buf)))
+			buf = slices.Grow(buf, min(limit+1-len(buf), 512+len(buf)))
 		}
 		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
 		if err == unix.EINTR {

@@ -51,10 +51,12 @@ func WithPerm(perm fs.FileMode) Option {
 // kills the writing process with SIGBUS, in Go and in Python alike.
 func Sparse() Option { return func(o options) options { o.sparse = true; return o } }
 
-// SkipMemoryCheck makes Create and LoadNPY reserve a large shm segment even
-// when it is larger than the memory the system reports available
-// (MemAvailable). Without it such a Create fails up front, since reserving
-// the pages could wake the OOM killer.
+// SkipMemoryCheck makes Create and LoadNPY reserve a segment of 64 MiB or
+// more on a tmpfs (/dev/shm) without first checking it against the free
+// space and the memory the process can get: its memory cgroup's limit (a
+// container's) and the host's MemAvailable (see Limits.Check). Without it
+// such a Create fails up front with a *SpaceError, since reserving the
+// pages could wake the OOM killer. A full file system is still ENOSPC.
 func SkipMemoryCheck() Option { return func(o options) options { o.skipMemCheck = true; return o } }
 
 // Prefault makes Create map every page of the data up front (madvise
