@@ -19,6 +19,9 @@ any mix of two frames fails the check.
   ring_helper.py latest NAME HEAD
       open a reader, print "ready", wait until HEAD frames are published,
       print the latest frame's seq and whether its checksum holds.
+  ring_helper.py open-reader NAME SECONDS
+      open a reader, print "ready", wait once for a frame; print the error,
+      if any.
   ring_helper.py open-writer NAME
       try to become the writer; print whether the ring was busy.
   ring_helper.py attach NAME
@@ -177,6 +180,22 @@ def main():
         f = r.latest(timeout=1.0)
         ok = np.array_equal(f.reshape(-1), expected(f.seq, r.frame_bytes // 8))
         print(json.dumps({"seq": f.seq, "ok": ok, "overruns": r.overruns}), flush=True)
+        return 0
+    if op == "open-reader":
+        try:
+            r = sr.open_reader(name)
+        except sr.RingError as e:
+            print("ready", flush=True)
+            print(json.dumps({"result": {"error": type(e).__name__, "msg": str(e)}}), flush=True)
+            return 0
+        print("ready", flush=True)
+        out = {"error": None}
+        try:
+            r.next(timeout=float(sys.argv[3]))
+        except (sr.RingError, TimeoutError) as e:
+            out = {"error": type(e).__name__, "msg": str(e)}
+        r.close()
+        print(json.dumps({"result": out}), flush=True)
         return 0
     if op == "open-writer":
         try:

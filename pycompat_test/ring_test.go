@@ -409,3 +409,54 @@ func TestRingPythonLatestAndBusy(t *testing.T) {
 		})
 	}
 }
+
+// A corrupt or foreign control block is a clear RingError in Python too,
+// never a hang or a crash.
+func TestRingPythonCorrupt(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	const ctl = 4096 // a 4-slot ring of 8 uint64 words: the data fits one page
+	cases := []struct {
+		field string
+		off   int64
+		val   []byte
+		want  string
+	}{
+		{"magic", 0, []byte("X"), "not a frame ring"},
+		{"version", 8, []byte{2}, "version"},
+		{"slots", 16, []byte{9}, "slots"},
+		{"frame bytes", 24, []byte{1}, "frame bytes"},
+		{"control size", 32, []byte{0, 0, 0, 1}, "control size"},
+		{"flags", 44, []byte{1}, "flags"},
+		{"head", 128 + 7, []byte{0x40}, "head"},
+		{"slot seq", 256, nil, "slots[0].seq"},
+	}
+	for _, c := range cases {
+		t.Run(c.field, func(t *testing.T) {
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 4, []int{8}, sa.Uint64)
+			assert.NilError(t, err)
+			defer w.Close()
+			f, err := os.OpenFile("/dev/shm/"+name, os.O_RDWR, 0)
+			assert.NilError(t, err)
+			defer f.Close()
+			if c.field != "slot seq" {
+				_, err = f.WriteAt(c.val, ctl+c.off)
+				assert.NilError(t, err)
+			}
+			cmd, sc, stderr := ringPy(t, b, "open-reader", name, "2")
+			assert.Equal(t, line(t, sc, stderr), "ready")
+			if c.field == "slot seq" {
+				// The head says frame 0 is out; its slot says it was
+				// never written.
+				_, err = f.WriteAt([]byte{1}, ctl+128)
+				assert.NilError(t, err)
+			}
+			m := jsonLine(t, sc, stderr)
+			assert.NilError(t, cmd.Wait())
+			res := m["result"].(map[string]any)
+			t.Log(res["msg"])
+			assert.Equal(t, res["error"], "RingError", "corrupt %s", c.field)
+			assert.Assert(t, strings.Contains(res["msg"].(string), c.want), res["msg"])
+		})
+	}
+}
