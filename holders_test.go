@@ -138,6 +138,14 @@ func TestHolders(t *testing.T) {
 	inspected(t, err)
 	assert.Equal(t, len(hs), 0, "%v", hs)
 
+	// file:// arrays too.
+	path := "file://" + t.TempDir() + "/x.arr"
+	f := mustCreate(t, path, []int{8}, Uint8)
+	hs, err = Holders(path)
+	inspected(t, err)
+	assert.DeepEqual(t, holderPIDs(hs), []int{os.Getpid()})
+	assert.NilError(t, f.Close())
+
 	_, err = Holders(testName(t))
 	assert.ErrorIs(t, err, ErrNotExist)
 	_, err = Holders("a/b")

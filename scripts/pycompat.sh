@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export SHAREDARRAY_VENVS=${SHAREDARRAY_VENVS:-$HOME/.cache/sharedarray/venvs}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-echo "pycompat: Go against SharedArray 3.0.0, 3.2.4/NumPy 1 and 3.2.4/NumPy 2 (about 20 s)..."
+echo "pycompat: Go against SharedArray 3.0.0, 3.2.4/NumPy 1 and 3.2.4/NumPy 2 (about 20 s on an idle machine)..."
 if ! SHAREDARRAY_REQUIRE_PYTHON=1 go test -count=1 -v ./pycompat_test/ >"$log" 2>&1; then
 	grep -v -E '^(=== (RUN|PAUSE|CONT)|    --- PASS)' "$log" | tail -200
 	exit 1
