@@ -75,6 +75,7 @@ func ringWorker(name string) int {
 	}
 }
 
+// ringBuilds run the full cross-language tests; 3.0.0 gets TestRingV30Python.
 var ringBuilds = []string{"sa324-np1", "sa324-np2"}
 
 func ringBuild(t *testing.T, venv string) *build {
@@ -459,4 +460,21 @@ func TestRingPythonCorrupt(t *testing.T) {
 			assert.Assert(t, strings.Contains(res["msg"].(string), c.want), res["msg"])
 		})
 	}
+}
+
+// SharedArray 3.0.0 (288-byte trailer, no base.size) reads a ring made
+// with LayoutDualV30 through the Python module too.
+func TestRingV30Python(t *testing.T) {
+	b := ringBuild(t, "sa300-np1")
+	name := uniqueName(t)
+	w, err := sa.CreateRing(name, 8, []int{512}, sa.Uint64, sa.WithLayout(sa.LayoutDualV30))
+	assert.NilError(t, err)
+	defer w.Close()
+	const n = 10_000
+	cmd, sc, stderr := ringPy(t, b, "read", name, strconv.Itoa(n), "copy")
+	assert.Equal(t, line(t, sc, stderr), "ready")
+	goWrite(t, w, n, 32)
+	m := jsonLine(t, sc, stderr)
+	assert.NilError(t, cmd.Wait())
+	checkAccount(t, m, n)
 }
