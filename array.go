@@ -507,22 +507,25 @@ func makeInfo(name string, m meta, st fileStat) Info {
 	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime}
 }
 
-// Delete removes the named array, and only it. It moves the name to a
-// fresh private name in the same directory (renameat2 RENAME_NOREPLACE),
-// validates the file it moved through a descriptor, and removes exactly
-// that file; anything that is not a valid SharedArray is renamed back and
-// refused (a *FormatError, or the error opening it) and stays in place.
-// So a file swapped in under the name by another process, before or
-// during the call, is never removed unvalidated. The directory is
-// resolved once: a file:// path's directory symlinks are followed when
-// Delete starts, and every later step works relative to it. While Delete
-// runs the name is briefly absent.
+// Delete removes the named array, and only it. It opens the file by name
+// (never following a link, never blocking) and validates its trailer
+// through the descriptor; anything that is not a valid SharedArray is
+// refused (a *FormatError, or the error opening it) and left exactly as it
+// was. A valid array is then moved to a fresh private name in the same
+// directory (renameat2 RENAME_NOREPLACE) and unlinked only if it is still
+// the file validated. If another process swapped a different file in
+// under the name in between (or deleted the array and created another),
+// the file that was moved is validated in turn, now that it holds still
+// under the private name: a valid array is removed, anything else is
+// renamed back and Delete fails with an error matching syscall.ESTALE. The directory is resolved once: a
+// file:// path's directory symlinks are followed when Delete starts, and
+// every later step works relative to it.
 //
 // An array its caller may unlink but not read (mode 0000, say) cannot be
 // validated; Delete removes it if the caller owns the file, and otherwise
-// renames it back and returns the error matching ErrPermission.
-// Mappings that exist, in this process or others, stay valid until they
-// are closed; the memory is freed after the last one goes.
+// returns the error matching ErrPermission. Mappings that exist, in this
+// process or others, stay valid until they are closed; the memory is freed
+// after the last one goes.
 func Delete(name string) error {
 	loc, err := parseName(name)
 	if err != nil {
@@ -545,35 +548,47 @@ const deletePrefix = ".sharedarray-delete-"
 // deleteAt is Delete's work in the directory dirfd on the entry base.
 func deleteAt(dirfd int, base, name string) error {
 	cname := cstr(base)
-	ctmp := strconv.AppendUint(append(make([]byte, 0, len(deletePrefix)+21), deletePrefix...), rand.Uint64(), 16)
-	tmp := string(ctmp)
-	ctmp = append(ctmp, 0)
 	buf := new(tailBuf)
-	st, tail, moved, err := sysDeleteProbe(dirfd, cname, ctmp, buf)
-	if !moved {
-		return pathError("delete", name, err)
-	}
-	if err == nil {
-		if _, err = checkMeta(st, tail, name); err == nil {
-			if err = sysUnlinkat(dirfd, ctmp); err == nil {
-				return nil
-			}
-			err = pathError("delete", name, err)
-		}
-	} else if err == syscall.EACCES || err == syscall.EPERM {
+	st, tail, err := sysReadTailAt(dirfd, cname, buf)
+	switch {
+	case err == syscall.EACCES || err == syscall.EPERM:
 		// Unreadable: its owner may remove it unvalidated.
-		lst, lerr := sysLstatAt(dirfd, ctmp)
-		if lerr == nil && lst.isRegular() && lst.uid == uint32(os.Geteuid()) {
-			if err = sysUnlinkat(dirfd, ctmp); err == nil {
-				return nil
+		lst, lerr := sysLstatAt(dirfd, cname)
+		if lerr != nil || !lst.isRegular() || lst.uid != uint32(os.Geteuid()) {
+			return pathError("delete", name, err)
+		}
+		st = lst
+	case err != nil:
+		return pathError("delete", name, err)
+	default:
+		if _, err := checkMeta(st, tail, name); err != nil {
+			return err
+		}
+	}
+	ctmp := append(strconv.AppendUint(append(make([]byte, 0, len(deletePrefix)+17), deletePrefix...), rand.Uint64(), 16), 0)
+	tmp := string(ctmp[:len(ctmp)-1])
+	moved, err := sysUnlinkChecked(dirfd, cname, ctmp, st.dev, st.ino)
+	switch {
+	case !moved:
+		return pathError("delete", name, err)
+	case err == nil:
+		return nil
+	case err == syscall.ESTALE:
+		// Another file took the name after validation; it now holds
+		// still at tmp: validate it in turn.
+		if st, tail, rerr := sysReadTailAt(dirfd, ctmp, buf); rerr == nil {
+			if _, merr := checkMeta(st, tail, name); merr == nil {
+				if err = sysUnlinkat(dirfd, ctmp); err == nil {
+					return nil
+				}
 			}
 		}
-		err = pathError("delete", name, err)
-	} else {
-		err = pathError("delete", name, err)
 	}
-	if rerr := sysRenameBack(dirfd, ctmp, cname); rerr != nil {
-		return fmt.Errorf("%w; the file could not be moved back and is now named %q: %v", err, tmp, rerr)
+	if rerr := sysRenameNoreplace(dirfd, ctmp, cname); rerr != nil {
+		return pathError("delete", name, fmt.Errorf("%v, and moving the file back failed (%v): it is now named %q", err, rerr, tmp))
 	}
-	return err
+	if err == syscall.ESTALE {
+		return pathError("delete", name, fmt.Errorf("another file took the name after validation; it was not valid and was left in place: %w", err))
+	}
+	return pathError("delete", name, err)
 }

@@ -186,3 +186,38 @@ func TestDeleteDirSymlinkSwapped(t *testing.T) {
 	assertNoPrivateNames(t, good)
 	assertNoPrivateNames(t, bad)
 }
+
+// Things that are not arrays are never moved: a directory (even one as
+// important as the parent of everything), a FIFO, a symlink to an array.
+// Names with control characters work.
+func TestDeleteOddTargets(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	assert.NilError(t, os.Mkdir(sub, 0o755))
+	assert.NilError(t, syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644))
+	arr := filepath.Join(dir, "arr")
+	a, err := Create("file://"+arr, []int{2}, Uint8)
+	assert.NilError(t, err)
+	a.Close()
+	assert.NilError(t, os.Symlink(arr, filepath.Join(dir, "link")))
+	for _, n := range []string{"sub", "fifo", "link"} {
+		err := Delete("file://" + filepath.Join(dir, n))
+		assert.Assert(t, err != nil, n)
+		_, err = os.Lstat(filepath.Join(dir, n))
+		assert.NilError(t, err, "%s was moved", n)
+	}
+	_, err = os.Stat(arr)
+	assert.NilError(t, err, "the link's target was removed")
+	assertNoPrivateNames(t, dir)
+
+	for _, n := range []string{"a\nb", "tab\there", "esc\x1b[31m", "del\x7f", "\u202eevil"} {
+		name := testName(t) + n
+		_, err := Create(name, []int{3}, Int16)
+		assert.NilError(t, err, "%q", name)
+		assert.NilError(t, Delete(name), "%q", name)
+		path := filepath.Join(dir, "f"+n)
+		_, err = Create("file://"+path, []int{3}, Int16)
+		assert.NilError(t, err, "%q", path)
+		assert.NilError(t, Delete("file://"+path), "%q", path)
+	}
+}

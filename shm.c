@@ -31,6 +31,8 @@ int sa_ftruncate(int fd, int64_t length) { return ftruncate(fd, (off_t)length); 
 int sa_fallocate(int fd, int64_t off, int64_t length) { return fallocate(fd, 0, (off_t)off, (off_t)length); }
 
 static void fill_stat(sa_stat *st, const struct stat *s) {
+	st->dev = (uint64_t)s->st_dev;
+	st->ino = (uint64_t)s->st_ino;
 	st->size = (int64_t)s->st_size;
 	st->mode = (uint32_t)s->st_mode;
 	st->uid = (uint32_t)s->st_uid;
@@ -78,39 +80,36 @@ int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, siz
 	return got;
 }
 
-int64_t sa_delete_probe(int dirfd, const char *name, const char *tmp, int *moved, sa_stat *st, void *buf, size_t cap) {
-	*moved = 0;
-	if (renameat2(dirfd, name, dirfd, tmp, RENAME_NOREPLACE) == -1) {
-		if (errno != EINVAL && errno != ENOSYS)
-			return -1;
-		/* No RENAME_NOREPLACE on this file system: tmp is a fresh
-		 * random name, so a plain rename replaces nothing. */
-		if (renameat(dirfd, name, dirfd, tmp) == -1)
-			return -1;
-	}
-	*moved = 1;
-	int fd = openat(dirfd, tmp, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	int64_t got = sa_fstat_tail(fd, st, buf, cap);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return got;
-}
-
-int sa_unlinkat(int dirfd, const char *name) { return unlinkat(dirfd, name, 0); }
-
-int sa_rename_back(int dirfd, const char *from, const char *to) {
+/* rename_noreplace renames without replacing to; where the file system
+ * lacks RENAME_NOREPLACE, link then unlink, which never replaces either. */
+static int rename_noreplace(int dirfd, const char *from, const char *to) {
 	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
-	/* No RENAME_NOREPLACE: link then unlink never replaces to. */
 	if (linkat(dirfd, from, dirfd, to, 0) == -1)
 		return -1;
 	return unlinkat(dirfd, from, 0);
 }
+
+int sa_unlink_checked(int dirfd, const char *name, const char *tmp, uint64_t dev, uint64_t ino, int *moved) {
+	*moved = 0;
+	if (rename_noreplace(dirfd, name, tmp) == -1)
+		return -1;
+	*moved = 1;
+	struct stat s;
+	if (fstatat(dirfd, tmp, &s, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if ((uint64_t)s.st_dev != dev || (uint64_t)s.st_ino != ino) {
+		errno = ESTALE; /* another file took the name after validation */
+		return -1;
+	}
+	return unlinkat(dirfd, tmp, 0);
+}
+
+int sa_rename_noreplace(int dirfd, const char *from, const char *to) { return rename_noreplace(dirfd, from, to); }
+
+int sa_unlinkat(int dirfd, const char *name) { return unlinkat(dirfd, name, 0); }
 
 int sa_lstat_at(int dirfd, const char *name, sa_stat *st) {
 	struct stat s;

@@ -18,6 +18,8 @@ typedef struct {
 	uint32_t uid;
 	int64_t mtime_sec;
 	int64_t mtime_nsec;
+	uint64_t dev;
+	uint64_t ino;
 } sa_stat;
 
 int sa_shm_open(const char *name, int oflag, unsigned mode);
@@ -44,20 +46,19 @@ int64_t sa_fstat_tail(int fd, sa_stat *st, void *buf, size_t cap);
  */
 int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, size_t cap);
 /*
- * sa_delete_probe is the first half of a validating delete, in one call:
- * it renames name to tmp in the directory dirfd (renameat2
- * RENAME_NOREPLACE; plain renameat where the file system lacks it), so the
- * file validated is the one that will be removed, then opens tmp
- * read-only (never following a link, never blocking) and does
- * sa_fstat_tail on it. *moved is set to 1 once the rename succeeded: the
- * caller must then unlink tmp or rename it back, even on failure.
+ * sa_unlink_checked removes name in dirfd only if it is the file (dev,
+ * ino) the caller validated: it renames name to the fresh name tmp
+ * (renameat2 RENAME_NOREPLACE, else linkat+unlinkat: never replacing),
+ * checks tmp's identity and unlinks it. *moved is set once the rename
+ * succeeded; if tmp then holds another file (it took the name after
+ * validation) it fails with ESTALE, leaving that file at tmp for the
+ * caller to validate or rename back.
  */
-int64_t sa_delete_probe(int dirfd, const char *name, const char *tmp, int *moved, sa_stat *st, void *buf, size_t cap);
+int sa_unlink_checked(int dirfd, const char *name, const char *tmp, uint64_t dev, uint64_t ino, int *moved);
 
+/* sa_rename_noreplace renames from to to in dirfd, never replacing to. */
+int sa_rename_noreplace(int dirfd, const char *from, const char *to);
 int sa_unlinkat(int dirfd, const char *name);
-
-/* sa_rename_back renames from to to in dirfd without replacing to. */
-int sa_rename_back(int dirfd, const char *from, const char *to);
 
 /* sa_lstat_at fills st for name in dirfd, not following a link. */
 int sa_lstat_at(int dirfd, const char *name, sa_stat *st);

@@ -90,6 +90,8 @@ func statOf(st *C.sa_stat) fileStat {
 		mode:    uint32(st.mode),
 		uid:     uint32(st.uid),
 		modTime: time.Unix(int64(st.mtime_sec), int64(st.mtime_nsec)),
+		dev:     uint64(st.dev),
+		ino:     uint64(st.ino),
 	}
 }
 
@@ -196,26 +198,27 @@ func sysMadvise(b []byte, advice int) error {
 	return nil
 }
 
-// sysDeleteProbe renames name to tmp in dirfd and reads tmp's status and
-// tail (sa_delete_probe). moved reports whether the rename happened, even
-// when err is set.
-func sysDeleteProbe(dirfd int, name, tmp []byte, buf *tailBuf) (st fileStat, tail []byte, moved bool, err error) {
+// sysUnlinkChecked removes name in dirfd if it is the file (dev, ino),
+// through the private name tmp (sa_unlink_checked). moved reports that
+// the rename happened: with ESTALE, another file is now at tmp.
+func sysUnlinkChecked(dirfd int, name, tmp []byte, dev, ino uint64) (moved bool, err error) {
 	var mv C.int
-	got, cerr := C.sa_delete_probe(C.int(dirfd), cptr(name), cptr(tmp), &mv, &buf.st, unsafe.Pointer(&buf.tail[0]), C.size_t(len(buf.tail)))
-	st, tail, err = buf.result(got, cerr)
-	return st, tail, mv != 0, err
+	if r, err := C.sa_unlink_checked(C.int(dirfd), cptr(name), cptr(tmp), C.uint64_t(dev), C.uint64_t(ino), &mv); r == -1 {
+		return mv != 0, errnoOf(err)
+	}
+	return true, nil
 }
 
-func sysUnlinkat(dirfd int, name []byte) error {
-	if r, err := C.sa_unlinkat(C.int(dirfd), cptr(name)); r == -1 {
+// sysRenameNoreplace renames from to to in dirfd, never replacing to.
+func sysRenameNoreplace(dirfd int, from, to []byte) error {
+	if r, err := C.sa_rename_noreplace(C.int(dirfd), cptr(from), cptr(to)); r == -1 {
 		return errnoOf(err)
 	}
 	return nil
 }
 
-// sysRenameBack renames from to to in dirfd, never replacing to.
-func sysRenameBack(dirfd int, from, to []byte) error {
-	if r, err := C.sa_rename_back(C.int(dirfd), cptr(from), cptr(to)); r == -1 {
+func sysUnlinkat(dirfd int, name []byte) error {
+	if r, err := C.sa_unlinkat(C.int(dirfd), cptr(name)); r == -1 {
 		return errnoOf(err)
 	}
 	return nil

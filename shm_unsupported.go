@@ -44,14 +44,14 @@ func sysMsync([]byte, int) error                 { return errUnsupported }
 func sysMlock([]byte) error                      { return errUnsupported }
 func sysMunlock([]byte) error                    { return errUnsupported }
 func sysMadvise([]byte, int) error               { return errUnsupported }
-func sysUnlinkat(int, []byte) error              { return errUnsupported }
-func sysRenameBack(int, []byte, []byte) error    { return errUnsupported }
 func sysLstatAt(int, []byte) (fileStat, error)   { return fileStat{}, errUnsupported }
 func sysLseek(int, int64, int) (int64, error)    { return -1, errUnsupported }
 func sysOpenDir(string) (int, error)             { return -1, errUnsupported }
-func sysDeleteProbe(int, []byte, []byte, *tailBuf) (fileStat, []byte, bool, error) {
-	return fileStat{}, nil, false, errUnsupported
+func sysUnlinkChecked(int, []byte, []byte, uint64, uint64) (bool, error) {
+	return false, errUnsupported
 }
+func sysRenameNoreplace(int, []byte, []byte) error { return errUnsupported }
+func sysUnlinkat(int, []byte) error                { return errUnsupported }
 func sysReadTailAt(int, []byte, *tailBuf) (fileStat, []byte, error) {
 	return fileStat{}, nil, errUnsupported
 }

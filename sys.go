@@ -15,6 +15,8 @@ type fileStat struct {
 	mode    uint32
 	uid     uint32
 	modTime time.Time
+	dev     uint64 // st_dev and st_ino: which file it is
+	ino     uint64
 }
 
 func (s fileStat) isRegular() bool { return s.mode&syscall.S_IFMT == syscall.S_IFREG }
