@@ -4,6 +4,10 @@
 // with no reader waiting beside the same stores in C, and 1 MiB frame
 // throughput beside memcpy. Variants alternate within each round; it
 // prints medians and ratios. scripts/bench.sh runs it.
+//
+// Wake-up latency is the reader's CLOCK_MONOTONIC after it woke minus the
+// writer's just before it published; one frame every -interval, so the
+// reader is asleep each time.
 package main
 
 import (
@@ -256,8 +260,9 @@ func run() error {
 		vs = append(vs, v{"Go->Python ring", goToPython})
 	}
 	lat := latencies{}
-	for range *rounds {
-		for _, x := range vs {
+	for r := range *rounds {
+		for k := range vs { // a different variant first in each round
+			x := vs[(k+r)%len(vs)]
 			l, err := x.run()
 			if err := lat.add(x.label, l, err); err != nil {
 				return err
