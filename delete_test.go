@@ -38,6 +38,18 @@ func runFormatsChild(spec string) int {
 			return 6
 		}
 		return 0
+	case "save-and-hang":
+		// Export, and hang (to be killed) once the first bytes are out.
+		a, err := Create(f[1], []int{1 << 20}, Uint8)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		a.SaveNPY(f[2], OnProgress(func(int64) {
+			fmt.Println("writing")
+			select {}
+		}))
+		return 8
 	case "delete-foreign":
 		err := Delete(f[1])
 		if errors.Is(err, ErrPermission) {

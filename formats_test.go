@@ -491,3 +491,56 @@ func TestAttachSparseSlackAllocatesNothing(t *testing.T) {
 		os.Remove(path)
 	}
 }
+
+// A process killed in the middle of SaveNPY leaves the previous snapshot
+// and no other file.
+func TestSaveNPYKilled(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "snap.npy")
+	assert.NilError(t, os.WriteFile(path, []byte("previous"), 0o644))
+	name := testName(t)
+	cmd := child("formats save-and-hang " + name + " " + path)
+	out, err := cmd.StdoutPipe()
+	assert.NilError(t, err)
+	assert.NilError(t, cmd.Start())
+	line := make([]byte, 8)
+	_, err = io.ReadFull(out, line)
+	assert.NilError(t, err, "the child did not start writing")
+	assert.NilError(t, cmd.Process.Kill())
+	cmd.Wait()
+	got, err := os.ReadFile(path)
+	assert.NilError(t, err)
+	assert.Equal(t, string(got), "previous")
+	ents, _ := os.ReadDir(dir)
+	assert.Equal(t, len(ents), 1, "%v", ents)
+}
+
+// A source file truncated by another process after its size was checked:
+// the import fails with ErrNPY and leaves nothing.
+func TestLoadNPYSourceTruncated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.npy")
+	data := make([]byte, 1<<20)
+	assert.NilError(t, os.WriteFile(path, npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (1048576,), }", data), 0o644))
+	f, err := os.Open(path)
+	assert.NilError(t, err)
+	defer f.Close()
+	name := testName(t)
+	_, err = LoadNPYFrom(name, &truncatingFile{File: f})
+	assert.Assert(t, errors.Is(err, ErrNPY), "%v", err)
+	_, serr := os.Stat(shmDir + "/" + name)
+	assert.Assert(t, errors.Is(serr, os.ErrNotExist))
+}
+
+// truncatingFile truncates its file to 4 KiB at the first read after the
+// header.
+type truncatingFile struct {
+	*os.File
+	reads int
+}
+
+func (t *truncatingFile) Read(b []byte) (int, error) {
+	if t.reads++; t.reads == 4 { // magic+version, header length, header, data
+		os.Truncate(t.Name(), 4096)
+	}
+	return t.File.Read(b)
+}
