@@ -9,9 +9,9 @@
 // NAME) is a POSIX shared memory object, /dev/shm/NAME on Linux;
 // "file://PATH" is a regular file (relative to the working directory, or
 // "file:///abs/path"). Names are checked before any system call: a '/'
-// inside a shm name, "." and "..", NUL bytes, empty names and names over
-// NAME_MAX (255 bytes, the kernel's limit) are refused with an error
-// matching ErrInvalid.
+// inside a shm name, "." and "..", NUL bytes, empty names, shm names and
+// path components longer than 255 bytes (NAME_MAX) and file paths of 4096
+// bytes or more (PATH_MAX) are refused with an error matching ErrInvalid.
 //
 // # Creating, attaching, deleting
 //

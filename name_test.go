@@ -93,3 +93,12 @@ func TestNameMax(t *testing.T) {
 	_, err = Create(long+"y", []int{2}, Int8)
 	assert.ErrorIs(t, err, ErrInvalid)
 }
+
+// doc.go's rule for file paths: under PATH_MAX (4096 bytes, NUL included).
+func TestNamePathMax(t *testing.T) {
+	long := strings.Repeat("d/", 2047) + "xy" // 4096 bytes
+	_, err := parseName("file://" + long)
+	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
+	_, err = parseName("file://" + long[1:]) // 4095
+	assert.NilError(t, err)
+}

@@ -65,10 +65,10 @@ func SkipMemoryCheck() Option { return func(o options) options { o.skipMemCheck 
 // call instead of one page fault per page on first touch. Attach never
 // populates the trailer, any slack between data and trailer, or holes, so
 // it never makes the file system allocate: a hostile file with a huge
-// sparse tail costs nothing. It pays off for arrays that will be written whole
-// (a 1 GiB Create and fill: 0.75x the time of the naive C path, against
-// 1.27x without it) and costs time for arrays that will not (an untouched
-// reserved Create takes about 2.4x as long). LoadNPY and WriteNPY always
+// sparse tail costs nothing. It pays off a little for arrays that will be
+// written whole (a 1 GiB Create and fill: about 3% faster than without it)
+// and costs time for arrays that will not (an untouched reserved Create
+// takes 2.1 to 2.5 times as long); docs/performance.md has the runs. LoadNPY and WriteNPY always
 // do it, since they touch every page. Kernels before 5.14 ignore it.
 func Prefault() Option { return func(o options) options { o.prefault = true; return o } }
 
