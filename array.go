@@ -224,6 +224,29 @@ func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
 // consumes is never read twice.
 func createSegment(loc location, m meta, total int64, o options, fill func(fd int, data []byte) error) ([]byte, error) {
 	trailer := encodeTrailer(m.layout, m)
+	if fill == nil && o.initTail == nil {
+		// The common case, all in one C call.
+		mem, stage, fd, err := sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+		switch {
+		case err == nil:
+			return mem, nil
+		case stage == stageSize:
+			if err == syscall.ENOSPC {
+				err = spaceError(fd, total)
+			}
+			sysClose(fd)
+			return nil, err
+		case stage == stagePopulate && err == syscall.EFAULT:
+			return nil, syscall.ENOSPC // as prefault says
+		case stage == stageOpen && tmpfileUnsupported(err):
+		case stage == stageLink && err == syscall.ENOENT && dirExists(loc.dir()):
+		default:
+			return nil, err
+		}
+		// No O_TMPFILE here, or no /proc to link it through: build the
+		// segment in place (below), from nothing.
+		return createNamed(loc, o, func(fd int) ([]byte, error) { return fillSegment(fd, m, trailer, total, o) })
+	}
 	build := func(fd int, fill func(fd int, data []byte) error) ([]byte, error) {
 		mem, err := fillSegment(fd, m, trailer, total, o)
 		if err == nil && fill != nil {
@@ -262,6 +285,14 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 	case !tmpfileUnsupported(err):
 		return nil, err
 	}
+	return createNamed(loc, o, func(fd int) ([]byte, error) { return build(fd, fill) })
+}
+
+// createNamed creates the segment under its name (O_EXCL), runs build on
+// it and removes it again if build fails.
+func createNamed(loc location, o options, build func(fd int) ([]byte, error)) ([]byte, error) {
+	var fd int
+	var err error
 	if loc.shm {
 		fd, err = shmOpen(loc.path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, uint32(o.perm))
 	} else {
@@ -270,7 +301,7 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 	if err != nil {
 		return nil, err
 	}
-	mem, err := build(fd, fill)
+	mem, err := build(fd)
 	sysClose(fd)
 	if err != nil {
 		if loc.shm {

@@ -4,8 +4,12 @@ package sharedarray
 
 import (
 	"encoding/binary"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,27 +31,66 @@ func List() ([]Info, error) {
 	if err != nil {
 		return nil, pathError("list", shmDir, err)
 	}
+	names = slices.DeleteFunc(names, func(n string) bool { return strings.HasPrefix(n, deletePrefix) }) // being deleted
 	slices.Sort(names)
-	// One C call an entry (open relative to the directory, fstat, pread,
-	// close) and one buffer for the whole listing.
-	buf := new(tailBuf)
-	cname := make([]byte, 0, 256)
-	out := make([]Info, 0, len(names))
-	for _, name := range names {
-		if strings.HasPrefix(name, deletePrefix) {
-			continue // being deleted
-		}
-		cname = append(append(cname[:0], name...), 0)
-		st, tail, err := sysReadTailAt(dirfd, cname, buf)
-		if err != nil {
-			continue
-		}
-		if m, err := checkMeta(st, tail, name); err == nil {
-			out = append(out, makeInfo(name, m, st))
+	// The per-entry work (open relative to the directory, fstat, pread,
+	// close) is done in C, tailBatchLen entries a call. Long listings are
+	// split among a few goroutines, each with its own buffer: the kernel
+	// work of one entry does not wait for another's.
+	infos := make([]Info, len(names))
+	valid := make([]bool, len(names))
+	batches := (len(names) + tailBatchLen - 1) / tailBatchLen
+	workers := min(batches, runtime.GOMAXPROCS(0), listWorkers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			batch := new(tailBatch)
+			cnames := make([]byte, 0, tailBatchLen*64)
+			for {
+				start := int(next.Add(1)-1) * tailBatchLen
+				if start >= len(names) {
+					return
+				}
+				todo := names[start:min(start+tailBatchLen, len(names))]
+				cnames = cnames[:0]
+				for _, name := range todo {
+					cnames = append(append(cnames, name...), 0)
+				}
+				batch.sysReadTailsAt(dirfd, cnames, len(todo))
+				for i, name := range todo {
+					st, tail, err := batch.entry(i)
+					if err != nil {
+						continue
+					}
+					if m, err := checkMeta(st, tail, name); err == nil {
+						infos[start+i], valid[start+i] = makeInfo(name, m, st), true
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	out := infos[:0]
+	for i := range infos {
+		if valid[i] {
+			out = append(out, infos[i])
 		}
 	}
 	return slices.Clip(out), nil
 }
+
+// listWorkers bounds the goroutines List reads entries with.
+const listWorkers = 4
+
+// Field offsets in a getdents64 record.
+var (
+	direntReclen = int(unsafe.Offsetof(unix.Dirent{}.Reclen))
+	direntType   = int(unsafe.Offsetof(unix.Dirent{}.Type))
+	direntName   = int(unsafe.Offsetof(unix.Dirent{}.Name))
+)
 
 // regularNames reads the directory dirfd with getdents64 and returns the
 // names of its regular files (and of entries whose type the file system
@@ -66,14 +109,15 @@ func regularNames(dirfd int) ([]string, error) {
 		if n <= 0 {
 			return names, nil
 		}
-		// struct linux_dirent64: d_ino u64, d_off i64, d_reclen u16,
-		// d_type u8, d_name (NUL-terminated).
-		for b := buf[:n]; len(b) >= 19; {
-			reclen := int(binary.NativeEndian.Uint16(b[16:]))
-			if reclen < 19 || reclen > len(b) {
+		// struct linux_dirent64, as unix.Dirent declares it: d_ino,
+		// d_off, d_reclen, d_type, d_name (NUL-terminated). ParseDirent
+		// would drop d_type, which keeps non-regular entries unopened.
+		for b := buf[:n]; len(b) >= direntName; {
+			reclen := int(binary.NativeEndian.Uint16(b[direntReclen:]))
+			if reclen < direntName || reclen > len(b) {
 				break
 			}
-			typ, name := b[18], b[19:reclen]
+			typ, name := b[direntType], b[direntName:reclen]
 			if i := slices.Index(name, 0); i >= 0 {
 				name = name[:i]
 			}

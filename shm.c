@@ -7,9 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 
 int sa_shm_open(const char *name, int oflag, unsigned mode) {
 	return shm_open(name, oflag | O_CLOEXEC, (mode_t)mode);
@@ -80,6 +85,14 @@ int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, siz
 	return got;
 }
 
+void sa_read_tails_at(int dirfd, const char *names, int count, sa_tail_result *res, char *tails, size_t cap) {
+	for (int i = 0; i < count; i++) {
+		res[i].got = sa_read_tail_at(dirfd, names, &res[i].st, tails + (size_t)i * cap, cap);
+		res[i].err = res[i].got == -1 ? errno : 0;
+		names += strlen(names) + 1;
+	}
+}
+
 /* rename_noreplace renames without replacing to; where the file system
  * lacks RENAME_NOREPLACE, link then unlink, which never replaces either. */
 static int rename_noreplace(int dirfd, const char *from, const char *to) {
@@ -141,6 +154,65 @@ int sa_link_fd(int fd, const char *newpath) {
 	char proc[64];
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
 	return linkat(AT_FDCWD, proc, AT_FDCWD, newpath, AT_SYMLINK_FOLLOW);
+}
+
+int sa_create_linked(const char *dir, const char *path, unsigned mode, int64_t total, int sparse,
+                     const void *trailer, size_t tlen, int populate_write, int64_t nbytes, int fail_link,
+                     void **mem, int *fdout) {
+	*mem = NULL;
+	*fdout = -1;
+	int fd = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, (mode_t)mode);
+	if (fd == -1)
+		return SA_STAGE_OPEN;
+	int r = sparse ? -1 : fallocate(fd, 0, 0, (off_t)total);
+	if (sparse || (r == -1 && errno == EOPNOTSUPP))
+		r = ftruncate(fd, (off_t)total);
+	if (r == -1) {
+		*fdout = fd;
+		return SA_STAGE_SIZE;
+	}
+	int stage = SA_STAGE_WRITE;
+	const char *t = trailer;
+	off_t off = (off_t)(total - (int64_t)tlen);
+	while (tlen > 0) {
+		ssize_t w = pwrite(fd, t, tlen, off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			goto fail;
+		}
+		t += w;
+		tlen -= (size_t)w;
+		off += w;
+	}
+	stage = SA_STAGE_MAP;
+	void *p = mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	stage = SA_STAGE_POPULATE;
+	if (populate_write && nbytes > 0 && madvise(p, (size_t)nbytes, MADV_POPULATE_WRITE) == -1 && errno != EINVAL)
+		goto unmap;
+	stage = SA_STAGE_LINK;
+	if (fail_link) {
+		errno = ENOENT;
+		goto unmap;
+	}
+	if (sa_link_fd(fd, path) == -1)
+		goto unmap;
+	close(fd);
+	*mem = p;
+	return 0;
+unmap:
+	r = errno;
+	munmap(p, (size_t)total);
+	errno = r;
+fail:
+	r = errno;
+	close(fd);
+	errno = r;
+	return stage;
 }
 
 void *sa_mmap(size_t length, int prot, int fd) {

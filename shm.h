@@ -45,6 +45,22 @@ int64_t sa_fstat_tail(int fd, sa_stat *st, void *buf, size_t cap);
  * it: the whole per-entry work of a listing in one call.
  */
 int64_t sa_read_tail_at(int dirfd, const char *name, sa_stat *st, void *buf, size_t cap);
+
+/* sa_tail_result is what sa_read_tails_at found for one name. */
+typedef struct {
+	sa_stat st;
+	int64_t got; /* bytes of tail read, or -1 */
+	int32_t err; /* errno when got is -1 */
+	int32_t pad;
+} sa_tail_result;
+
+/*
+ * sa_read_tails_at does sa_read_tail_at for count names, stored one after
+ * another in names, each NUL-terminated: result i goes to res[i] and its
+ * tail to tails + i*cap. A listing's whole per-entry work in one call per
+ * batch.
+ */
+void sa_read_tails_at(int dirfd, const char *names, int count, sa_tail_result *res, char *tails, size_t cap);
 /*
  * sa_unlink_checked removes name in dirfd only if it is the file (dev,
  * ino) the caller validated: it renames name to the fresh name tmp
@@ -68,6 +84,26 @@ int64_t sa_lseek(int fd, int64_t off, int whence);
 
 int64_t sa_pwrite(int fd, const void *buf, size_t n, int64_t off);
 int sa_link_fd(int fd, const char *newpath);
+
+/* Stages of sa_create_linked, returned on failure. */
+enum { SA_STAGE_OPEN = 1, SA_STAGE_SIZE, SA_STAGE_WRITE, SA_STAGE_MAP, SA_STAGE_POPULATE, SA_STAGE_LINK };
+
+/*
+ * sa_create_linked is Create's whole system-call sequence in one call:
+ * open an O_TMPFILE file in dir with mode, size it to total (fallocate,
+ * or ftruncate when sparse or where fallocate is not supported), write the
+ * trailer (tlen bytes) at total - tlen, map total bytes read-write, with
+ * populate_write populate the first nbytes (MADV_POPULATE_WRITE; a kernel
+ * without it is ignored), link the file to path (exclusive: EEXIST if
+ * taken) and close it. It returns 0 and the mapping in *mem, or the stage
+ * that failed with errno set and nothing left behind, except that after
+ * SA_STAGE_SIZE the descriptor is left open in *fd for the caller to
+ * describe the file system and close. fail_link (tests only) makes the
+ * link fail with ENOENT, as on a system without /proc.
+ */
+int sa_create_linked(const char *dir, const char *path, unsigned mode, int64_t total, int sparse,
+                     const void *trailer, size_t tlen, int populate_write, int64_t nbytes, int fail_link,
+                     void **mem, int *fd);
 void *sa_mmap(size_t length, int prot, int fd);
 int sa_munmap(void *addr, size_t length);
 int sa_msync(void *addr, size_t length, int flags);

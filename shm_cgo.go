@@ -117,6 +117,33 @@ func sysReadTailAt(dirfd int, name []byte, buf *tailBuf) (fileStat, []byte, erro
 	return buf.result(got, err)
 }
 
+// tailBatchLen is how many names one sysReadTailsAt call reads: 256
+// tails are 140 KB, and a listing of 10,000 makes 40 cgo calls.
+const tailBatchLen = 256
+
+// tailBatch holds the results of one sysReadTailsAt call.
+type tailBatch struct {
+	res   [tailBatchLen]C.sa_tail_result
+	tails [tailBatchLen][maxTrailer]byte
+}
+
+// sysReadTailsAt does sysReadTailAt for up to tailBatchLen names in the
+// directory dirfd, stored in names one after another, each NUL-terminated,
+// in one C call. entry(i) returns what it found for the i-th.
+func (b *tailBatch) sysReadTailsAt(dirfd int, names []byte, count int) {
+	C.sa_read_tails_at(C.int(dirfd), cptr(names), C.int(count), &b.res[0], (*C.char)(unsafe.Pointer(&b.tails[0][0])), maxTrailer)
+}
+
+// entry returns the status and tail found for the i-th name, valid until
+// the next sysReadTailsAt.
+func (b *tailBatch) entry(i int) (fileStat, []byte, error) {
+	r := &b.res[i]
+	if r.got == -1 {
+		return fileStat{}, nil, errnoOf(syscall.Errno(r.err))
+	}
+	return statOf(&r.st), b.tails[i][:r.got], nil
+}
+
 // result turns what sa_fstat_tail returned into Go values.
 func (buf *tailBuf) result(got C.int64_t, err error) (fileStat, []byte, error) {
 	if got == -1 {
@@ -150,6 +177,46 @@ func linkFd(fd int, dir, name string) error {
 		return errnoOf(err)
 	}
 	return nil
+}
+
+// Stages of sysCreateLinked (SA_STAGE_* in shm.h).
+const (
+	stageOpen = iota + 1
+	stageSize
+	stageWrite
+	stageMap
+	stagePopulate
+	stageLink
+)
+
+// cLinkFails makes sysCreateLinked's link fail with ENOENT, as on a system
+// without /proc; tests set it.
+var cLinkFails bool
+
+// sysCreateLinked is Create's system calls in one C call (sa_create_linked
+// in shm.c): an O_TMPFILE file in dir, sized, reserved unless sparse, the
+// trailer written at its end, mapped, populated if prefault, linked to
+// path, closed. On failure it returns the stage, the errno and, after
+// stageSize only, the still open descriptor for the caller to close.
+func sysCreateLinked(dir, path string, perm uint32, total int64, sparse bool, trailer []byte, prefault bool, nbytes int64) (mem []byte, stage, fd int, err error) {
+	strs := make([]byte, len(dir)+len(path)+2)
+	copy(strs[len(dir)+1:], path)
+	copy(strs, dir)
+	var p unsafe.Pointer
+	var cfd C.int
+	r, cerr := C.sa_create_linked(cptr(strs), cptr(strs[len(dir)+1:]), C.uint(perm), C.int64_t(total), cbool(sparse),
+		unsafe.Pointer(&trailer[0]), C.size_t(len(trailer)), cbool(prefault), C.int64_t(nbytes), cbool(cLinkFails), &p, &cfd)
+	if r != 0 {
+		return nil, int(r), int(cfd), errnoOf(cerr)
+	}
+	return unsafe.Slice((*byte)(p), total), 0, -1, nil
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sysMmap maps length bytes of fd shared. It is the package's one

@@ -56,5 +56,20 @@ func sysReadTailAt(int, []byte, *tailBuf) (fileStat, []byte, error) {
 	return fileStat{}, nil, errUnsupported
 }
 
+const (
+	stageOpen = iota + 1
+	stageSize
+	stageWrite
+	stageMap
+	stagePopulate
+	stageLink
+)
+
+var cLinkFails bool
+
+func sysCreateLinked(string, string, uint32, int64, bool, []byte, bool, int64) ([]byte, int, int, error) {
+	return nil, stageOpen, -1, errUnsupported
+}
+
 // List needs /dev/shm and the system-call layer.
 func List() ([]Info, error) { return nil, pathError("list", shmDir, errUnsupported) }

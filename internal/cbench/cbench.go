@@ -8,6 +8,8 @@ package cbench
 #cgo LDFLAGS: -lrt
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -77,10 +79,13 @@ static int attach_copy(const char *name, void *dst, long n) {
 }
 // create_close_delete_safe: what sharedarray does, in C: an unnamed
 // O_TMPFILE file sized (or reserved), the trailer pwritten, mapped, linked
-// to its name; then unmapped; then the trailer read back and checked
-// before shm_unlink.
+// to its name; then unmapped; then Delete's sequence: the name moved to a
+// private one (renameat2 RENAME_NOREPLACE in the directory, opened once),
+// that file opened, its trailer read and checked, and unlinked.
+static int shm_dirfd = -1;
 static int create_close_delete_safe(const char *dir, const char *path, const char *name, long size, int reserve) {
 	char tr[548] = "[SharedArray]";
+	if (shm_dirfd < 0 && (shm_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) return -1;
 	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
 	if (fd < 0) return -1;
 	if ((reserve ? fallocate(fd, 0, 0, size) : ftruncate(fd, size)) != 0) { close(fd); return -1; }
@@ -90,13 +95,30 @@ static int create_close_delete_safe(const char *dir, const char *path, const cha
 	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) != 0) { close(fd); munmap(p, size); return -1; }
 	close(fd);
 	munmap(p, size);
-	fd = shm_open(name, O_RDONLY | O_NONBLOCK, 0);
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, ".sharedarray-delete-%lx", (unsigned long)random());
+	if (renameat2(shm_dirfd, name, shm_dirfd, tmp, RENAME_NOREPLACE) != 0) return -1;
+	fd = openat(shm_dirfd, tmp, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) return -1;
 	struct stat st;
 	if (fstat(fd, &st) != 0 || pread(fd, tr, 548, st.st_size - 548) != 548) { close(fd); return -1; }
 	close(fd);
 	if (memcmp(tr, "[SharedArray]", 14) != 0) return -1;
-	return shm_unlink(name);
+	return unlinkat(shm_dirfd, tmp, 0);
+}
+
+// create_close_safe: the Create and Close half of create_close_delete_safe.
+static int create_close_safe(const char *dir, const char *path, long size, int reserve) {
+	char tr[548] = "[SharedArray]";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+	if (fd < 0) return -1;
+	if ((reserve ? fallocate(fd, 0, 0, size) : ftruncate(fd, size)) != 0) { close(fd); return -1; }
+	if (pwrite(fd, tr, 548, size - 548) != 548) { close(fd); return -1; }
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) { close(fd); return -1; }
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) != 0) { close(fd); munmap(p, size); return -1; }
+	close(fd);
+	return munmap(p, size);
 }
 
 // export_write: attach read-only, write the mapping to path in 8 MiB
@@ -233,15 +255,26 @@ func CreateFill(name string, size int64) error {
 	return check(r, err)
 }
 
-// CreateCloseDeleteSafe does in C what sharedarray's Create, Close and
-// Delete do: publish an O_TMPFILE file with linkat, and validate the
-// trailer before unlinking.
+// CreateCloseDeleteSafe does in C the system calls sharedarray's Create,
+// Close and Delete make: publish an O_TMPFILE file with linkat; move the
+// name to a private one, validate the trailer there and unlink it.
 func CreateCloseDeleteSafe(name string, size int64, reserve bool) error {
 	res := C.int(0)
 	if reserve {
 		res = 1
 	}
 	r, err := C.create_close_delete_safe(cstr("/dev/shm"), cstr("/dev/shm/"+name), cstr(name), C.long(size), res)
+	return check(r, err)
+}
+
+// CreateCloseSafe does in C the system calls of sharedarray's Create and
+// Close (not Delete): the shm object name is left in place.
+func CreateCloseSafe(name string, size int64, reserve bool) error {
+	res := C.int(0)
+	if reserve {
+		res = 1
+	}
+	r, err := C.create_close_safe(cstr("/dev/shm"), cstr("/dev/shm/"+name), C.long(size), res)
 	return check(r, err)
 }
 
