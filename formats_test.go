@@ -364,6 +364,7 @@ func TestSaveNPYFailureKeepsSnapshot(t *testing.T) {
 	b.Close()
 
 	_, err = os.Stat(filepath.Join(dir, "missing"))
+	assert.Assert(t, os.IsNotExist(err))
 	err = small.SaveNPY(filepath.Join(dir, "missing", "x.npy"))
 	assert.Assert(t, errors.Is(err, os.ErrNotExist), "%v", err)
 	assert.ErrorContains(t, err, filepath.Join(dir, "missing", "x.npy"))
