@@ -592,3 +592,47 @@ func TestRingManyReaders(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, checkFrame(buf, 0), -1)
 }
+
+// Next twice is one frame; a frame started and not published before Close
+// stays unpublished and is written again by the next writer; with
+// SetPublishTime(false) readers see Time 0.
+func TestRingWriterEdges(t *testing.T) {
+	name, w := mustRing(t, 4, 2)
+	r, err := OpenRingReader(name)
+	assert.NilError(t, err)
+	defer r.Close()
+	a, err := w.Next()
+	assert.NilError(t, err)
+	b, err := w.Next()
+	assert.NilError(t, err)
+	assert.Equal(t, &a[0], &b[0])
+	assert.Equal(t, w.Seq(), uint64(0))
+	fillFrame(a, 0)
+	assert.NilError(t, w.Close())
+	assert.Equal(t, r.Head(), uint64(0))
+	buf := make([]byte, 16)
+	_, err = r.NextTimeout(20*time.Millisecond, buf)
+	assert.ErrorIs(t, err, ErrTimeout)
+
+	w2, err := OpenRingWriter(name)
+	assert.NilError(t, err)
+	defer w2.Close()
+	assert.Equal(t, w2.Seq(), uint64(0))
+	w2.SetPublishTime(false)
+	writeFrame(t, w2)
+	info, err := r.NextTimeout(time.Second, buf)
+	assert.NilError(t, err)
+	assert.Equal(t, info.Seq, uint64(0))
+	assert.Equal(t, info.Time, int64(0))
+	w2.SetPublishTime(true)
+	writeFrame(t, w2)
+	info, err = r.NextTimeout(time.Second, buf)
+	assert.NilError(t, err)
+	assert.Assert(t, info.Time > 0)
+	_, err = w2.Next()
+	assert.NilError(t, err)
+	assert.NilError(t, w2.Close())
+	_, err = w2.Next()
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.ErrorIs(t, w2.Publish(), ErrClosed)
+}

@@ -22,6 +22,8 @@ any mix of two frames fails the check.
   ring_helper.py open-reader NAME SECONDS
       open a reader, print "ready", wait once for a frame; print the error,
       if any.
+  ring_helper.py as-arm64 NAME
+      pretend to run on arm64: open_reader, open_writer and create must refuse.
   ring_helper.py open-writer NAME
       try to become the writer; print whether the ring was busy.
   ring_helper.py attach NAME
@@ -196,6 +198,19 @@ def main():
             out = {"error": type(e).__name__, "msg": str(e)}
         r.close()
         print(json.dumps({"result": out}), flush=True)
+        return 0
+    if op == "as-arm64":
+        import platform
+        platform.machine = lambda: "aarch64"  # what the module sees on arm64
+        out = {}
+        for what, fn in (("reader", sr.open_reader), ("writer", sr.open_writer),
+                         ("create", lambda n: sr.create(n + "-new", 2, (4,)))):
+            try:
+                fn(name)
+                out[what] = None
+            except sr.RingError as e:
+                out[what] = "%s errno %d: %s" % (type(e).__name__, e.errno, e)
+        print(json.dumps(out), flush=True)
         return 0
     if op == "open-writer":
         try:

@@ -399,6 +399,14 @@ func TestRingPythonLatestAndBusy(t *testing.T) {
 			assert.Equal(t, m["busy"], true, "Python became a second writer")
 			t.Log(m["msg"])
 
+			m = ringRun(t, b, "as-arm64", name)
+			for _, what := range []string{"reader", "writer", "create"} {
+				msg, _ := m[what].(string)
+				assert.Assert(t, strings.HasPrefix(msg, "RingError errno 95: "), "%s on arm64: %v", what, m[what])
+			}
+			_, err = os.Stat("/dev/shm/" + name + "-new")
+			assert.Assert(t, errors.Is(err, os.ErrNotExist), "create on arm64 made a segment")
+
 			cmd, sc, stderr := ringPy(t, b, "latest", name, "10")
 			assert.Equal(t, line(t, sc, stderr), "ready")
 			goWrite(t, w, 10, 0)
