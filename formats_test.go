@@ -545,3 +545,27 @@ func (t *truncatingFile) Read(b []byte) (int, error) {
 	}
 	return t.File.Read(b)
 }
+
+// A symlink planted at the target while SaveNPY runs is replaced, never
+// written through.
+func TestSaveNPYSymlinkAppearsMidway(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	assert.NilError(t, os.WriteFile(victim, []byte("keep"), 0o644))
+	path := filepath.Join(dir, "x.npy")
+	a := mustCreate(t, testName(t), []int{1 << 20}, Uint8)
+	planted := false
+	assert.NilError(t, a.SaveNPY(path, OnProgress(func(int64) {
+		if !planted {
+			planted = true
+			assert.NilError(t, os.Symlink(victim, path))
+		}
+	})))
+	assert.Assert(t, planted)
+	got, _ := os.ReadFile(victim)
+	assert.Equal(t, string(got), "keep")
+	fi, err := os.Lstat(path)
+	assert.NilError(t, err)
+	assert.Assert(t, fi.Mode().IsRegular())
+	assert.Equal(t, fi.Size(), int64(len(npyHeader(Uint8, []int{1 << 20}))+1<<20))
+}

@@ -2,7 +2,8 @@ package sharedarray
 
 import "io/fs"
 
-// An Option changes how Create, Attach or LoadNPY work.
+// An Option changes how Create, Attach, LoadNPY or SaveNPY work; each
+// says which it applies to.
 type Option func(options) options
 
 type options struct {
