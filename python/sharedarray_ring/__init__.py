@@ -189,6 +189,8 @@ def _fence():
 
 
 class _Ring:
+    _fd = -1
+
     def __init__(self, name):
         _supported()
         self.name = name
@@ -266,8 +268,9 @@ class _Ring:
         """How many writers the ring has had."""
         return self._generation.value
 
-    def _lock(self, byte, cmd=None, kind=fcntl.F_WRLCK):
-        lk = struct.pack(_FLOCK, kind, os.SEEK_SET, self._ctl_off + byte, 1, 0)
+    def _lock(self, byte):
+        """Take an OFD write lock on one control-block byte, without waiting."""
+        lk = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, self._ctl_off + byte, 1, 0)
         try:
             fcntl.fcntl(self._fd, F_OFD_SETLK, lk)
             return True
@@ -294,6 +297,12 @@ class _Ring:
             self._seqs = self._stamps = None
             self._head = self._waiters = self._generation = self._pid = None
             self.array = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def __enter__(self):
         return self
