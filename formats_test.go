@@ -569,3 +569,25 @@ func TestSaveNPYSymlinkAppearsMidway(t *testing.T) {
 	assert.Assert(t, fi.Mode().IsRegular())
 	assert.Equal(t, fi.Size(), int64(len(npyHeader(Uint8, []int{1 << 20}))+1<<20))
 }
+
+// SaveNPY's new file has mode 0666 before the umask, whatever the old
+// file had; OnProgress counts up to the file size.
+func TestSaveNPYModeAndProgress(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.npy")
+	assert.NilError(t, os.WriteFile(path, []byte("old"), 0o600))
+	a := mustCreate(t, testName(t), []int{3 << 20}, Uint8)
+	var last int64
+	calls := 0
+	assert.NilError(t, a.SaveNPY(path, OnProgress(func(n int64) {
+		assert.Assert(t, n > last)
+		last = n
+		calls++
+	})))
+	fi, err := os.Stat(path)
+	assert.NilError(t, err)
+	umask := syscall.Umask(0)
+	syscall.Umask(umask)
+	assert.Equal(t, fi.Mode().Perm(), os.FileMode(0o666&^umask))
+	assert.Equal(t, last, fi.Size())
+	assert.Assert(t, calls >= 2)
+}
