@@ -30,7 +30,7 @@ while True:
     total = f.sum()
     cy, cx = (ys * f).sum() / total, (xs * f).sum() / total  # the blob's centroid
     if f.seq % 100 == 0 or f.overruns:
-        note = "  <- lapped: %d frames lost before this one" % f.overruns if f.overruns else ""
+        note = "  <- lapped: %d frame(s) lost before this one" % f.overruns if f.overruns else ""
         print("    python: frame %4d  mean %.4f  blob at (%5.1f, %5.1f)%s" % (f.seq, f.mean(), cy, cx, note), flush=True)
     if f.seq >= last:
         break
