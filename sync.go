@@ -1,5 +1,7 @@
 package sharedarray
 
+import "os"
+
 // SyncFlag selects what Msync does; the values are Linux's MS_* constants,
 // as SharedArray exposes them.
 type SyncFlag int
@@ -17,12 +19,25 @@ func (a *Array) Msync(flags SyncFlag) error {
 	return a.onMapping("msync", func(mem []byte) error { return sysMsync(mem, int(flags)) })
 }
 
-// Mlock locks the whole mapping into memory (mlock(2)), so it is never
-// paged out. RLIMIT_MEMLOCK limits how much a process may lock.
-func (a *Array) Mlock() error { return a.onMapping("mlock", sysMlock) }
+// Mlock locks the array's data into memory (mlock(2)), so it is never
+// paged out. RLIMIT_MEMLOCK limits how much a process may lock. Only the
+// pages holding data are locked, not the trailer or any slack between
+// them: locking populates, and a segment whose file has a huge sparse
+// tail must cost no more than its data.
+func (a *Array) Mlock() error {
+	return a.onMapping("mlock", func(mem []byte) error { return sysMlock(a.dataPages(mem)) })
+}
 
 // Munlock undoes Mlock.
-func (a *Array) Munlock() error { return a.onMapping("munlock", sysMunlock) }
+func (a *Array) Munlock() error {
+	return a.onMapping("munlock", func(mem []byte) error { return sysMunlock(a.dataPages(mem)) })
+}
+
+// dataPages returns the pages of mem that hold the data.
+func (a *Array) dataPages(mem []byte) []byte {
+	page := os.Getpagesize()
+	return mem[:min(len(mem), (a.nbytes+page-1)/page*page)]
+}
 
 // onMapping runs the system call f over the whole mapping.
 func (a *Array) onMapping(op string, f func(mem []byte) error) error {
