@@ -58,7 +58,13 @@
 // reserves 64 MiB or more on a tmpfs it also checks the memory cgroup's
 // limit and the host's MemAvailable, so a container short of memory gets a
 // *SpaceError naming the limit rather than the OOM killer (ReadLimits and
-// docs/containers.md have the details). OS errors are
+// docs/containers.md have the details). Shapes NumPy refuses ("array is
+// too big", even behind a zero dimension) are refused everywhere, so
+// nothing written here crashes a Python reader. LoadNPY never trusts a
+// header's size: a short file is refused before anything is reserved and
+// a stream is reserved as it arrives. SaveNPY writes a new file and renames
+// it over the old one; Delete removes only the file it validated. OS
+// errors are
 // *fs.PathError values, so errors.Is works with fs.ErrExist, fs.ErrNotExist
 // and fs.ErrPermission.
 //
