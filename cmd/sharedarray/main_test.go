@@ -754,3 +754,14 @@ func BenchmarkImportChunks(b *testing.B) {
 		})
 	}
 }
+
+// import checks the file's size against its header before reserving: a
+// tiny file claiming 1 TiB is refused at once, and nothing is created.
+func TestImportShortFile(t *testing.T) {
+	n := name(t)
+	code, _, errs := runCLI("import", "../../testdata/npy-hostile/short-claims-1TiB.npy", n)
+	assert.Equal(t, code, 1)
+	assert.Assert(t, strings.Contains(errs, "data section is 64 bytes"), errs)
+	_, err := os.Stat("/dev/shm/" + n)
+	assert.Assert(t, os.IsNotExist(err))
+}
