@@ -67,7 +67,7 @@ func (c *cli) doctor(args []string) int {
 	r := doctorReport{Limits: l, Problems: []string{}}
 	r.Room, r.RoomLimit = l.Room()
 	if !l.Writable {
-		r.Problems = append(r.Problems, fmt.Sprintf("%s cannot be written by this process", l.Dir))
+		r.Problems = append(r.Problems, fmt.Sprintf("%s cannot be written by this process", quote(l.Dir)))
 	}
 	if need >= 0 {
 		seg := need + int64(sharedarray.LayoutDual.TrailerSize())
@@ -102,7 +102,7 @@ func (c *cli) doctor(args []string) int {
 func (r *doctorReport) print(w io.Writer) {
 	l := r.Limits
 	line := func(label, format string, a ...any) {
-		fmt.Fprintf(w, "%-14s %s\n", label, fmt.Sprintf(format, a...))
+		fmt.Fprintf(w, "%-14s %s\n", label, visible(fmt.Sprintf(format, a...)))
 	}
 	more := func(format string, a ...any) { line("", format, a...) }
 
@@ -110,7 +110,7 @@ func (r *doctorReport) print(w io.Writer) {
 	if !l.Writable {
 		writable = "NOT writable by this process"
 	}
-	line("directory", "%s, %s", l.Dir, writable)
+	line("directory", "%s, %s", quote(l.Dir), writable)
 	if l.Mount.Point != "" {
 		line("mount", "%s on %s (%s)", l.Mount.Type, l.Mount.Point, l.Mount.Options)
 	}
@@ -184,7 +184,7 @@ func (r *doctorReport) print(w io.Writer) {
 	}
 	line("huge pages", "shmem_enabled %s; %s", thp, huge)
 
-	line("arrays", "%d SharedArray(s) in %s, %s", l.Arrays, l.Dir, bytesString(l.ArrayBytes))
+	line("arrays", "%d SharedArray(s) in %s, %s", l.Arrays, quote(l.Dir), bytesString(l.ArrayBytes))
 	if r.Room >= 0 {
 		line("room", "%s: the largest array that fits now, set by the %s", bytesString(r.Room), r.RoomLimit)
 	} else {

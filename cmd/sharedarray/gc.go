@@ -50,7 +50,7 @@ func (c *cli) gc(args []string) int {
 	before := map[string]os.FileInfo{}
 	otherLayouts := 0
 	for _, in := range infos {
-		if !matchAny(args, in.Name) || now.Sub(in.ModTime) < olderThan {
+		if !matchAny(args, in.Name) || olderThan > 0 && now.Sub(in.ModTime) < olderThan {
 			continue
 		}
 		if !c.allLayouts && !ownLayout(in.Layout) {
@@ -100,14 +100,24 @@ func (c *cli) gc(args []string) int {
 	if undecided > 0 {
 		var ue *sharedarray.UninspectedError
 		errors.As(herr, &ue)
-		fmt.Fprintf(c.stderr, "sharedarray: gc: kept %d unheld array(s): %d process(es) could not be inspected and may hold them (run as root to inspect them, or --force)\n",
-			undecided, len(ue.PIDs))
+		fmt.Fprintf(c.stderr, "sharedarray: gc: kept %d unheld array(s): %d process(es) could not be inspected and may hold them (%s)\n",
+			undecided, len(ue.PIDs), inspectHint(os.Geteuid()))
 		code = exitFail
 	}
 	if otherLayouts > 0 {
 		fmt.Fprintf(c.stderr, "sharedarray: gc: did not consider %d array(s) in SharedArray's own layouts (v30, numpy1, numpy2); --all-layouts includes them\n", otherLayouts)
 	}
 	return code
+}
+
+// inspectHint says what to do about uninspected processes: root can
+// inspect every process of its own user namespace, so for root the ones
+// left are outside it (or the container forbids it).
+func inspectHint(euid int) string {
+	if euid == 0 {
+		return "even root cannot inspect them here; --force removes unheld arrays anyway"
+	}
+	return "run as root to inspect them, or --force"
 }
 
 // matchAny reports whether name matches one of the patterns (shell

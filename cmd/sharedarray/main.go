@@ -150,7 +150,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		pos, err := parseInterleaved(c.fs, args[1:])
 		if err != nil {
-			msg := visible(strings.Replace(err.Error(), ": -", ": --", 1))
+			msg := visible(flagMessage(err, args[1:]))
 			fmt.Fprintf(stderr, "sharedarray: %s: %s\nRun 'sharedarray %s --help' for usage.\n", cmd.name, msg, cmd.name)
 			return exitUsage
 		}
@@ -248,6 +248,40 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// flagMessage rewrites the flag package's error to name the flag as the
+// user typed it (the package writes every flag with one dash), and, for
+// an unknown one, says how to pass an operand that starts with '-' (a
+// name, or a negative number given as a shape).
+func flagMessage(err error, args []string) string {
+	msg := err.Error()
+	// typed is how the user spelled the flag the package calls -name.
+	typed := func(name string) string {
+		for _, a := range args {
+			if a == "--" {
+				break
+			}
+			if f, _, _ := strings.Cut(a, "="); f == "-"+name || f == "--"+name {
+				return f
+			}
+		}
+		return "--" + name
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag " + typed(name) + " (an operand that starts with '-' goes after --)"
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "flag needs an argument: " + typed(name)
+	}
+	// invalid value "v" for flag -name: ..., invalid boolean value "v" for -name: ...
+	for _, sep := range []string{" for flag -", " for -"} {
+		if before, after, ok := strings.Cut(msg, sep); ok {
+			name, rest, _ := strings.Cut(after, ":")
+			return before + " for " + typed(name) + ":" + rest
+		}
+	}
+	return msg
+}
+
 // want checks the number of positional arguments.
 func (c *cli) want(args []string, n int) bool {
 	if len(args) == n {
@@ -258,7 +292,7 @@ func (c *cli) want(args []string, n int) bool {
 
 // usageError reports a wrong command line (exit status 2).
 func (c *cli) usageError(format string, a ...any) bool {
-	fmt.Fprintf(c.stderr, "sharedarray: %s: %s\n", c.cmd.name, fmt.Sprintf(format, a...))
+	fmt.Fprintf(c.stderr, "sharedarray: %s: %s\n", c.cmd.name, visible(fmt.Sprintf(format, a...)))
 	fmt.Fprintf(c.stderr, "usage: sharedarray %s %s\nRun 'sharedarray %s --help' for more.\n", c.cmd.name, c.cmd.args, c.cmd.name)
 	return false
 }
@@ -275,13 +309,35 @@ func (c *cli) report(name string, err error) {
 	fmt.Fprintln(c.stderr, message(c.cmd.name, name, err))
 }
 
-// message formats an error in the one style the command uses.
+// message formats an error in the one style the command uses. The cause
+// may embed user input the system formatted (a path in a read error): it
+// is printed with every non-printable byte escaped.
 func message(op, name string, err error) string {
 	s := "sharedarray: " + op
 	if name != "" {
 		s += " " + quote(name)
 	}
-	return s + ": " + cause(err)
+	c := cause(err)
+	if errors.Is(err, unix.ELOOP) && isShmLink(name) {
+		c = "is a symbolic link (arrays in /dev/shm are never opened through links)"
+	}
+	return s + ": " + visible(c)
+}
+
+// isShmLink reports whether name is a shm name whose /dev/shm entry is a
+// symbolic link: the library opens shm names with O_NOFOLLOW, so such a
+// name fails with ELOOP, whose text ("too many levels of symbolic
+// links") would mislead.
+func isShmLink(name string) bool {
+	rest, ok := strings.CutPrefix(name, "shm://")
+	if !ok && strings.Contains(name, "://") {
+		return false
+	}
+	if !ok {
+		rest = name
+	}
+	fi, err := os.Lstat("/dev/shm/" + strings.TrimLeft(rest, "/"))
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
 }
 
 // cause is what went wrong, without the op, the name or a "sharedarray:"
@@ -556,6 +612,9 @@ func (c *cli) export(args []string) int {
 		return exitUsage
 	}
 	name, file := args[0], args[1]
+	if err := regularOrAbsent(file); err != nil {
+		return c.fail(file, err)
+	}
 	a, err := sharedarray.Attach(name, sharedarray.ReadOnly())
 	if err != nil {
 		return c.fail(name, err)
@@ -583,6 +642,41 @@ func (c *cli) export(args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "exported %s to %s (%d bytes)\n", quote(name), quote(file), n)
 	return exitOK
+}
+
+// regularOrAbsent refuses an export target that exists and is not a
+// regular file: the export renames a new file over the target, which
+// would replace a device (/dev/full), a FIFO or a socket by a regular
+// file, or fail on a directory with a misleading "file exists".
+func regularOrAbsent(file string) error {
+	fi, err := os.Lstat(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // the export reports a missing directory itself
+	case err != nil:
+		return err
+	case fi.Mode().IsRegular():
+		return nil
+	case fi.IsDir():
+		return unix.EISDIR
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return errors.New("is a symbolic link, which export would replace rather than write through; give the target's path")
+	}
+	return errors.New("not a regular file; export replaces only regular files")
+}
+
+// blamesFile reports whether an import error is the .npy file's fault:
+// its content (ErrNPY) or an error reading it.
+func blamesFile(err error, file string) bool {
+	if errors.Is(err, sharedarray.ErrNPY) {
+		return true
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if pe, ok := e.(*fs.PathError); ok && pe.Path == file {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *cli) importNPY(args []string) int {
@@ -617,8 +711,7 @@ func (c *cli) importNPY(args []string) int {
 	a, err := sharedarray.LoadNPYFrom(name, p.fileReader(f), opts...)
 	p.done()
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) && pe.Path == file {
+		if blamesFile(err, file) {
 			return c.fail(file, err)
 		}
 		return c.fail(name, err)
