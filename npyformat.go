@@ -1,7 +1,6 @@
 package sharedarray
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -799,33 +798,10 @@ func (c *chunkReader) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// readFortran reads column-major data and stores it in C order.
+// readFortran reads column-major data and stores it in C order, in
+// cache-sized blocks straight into dst (transpose.go).
 func readFortran(r io.Reader, dst []byte, info npyInfo) error {
-	isz := info.dtype.ItemSize()
-	shape := info.shape
-	cstr := cStrides(shape, isz)
-	idx := make([]int, len(shape))
-	br := bufio.NewReaderSize(r, 256<<10)
-	elem := make([]byte, isz)
-	count := len(dst) / max(isz, 1)
-	for range count {
-		if _, err := io.ReadFull(br, elem); err != nil {
-			return err
-		}
-		off := 0
-		for k, i := range idx {
-			off += i * cstr[k]
-		}
-		copy(dst[off:], elem)
-		for k := range idx { // Fortran order: first index fastest
-			idx[k]++
-			if idx[k] < shape[k] {
-				break
-			}
-			idx[k] = 0
-		}
-	}
-	return nil
+	return readFortranInto(r, dst, info.shape, info.dtype.ItemSize())
 }
 
 // swapBytes turns big-endian elements into little-endian ones.

@@ -1,0 +1,74 @@
+package sharedarray
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"gotest.tools/v3/assert"
+)
+
+// fortranReference is the element-by-element transposition: the Fortran
+// input's element at flat index f goes to the C offset of the same index.
+func fortranReference(in []byte, shape []int, isz int) []byte {
+	out := make([]byte, len(in))
+	cs := cStrides(shape, isz)
+	idx := make([]int, len(shape))
+	for f := 0; f*isz < len(in); f++ {
+		off := 0
+		for k, i := range idx {
+			off += i * cs[k]
+		}
+		copy(out[off:off+isz], in[f*isz:])
+		for k := range idx {
+			idx[k]++
+			if idx[k] < shape[k] {
+				break
+			}
+			idx[k] = 0
+		}
+	}
+	return out
+}
+
+// The blocked transposition stores every element where the element-wise
+// one does, for random shapes and item sizes, with buffers small enough
+// to take every path (several slabs, slabs split along inner axes).
+func TestReadFortranBlocked(t *testing.T) {
+	old := transposeBudget
+	t.Cleanup(func() { transposeBudget = old })
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 400 {
+		nd := 1 + r.IntN(5)
+		shape := make([]int, nd)
+		n := 1
+		for k := range shape {
+			shape[k] = 1 + r.IntN(7)
+			if r.IntN(10) == 0 {
+				shape[k] = 1
+			}
+			n *= shape[k]
+		}
+		isz := []int{1, 2, 4, 8, 16, 3, 12}[r.IntN(7)]
+		transposeBudget = []int{8, 64, 256, 4096, 1 << 20}[i%5]
+		in := make([]byte, n*isz)
+		for j := range in {
+			in[j] = byte(r.Uint32())
+		}
+		// dst is 8-byte aligned, like a mapping.
+		words := make([]uint64, (len(in)+7)/8+1)
+		dst := unsafeBytes(words)[:len(in)]
+		assert.NilError(t, readFortranInto(bytes.NewReader(in), dst, shape, isz))
+		assert.DeepEqual(t, dst, fortranReference(in, shape, isz))
+	}
+	// A short stream is an error, not zeros.
+	dst := make([]byte, 4*6)
+	err := readFortranInto(bytes.NewReader(make([]byte, 20)), dst, []int{2, 3}, 4)
+	assert.Equal(t, err, io.ErrUnexpectedEOF)
+}
+
+func unsafeBytes(w []uint64) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), len(w)*8)
+}
