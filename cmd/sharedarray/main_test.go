@@ -765,3 +765,13 @@ func TestImportShortFile(t *testing.T) {
 	_, err := os.Stat("/dev/shm/" + n)
 	assert.Assert(t, os.IsNotExist(err))
 }
+
+// create applies NumPy's shape rule: a zero dim does not hide an overflow.
+func TestCreateTooBig(t *testing.T) {
+	n := name(t)
+	code, _, errs := runCLI("create", n, "0,4611686018427387904,4611686018427387904", "f8")
+	assert.Equal(t, code, 1)
+	assert.Assert(t, strings.Contains(errs, "array is too big"), errs)
+	_, err := os.Stat("/dev/shm/" + n)
+	assert.Assert(t, os.IsNotExist(err))
+}
