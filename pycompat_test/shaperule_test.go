@@ -1,11 +1,15 @@
 package pycompat_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	sa "github.com/sharedarray/sharedarray"
@@ -87,4 +91,35 @@ func floats(xs []int) []float64 {
 		out[i] = float64(x)
 	}
 	return out
+}
+
+// TestSharedArrayCrashesOnRefusedShape shows why the rule matters: a
+// segment whose shape NumPy refuses (a zero dim hiding an overflow), which
+// sharedarray never writes, kills the Python process that attaches it. The
+// segment is crafted by hand and attached in a throwaway subprocess.
+func TestSharedArrayCrashesOnRefusedShape(t *testing.T) {
+	for _, b := range npyBuilds() {
+		t.Run(b.venv, func(t *testing.T) {
+			pyFor(t, b) // skips when the environment is missing
+			path := filepath.Join(t.TempDir(), "bad.seg")
+			// The build's own trailer: float64, shape (0, 2^62, 2^62), no data.
+			tr := make([]byte, b.layout.TrailerSize())
+			copy(tr, "[SharedArray]")
+			binary.LittleEndian.PutUint32(tr[24:], 12) // float64
+			binary.LittleEndian.PutUint32(tr[28:], 8)
+			binary.LittleEndian.PutUint32(tr[32:], 3)
+			binary.LittleEndian.PutUint64(tr[44:], 1<<62)
+			binary.LittleEndian.PutUint64(tr[52:], 1<<62)
+			assert.NilError(t, os.WriteFile(path, tr, 0o644))
+			_, err := sa.Attach("file://" + path)
+			assert.Assert(t, errors.Is(err, sa.ErrFormat), "%v", err)
+			cmd := exec.Command(b.python(), "-c", "import SharedArray, sys; a = SharedArray.attach(sys.argv[1]); print(a.shape, a.strides)", "file://"+path)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			assert.Assert(t, errors.As(err, &ee), "SharedArray attached it: %s", out)
+			ws, _ := ee.Sys().(syscall.WaitStatus)
+			assert.Assert(t, ws.Signaled() && ws.Signal() == syscall.SIGSEGV, "not a SIGSEGV: %v: %s", err, out)
+			t.Logf("SharedArray %s: %v: %s", b.version, err, strings.TrimSpace(string(out)))
+		})
+	}
 }
