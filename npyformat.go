@@ -619,9 +619,11 @@ func LoadNPY(name, path string, opts ...Option) (*Array, error) {
 // pipe, a socket) the segment is reserved chunk by chunk as the data
 // arrives, so a short stream never reserves more than what arrived plus
 // one chunk (importChunk); a Fortran-order stream is first read into
-// memory of this process as it arrives, then transposed. For shm names
-// the size the header claims is checked against MemAvailable in every
-// mode, Sparse included, unless SkipMemoryCheck is given.
+// memory of this process as it arrives, then transposed. On a tmpfs
+// (/dev/shm, or a file:// path on one) the size the header claims is
+// checked against free space and memory, as Create checks it, in every
+// mode, Sparse included (an import writes every byte), unless
+// SkipMemoryCheck is given.
 func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 	o := makeOptions(opts)
 	o.prefault = true // the import writes every page: map them in one call (docs/performance.md)
