@@ -85,6 +85,8 @@ func runChild(spec string) int {
 		return raceCreateChild(f[1], rounds)
 	case "hold", "holders":
 		return holdersChild(f)
+	case "holders-hidepid":
+		return hidepidChild(f[1])
 	case "cgroup-create":
 		return runCgroupChild(f[1:])
 	case "ring-write":

@@ -20,12 +20,33 @@ type Holder struct {
 // themselves undumpable, unless the caller is root). Any of them may hold
 // the segments asked about, so the holders returned beside it are a lower
 // bound. It matches ErrPermission.
+//
+// Hidden reports that /proc hides other users' processes from the caller
+// (/proc mounted with hidepid=invisible or hidepid=ptraceable, and the
+// caller neither in its gid= group nor holding CAP_SYS_PTRACE): they are
+// not listed in /proc at all, so their number is unknown and PIDs cannot
+// name them.
 type UninspectedError struct {
-	PIDs []int // the processes that could not be inspected, sorted
+	PIDs   []int // the processes that could not be inspected, sorted
+	Hidden bool  // /proc hides other users' processes from the caller
 }
 
 func (e *UninspectedError) Error() string {
-	return fmt.Sprintf("sharedarray: holders: %d process(es) could not be inspected (permission denied)", len(e.PIDs))
+	return "sharedarray: holders: " + e.Reason()
+}
+
+// Reason says which processes could not be inspected, without the
+// "sharedarray: holders:" prefix.
+func (e *UninspectedError) Reason() string {
+	s := fmt.Sprintf("%d process(es) could not be inspected (permission denied)", len(e.PIDs))
+	if e.Hidden {
+		h := "/proc hides other users' processes (hidepid)"
+		if len(e.PIDs) == 0 {
+			return h
+		}
+		s = h + ", and " + s
+	}
+	return s
 }
 
 // Is makes errors.Is(err, ErrPermission) true.
@@ -39,9 +60,10 @@ func (e *UninspectedError) Is(target error) bool { return target == fs.ErrPermis
 // closed the array without keeping a mapping is not a holder. The caller's
 // own process is included when it holds the segment.
 //
-// When some processes cannot be inspected, Holders returns what it found
-// and an *UninspectedError (matching ErrPermission): the answer is then a
-// lower bound, never a silent zero. Processes in other PID namespaces
+// When some processes cannot be inspected, or /proc hides other users'
+// processes (hidepid), Holders returns what it found and an
+// *UninspectedError (matching ErrPermission): the answer is then a lower
+// bound, never a silent zero. Processes in other PID namespaces
 // (other containers sharing /dev/shm) are not visible in /proc and are not
 // reported at all. The answer is a snapshot: a process may attach or
 // detach right after it is taken.

@@ -5,6 +5,7 @@ package sharedarray
 import (
 	"bytes"
 	"errors"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,10 +49,65 @@ func holdersOf(names []string) (map[string][]Holder, error) {
 			out[name] = hs
 		}
 	}
-	if len(s.uninspected) > 0 {
-		return out, &UninspectedError{PIDs: s.uninspected}
+	hidden := procHidesOthers()
+	if len(s.uninspected) > 0 || hidden {
+		return out, &UninspectedError{PIDs: s.uninspected, Hidden: hidden}
 	}
 	return out, nil
+}
+
+// procHidesOthers reports whether /proc hides other users' processes from
+// this process: a /proc mounted with hidepid=2 (invisible) or hidepid=4
+// (ptraceable) lists only the processes the caller may ptrace, unless it
+// is in the mount's gid= group. With CAP_SYS_PTRACE it sees them all.
+// (hidepid=1, noaccess, lists them but refuses to open their files: those
+// are reported as uninspected by PID.)
+func procHidesOthers() bool {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return false
+	}
+	status, _ := os.ReadFile("/proc/self/status")
+	groups, _ := unix.Getgroups()
+	return hidesOthers(mi, status, append(groups, unix.Getegid()))
+}
+
+// hidesOthers is procHidesOthers' decision from the text of
+// /proc/self/mountinfo and /proc/self/status and the caller's groups.
+func hidesOthers(mountinfo, status []byte, groups []int) bool {
+	// The last /proc mount is the one on top.
+	var opts []byte
+	for _, line := range bytes.Split(mountinfo, []byte{'\n'}) {
+		// id parent maj:min root mountpoint options [optional...] - fstype source superoptions
+		f := bytes.Fields(line)
+		sep := slices.IndexFunc(f, func(b []byte) bool { return string(b) == "-" })
+		if len(f) < 5 || sep < 0 || len(f) < sep+4 || string(f[4]) != "/proc" || string(f[sep+1]) != "proc" {
+			continue
+		}
+		opts = f[sep+3]
+	}
+	hides, gid := false, -1
+	for _, o := range strings.Split(string(opts), ",") {
+		switch k, v, _ := strings.Cut(o, "="); k {
+		case "hidepid":
+			hides = v == "2" || v == "invisible" || v == "4" || v == "ptraceable"
+		case "gid":
+			if n, err := strconv.Atoi(v); err == nil {
+				gid = n
+			}
+		}
+	}
+	if !hides || gid >= 0 && slices.Contains(groups, gid) {
+		return false
+	}
+	for _, line := range bytes.Split(status, []byte{'\n'}) {
+		if v, ok := bytes.CutPrefix(line, []byte("CapEff:")); ok {
+			caps, err := strconv.ParseUint(string(bytes.TrimSpace(v)), 16, 64)
+			const capSysPtrace = 19
+			return err != nil || caps&(1<<capSysPtrace) == 0
+		}
+	}
+	return true
 }
 
 // fileID identifies a file: its device and inode numbers.

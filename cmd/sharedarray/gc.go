@@ -100,8 +100,8 @@ func (c *cli) gc(args []string) int {
 	if undecided > 0 {
 		var ue *sharedarray.UninspectedError
 		errors.As(herr, &ue)
-		fmt.Fprintf(c.stderr, "sharedarray: gc: kept %d unheld array(s): %d process(es) could not be inspected and may hold them (%s)\n",
-			undecided, len(ue.PIDs), inspectHint(os.Geteuid()))
+		fmt.Fprintf(c.stderr, "sharedarray: gc: kept %d unheld array(s): %s, and they may hold them (%s)\n",
+			undecided, ue.Reason(), inspectHint(os.Geteuid()))
 		code = exitFail
 	}
 	if otherLayouts > 0 {

@@ -93,7 +93,7 @@ func (c *cli) ls(args []string) int {
 		if scanned {
 			var ue *sharedarray.UninspectedError
 			errors.As(herr, &ue)
-			fmt.Fprintf(c.stderr, "sharedarray: ls: %d process(es) could not be inspected (permission denied): ATTACHED counts marked + are lower bounds\n", len(ue.PIDs))
+			fmt.Fprintf(c.stderr, "sharedarray: ls: %s: ATTACHED counts marked + are lower bounds\n", ue.Reason())
 		} else {
 			c.report("/proc", herr)
 		}
