@@ -552,9 +552,11 @@ func makeInfo(name string, m meta, st fileStat) Info {
 // file:// path's directory symlinks are followed when Delete starts, and
 // every later step works relative to it.
 //
-// An array its caller may unlink but not read (mode 0000, say) cannot be
-// validated; Delete removes it if the caller owns the file, and otherwise
-// returns the error matching ErrPermission. Mappings that exist, in this
+// A symbolic link at the name is refused (an error matching
+// syscall.ELOOP), link and target left alone. An array its caller may
+// unlink but not read (mode 0000, say) cannot be validated; Delete removes
+// it if the caller owns the file, and otherwise returns the error matching
+// ErrPermission. Mappings that exist, in this
 // process or others, stay valid until they are closed; the memory is freed
 // after the last one goes.
 func Delete(name string) error {
@@ -589,6 +591,8 @@ func deleteAt(dirfd int, base, name string) error {
 			return pathError("delete", name, err)
 		}
 		st = lst
+	case err == syscall.ELOOP:
+		return pathError("delete", name, fmt.Errorf("is a symbolic link; Delete removes arrays, not links to them: %w", err))
 	case err != nil:
 		return pathError("delete", name, err)
 	default:
