@@ -79,9 +79,10 @@ static int attach_copy(const char *name, void *dst, long n) {
 }
 // create_close_delete_safe: what sharedarray does, in C: an unnamed
 // O_TMPFILE file sized (or reserved), the trailer pwritten, mapped, linked
-// to its name; then unmapped; then Delete's sequence: the name moved to a
-// private one (renameat2 RENAME_NOREPLACE in the directory, opened once),
-// that file opened, its trailer read and checked, and unlinked.
+// to its name; then unmapped; then Delete's sequence in the directory
+// (opened once): the file opened, its trailer read and checked, the name
+// moved to a private one (renameat2 RENAME_NOREPLACE), checked to be the
+// same file (fstatat) and unlinked.
 static int shm_dirfd = -1;
 static int create_close_delete_safe(const char *dir, const char *path, const char *name, long size, int reserve) {
 	char tr[548] = "[SharedArray]";
@@ -95,15 +96,16 @@ static int create_close_delete_safe(const char *dir, const char *path, const cha
 	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) != 0) { close(fd); munmap(p, size); return -1; }
 	close(fd);
 	munmap(p, size);
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, ".sharedarray-delete-%lx", (unsigned long)random());
-	if (renameat2(shm_dirfd, name, shm_dirfd, tmp, RENAME_NOREPLACE) != 0) return -1;
-	fd = openat(shm_dirfd, tmp, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	fd = openat(shm_dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) return -1;
-	struct stat st;
+	struct stat st, moved;
 	if (fstat(fd, &st) != 0 || pread(fd, tr, 548, st.st_size - 548) != 548) { close(fd); return -1; }
 	close(fd);
 	if (memcmp(tr, "[SharedArray]", 14) != 0) return -1;
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, ".sharedarray-delete-%lx", (unsigned long)random());
+	if (renameat2(shm_dirfd, name, shm_dirfd, tmp, RENAME_NOREPLACE) != 0) return -1;
+	if (fstatat(shm_dirfd, tmp, &moved, AT_SYMLINK_NOFOLLOW) != 0 || moved.st_ino != st.st_ino || moved.st_dev != st.st_dev) return -1;
 	return unlinkat(shm_dirfd, tmp, 0);
 }
 
@@ -256,8 +258,9 @@ func CreateFill(name string, size int64) error {
 }
 
 // CreateCloseDeleteSafe does in C the system calls sharedarray's Create,
-// Close and Delete make: publish an O_TMPFILE file with linkat; move the
-// name to a private one, validate the trailer there and unlink it.
+// Close and Delete make: publish an O_TMPFILE file with linkat; validate
+// the trailer, move the name to a private one, check it is the same file
+// and unlink it.
 func CreateCloseDeleteSafe(name string, size int64, reserve bool) error {
 	res := C.int(0)
 	if reserve {
