@@ -615,6 +615,9 @@ func (c *cli) export(args []string) int {
 	if err := regularOrAbsent(file); err != nil {
 		return c.fail(file, err)
 	}
+	if sameAsArray(name, file) {
+		return c.fail(file, errors.New("is the array's own file; exporting onto it would replace the array"))
+	}
 	a, err := sharedarray.Attach(name, sharedarray.ReadOnly())
 	if err != nil {
 		return c.fail(name, err)
@@ -663,6 +666,18 @@ func regularOrAbsent(file string) error {
 		return errors.New("is a symbolic link, which export would replace rather than write through; give the target's path")
 	}
 	return errors.New("not a regular file; export replaces only regular files")
+}
+
+// sameAsArray reports whether file is the file that holds the array name
+// (the same inode: the same path, or a hard link).
+func sameAsArray(name, file string) bool {
+	path, ok := strings.CutPrefix(name, "file://")
+	if !ok {
+		path = "/dev/shm/" + strings.TrimLeft(strings.TrimPrefix(name, "shm://"), "/")
+	}
+	a, err1 := os.Stat(path)
+	f, err2 := os.Stat(file)
+	return err1 == nil && err2 == nil && os.SameFile(a, f)
 }
 
 // blamesFile reports whether an import error is the .npy file's fault:

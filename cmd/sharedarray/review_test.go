@@ -155,3 +155,25 @@ func TestNoRawEscapes(t *testing.T) {
 	assert.Assert(t, !strings.ContainsRune(out+errs, 0x1b), "%q", out)
 	assert.Assert(t, strings.Contains(out, quote(dir)), "%q", out)
 }
+
+// export onto the array's own file (file:// names, or /dev/shm/NAME, or a
+// hard link to it) is refused: it would replace the array by a .npy file.
+func TestExportOntoItself(t *testing.T) {
+	dir := t.TempDir()
+	arr := filepath.Join(dir, "self.arr")
+	code, _, errs := runCLI("create", "file://"+arr, "3", "u1")
+	assert.Equal(t, code, 0, errs)
+	link := filepath.Join(dir, "hard.npy")
+	assert.NilError(t, os.Link(arr, link))
+	n := name(t)
+	code, _, errs = runCLI("create", n, "3", "u1")
+	assert.Equal(t, code, 0, errs)
+	for _, tc := range [][2]string{{"file://" + arr, arr}, {"file://" + arr, link}, {n, "/dev/shm/" + n}} {
+		code, _, errs = runCLI("export", tc[0], tc[1])
+		assert.Equal(t, code, 1, "%v", tc)
+		oneError(t, errs, "export", tc[1])
+		assert.Assert(t, strings.Contains(errs, "the array's own file"), errs)
+		_, err := sharedarray.Stat(tc[0])
+		assert.NilError(t, err, "the array survives")
+	}
+}
