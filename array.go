@@ -21,10 +21,24 @@ import (
 // it. Other processes, in Go or Python, may read and write the same bytes at
 // any time: the Array provides no locking of the data.
 //
-// Every method is safe for concurrent use. After Close, every slice
-// obtained from Bytes or View is invalid: touching it faults and stops the
-// process. No finalizer unmaps an Array, so slices stay valid for as long as
-// the Array is not closed, whether or not it is still referenced; an Array
+// Every method is safe for concurrent use, Close included. A method that
+// uses the mapping (CopyTo, CopyFrom, WriteNPY, Msync, Mlock, Munlock)
+// holds it for its whole duration: Close waits for it to finish (WriteNPY:
+// the chunk in progress), and a method that starts after Close fails with
+// an error matching ErrClosed. No method ever returns data from another
+// mapping with a nil error.
+//
+// Slices from Bytes and View are the mapping itself, and Close cannot wait
+// for them. After Close, touching such a slice faults (SIGSEGV, which stops
+// a Go program) rather than reaching whatever is mapped there next: Close
+// replaces the range with an inaccessible reservation. The package keeps
+// the reservations of the most recently closed mappings, up to 1,024 of
+// them and 64 GiB of address space (the most recent one always); an older
+// range is unmapped and its address may be reused, and a slice into it can
+// then read or write another mapping. See docs/reliability.md, "Contract".
+//
+// No finalizer unmaps an Array, so slices stay valid for as long as the
+// Array is not closed, whether or not it is still referenced; an Array
 // never closed stays mapped until the process exits. Closing or dropping an
 // Array never deletes the segment: it persists until Delete (shm segments
 // until reboot).
@@ -36,7 +50,9 @@ type Array struct {
 	writable bool
 	nbytes   int
 
-	mu  sync.Mutex
+	// mu guards mem: read-held by every operation that uses the mapping,
+	// for its whole duration; write-held by Close.
+	mu  sync.RWMutex
 	mem []byte // the whole mapping; nil once closed
 
 	// populated is set once every data page is known to be in this
@@ -78,26 +94,28 @@ func (a *Array) Len() int {
 func (a *Array) Writable() bool { return a.writable }
 
 // Bytes returns the array data, without the trailer: Len()×ItemSize()
-// bytes, page-aligned. It returns nil after Close, and the slice is invalid
-// once the Array is closed.
+// bytes, page-aligned. It returns nil after Close. The slice must not be
+// used after Close: see Array.
 func (a *Array) Bytes() []byte {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	if a.mem == nil {
 		return nil
 	}
 	return a.mem[:a.nbytes:a.nbytes]
 }
 
-// Close unmaps the array. It does not delete the segment. Close is
-// idempotent; after it the other methods return ErrClosed.
+// Close unmaps the array: it waits for the operations in progress on it,
+// then replaces the mapping with an inaccessible reservation (see Array).
+// It does not delete the segment. Close is idempotent; after it the other
+// methods return an error matching ErrClosed.
 func (a *Array) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.mem == nil {
 		return nil
 	}
-	err := sysMunmap(a.mem)
+	err := retire(a.mem)
 	a.mem = nil
 	if err != nil {
 		return pathError("close", a.name, err)
@@ -105,11 +123,13 @@ func (a *Array) Close() error {
 	return nil
 }
 
-// mapping returns the whole mapping under the lock, or ErrClosed.
-func (a *Array) mapping(op string) ([]byte, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// hold read-locks the mapping for an operation and returns it, or an
+// ErrClosed error. Unless it fails, the caller must a.mu.RUnlock() when it
+// no longer touches the mapping (with defer, so that a panic releases it).
+func (a *Array) hold(op string) ([]byte, error) {
+	a.mu.RLock()
 	if a.mem == nil {
+		a.mu.RUnlock()
 		return nil, pathError(op, a.name, ErrClosed)
 	}
 	return a.mem, nil
@@ -226,7 +246,13 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 	trailer := encodeTrailer(m.layout, m)
 	if fill == nil && o.initTail == nil {
 		// The common case, all in one C call.
+		if err := admitMapping(); err != nil {
+			return nil, err
+		}
 		mem, stage, fd, err := sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+		if err != nil {
+			err = mappingFailed(err, stage == stageMap)
+		}
 		switch {
 		case err == nil:
 			return mem, nil
@@ -256,7 +282,7 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 			err = o.initTail(mem)
 		}
 		if err != nil && mem != nil {
-			sysMunmap(mem)
+			retire(mem) // fill handed the data to a reader
 			return nil, err
 		}
 		return mem, err
@@ -271,7 +297,7 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 		sysClose(fd)
 		if err != syscall.ENOENT || mem == nil || !dirExists(loc.dir()) {
 			if err != nil && mem != nil {
-				sysMunmap(mem)
+				retire(mem)
 				mem = nil
 			}
 			return mem, err
@@ -279,7 +305,7 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 		// The directory is there but the complete file could not be
 		// linked: no /proc to link through. Build it in place instead,
 		// from the data already read.
-		defer sysMunmap(mem)
+		defer retire(mem)
 		data := mem[:m.nbytes]
 		fill = func(_ int, dst []byte) error { copy(dst, data); return nil }
 	case !tmpfileUnsupported(err):
@@ -349,12 +375,12 @@ func fillSegment(fd int, m meta, trailer []byte, total int64, o options) ([]byte
 	if err := sysPwrite(fd, trailer, total-int64(len(trailer))); err != nil {
 		return nil, err
 	}
-	mem, err := sysMmap(fd, int(total), syscall.PROT_READ|syscall.PROT_WRITE)
+	mem, err := mapSegment(fd, int(total), syscall.PROT_READ|syscall.PROT_WRITE)
 	if err != nil || !o.prefault || m.nbytes == 0 {
 		return mem, err
 	}
 	if err := prefault(mem[:m.nbytes], madvPopulateWrite); err != nil {
-		sysMunmap(mem)
+		unmapSegment(mem)
 		return nil, err
 	}
 	return mem, nil
@@ -437,13 +463,13 @@ func Attach(name string, opts ...Option) (*Array, error) {
 	if size > math.MaxInt {
 		return nil, pathError("attach", name, syscall.EFBIG)
 	}
-	mem, err := sysMmap(fd, int(size), prot)
+	mem, err := mapSegment(fd, int(size), prot)
 	if err != nil {
 		return nil, pathError("attach", name, err)
 	}
 	if o.prefault {
 		if err := populateData(fd, mem, m.nbytes); err != nil {
-			sysMunmap(mem)
+			unmapSegment(mem)
 			return nil, pathError("attach", name, err)
 		}
 	}

@@ -14,18 +14,24 @@ import (
 // fault there raises SIGBUS, which stops a Go program.
 var ErrFault = errors.New("sharedarray: memory fault in the mapping (segment truncated by another process, or its file system full)")
 
-// guarded runs f, turning a memory fault in it into an error wrapping
-// ErrFault. Other panics pass through.
+// guarded runs f, turning a memory fault in it into an error: one wrapping
+// ErrClosed when the address is in the reservation of a closed Array (a
+// slice kept past Close was given), one wrapping ErrFault otherwise. Other
+// panics pass through. The guard covers the calling goroutine only.
 func guarded(f func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			re, ok := r.(runtime.Error)
-			if _, fault := r.(interface{ Addr() uintptr }); ok && fault {
-				err = fmt.Errorf("%w: %v", ErrFault, re)
+			fault, isFault := r.(interface{ Addr() uintptr })
+			if !ok || !isFault {
+				panic(r)
+			}
+			if quarantined(fault.Addr()) {
+				err = fmt.Errorf("%w: a slice of a closed array was used (%v)", ErrClosed, re)
 				return
 			}
-			panic(r)
+			err = fmt.Errorf("%w: %v", ErrFault, re)
 		}
 	}()
 	return f()
@@ -34,7 +40,7 @@ func guarded(f func() error) (err error) {
 // CopyTo copies the array data, from byte off on, into dst and returns how
 // many bytes it copied. Unlike copying from Bytes, it returns an error
 // matching ErrFault if the segment was truncated under the mapping, instead
-// of stopping the process.
+// of stopping the process. Close waits for a CopyTo in progress.
 func (a *Array) CopyTo(dst []byte, off int) (int, error) {
 	return a.guardedCopy("copyto", off, func(data []byte) int { return copy(dst, data) })
 }
@@ -50,13 +56,14 @@ func (a *Array) CopyFrom(src []byte, off int) (int, error) {
 }
 
 func (a *Array) guardedCopy(op string, off int, f func(data []byte) int) (int, error) {
-	mem, err := a.mapping(op)
-	if err != nil {
-		return 0, err
-	}
 	if off < 0 || off > a.nbytes {
 		return 0, pathError(op, a.name, fmt.Errorf("offset %d outside the %d data bytes: %w", off, a.nbytes, ErrInvalid))
 	}
+	mem, err := a.hold(op)
+	if err != nil {
+		return 0, err
+	}
+	defer a.mu.RUnlock()
 	var n int
 	err = guarded(func() error {
 		n = f(mem[off:a.nbytes])

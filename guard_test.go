@@ -92,6 +92,9 @@ func runChild(spec string) int {
 	case "ring-write":
 		return ringWriteChild(f[1:])
 	}
+	if code, ok := lifetimeChild(f); ok {
+		return code
+	}
 	fmt.Fprintln(os.Stderr, "unknown child", spec)
 	return 4
 }

@@ -125,59 +125,153 @@ func npyHeader(d Dtype, shape []int) []byte {
 	return append(h, '\n')
 }
 
-// npyChunk is how much of the mapping one Write call is given: small
-// enough to keep a slow writer's progress visible, large enough to cost
-// nothing.
+// npyChunk is how much of the mapping one write(2) to a file is given, and
+// how much is populated at once: small enough that Close waits little for
+// an export in progress, large enough to cost nothing.
 const npyChunk = 8 << 20
+
+// npyCopyBuf is the size of the buffer WriteNPY copies through for writers
+// other than files.
+const npyCopyBuf = 256 << 10
 
 // WriteNPY writes the array as a .npy file (format 1.0, or 2.0 for very
 // long headers) that numpy.load reads back identical: dtype, shape and
-// every byte. The data goes from the mapping to w with no copy in this
-// process. It returns the number of bytes written.
+// every byte. It returns the number of bytes written.
+//
+// To an *os.File that is a regular file (or a block device) the data goes
+// from the mapping to write(2) with no copy in this process. Any other
+// writer gets it through a buffer of at most 256 KiB, allocated for this
+// call and filled under the fault guard, so that it never touches the
+// mapping itself: a writer that hands the bytes to another goroutine (an
+// io.Pipe) or keeps them (which io.Writer forbids) sees this array's bytes
+// only.
 //
 // If another process truncates the segment while it is being written (or a
 // Sparse segment's file system is full), WriteNPY returns an error matching
-// ErrFault instead of letting the memory fault stop the process.
+// ErrFault, whatever the writer, instead of letting the memory fault stop
+// the process. Close waits for the chunk being written (for a file, one
+// write(2) of at most 8 MiB; otherwise the copy of at most 256 KiB into
+// the buffer, not the writer's Write); the export then fails with an error
+// matching ErrClosed. What was written before is this array's data.
 func (a *Array) WriteNPY(w io.Writer) (int64, error) {
-	mem, err := a.mapping("export")
-	if err != nil {
+	if _, err := a.hold("export"); err != nil {
 		return 0, err
 	}
+	a.mu.RUnlock()
 	n, err := w.Write(npyHeader(a.dtype, a.shape))
 	written := int64(n)
 	if err != nil {
 		return written, err
 	}
-	data := mem[:a.nbytes]
-	for off := 0; off < len(data); off += npyChunk {
-		chunk := data[off:min(off+npyChunk, len(data))]
-		// Map the chunk's pages in one call rather than a fault per
-		// page: the pages exist already, this only fills page tables
-		// (docs/performance.md, the export rows). A failure here
-		// (a truncated segment) shows up in the guarded write instead.
-		if !a.populated.Load() {
-			sysMadvise(chunk, madvPopulateRead)
+	f := exportFile(w)
+	var buf []byte
+	if f == nil {
+		buf = make([]byte, min(a.nbytes, npyCopyBuf))
+	}
+	for off := 0; off < a.nbytes; off += npyChunk {
+		end := min(off+npyChunk, a.nbytes)
+		var n int64
+		var err error
+		if f != nil {
+			n, err = a.writeChunk(f, off, end)
+		} else {
+			n, err = a.copyChunk(w, buf, off, end)
 		}
-		n, err := guardedWrite(w, chunk)
-		written += int64(n)
+		written += n
 		if err != nil {
-			return written, pathError("export", a.name, err)
+			return written, err
 		}
 	}
 	a.populated.Store(true)
 	return written, nil
 }
 
-func guardedWrite(w io.Writer, b []byte) (n int, err error) {
-	err = guarded(func() error {
-		var werr error
-		n, werr = w.Write(b)
-		if werr == nil && n < len(b) {
-			werr = io.ErrShortWrite
+// exportFile returns w as an *os.File if write(2) to it does not wait on a
+// reader (a regular file or a block device), or nil.
+func exportFile(w io.Writer) *os.File {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	if m := st.Mode(); m.IsRegular() || (m&fs.ModeDevice != 0 && m&fs.ModeCharDevice == 0) {
+		return f
+	}
+	return nil
+}
+
+// populate maps the pages of the chunk data[off:end] in one call rather
+// than a fault per page: the pages exist already, this only fills page
+// tables (docs/performance.md, the export rows). A failure here (a
+// truncated segment) shows up in the guarded copy or write instead.
+func (a *Array) populate(mem []byte, off, end int) {
+	if !a.populated.Load() {
+		sysMadvise(mem[off:end], madvPopulateRead)
+	}
+}
+
+// writeChunk writes data[off:end] from the mapping to f with write(2),
+// holding the mapping. The kernel reports a fault as EFAULT, not a signal.
+func (a *Array) writeChunk(f *os.File, off, end int) (int64, error) {
+	mem, err := a.hold("export")
+	if err != nil {
+		return 0, err
+	}
+	defer a.mu.RUnlock()
+	a.populate(mem, off, end)
+	n, err := f.Write(mem[off:end])
+	if errors.Is(err, syscall.EFAULT) {
+		err = fmt.Errorf("%w: %v", ErrFault, err)
+	}
+	if err != nil {
+		return int64(n), pathError("export", a.name, err)
+	}
+	return int64(n), nil
+}
+
+// copyChunk writes data[off:end] to w through buf: each piece is copied
+// under the mapping's lock and the fault guard, and written with neither.
+func (a *Array) copyChunk(w io.Writer, buf []byte, off, end int) (int64, error) {
+	var written int64
+	for pos := off; pos < end; pos += len(buf) {
+		n, err := a.fill(buf, pos, end, pos == off)
+		if err != nil {
+			return written, err
 		}
-		return werr
-	})
-	return n, err
+		m, err := w.Write(buf[:n])
+		if m < 0 || m > n {
+			return written, pathError("export", a.name, fmt.Errorf("writer returned %d for %d bytes: %w", m, n, io.ErrShortWrite))
+		}
+		written += int64(m)
+		if err == nil && m < n {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return written, pathError("export", a.name, err)
+		}
+	}
+	return written, nil
+}
+
+// fill copies the mapping from off, up to end, into buf, under the guard,
+// populating the chunk from off to end first if first is set.
+func (a *Array) fill(buf []byte, off, end int, first bool) (int, error) {
+	mem, err := a.hold("export")
+	if err != nil {
+		return 0, err
+	}
+	defer a.mu.RUnlock()
+	if first {
+		a.populate(mem, off, end)
+	}
+	var n int
+	if err := guarded(func() error { n = copy(buf, mem[off:end]); return nil }); err != nil {
+		return 0, pathError("export", a.name, err)
+	}
+	return n, nil
 }
 
 // SaveNPY writes the array as a .npy file at path, atomically. The data

@@ -222,6 +222,16 @@ void *sa_mmap(size_t length, int prot, int fd) {
 
 int sa_munmap(void *addr, size_t length) { return munmap(addr, length); }
 
+/*
+ * sa_mmap_none_fixed replaces [addr, addr+length) with an inaccessible
+ * anonymous reservation in one step (MAP_FIXED): the old mapping is gone,
+ * no page or file backs the range, and touching it faults.
+ */
+int sa_mmap_none_fixed(void *addr, size_t length) {
+	void *p = mmap(addr, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? -1 : 0;
+}
+
 int sa_msync(void *addr, size_t length, int flags) { return msync(addr, length, flags); }
 
 int sa_mlock(void *addr, size_t length) { return mlock(addr, length); }

@@ -106,6 +106,7 @@ int sa_create_linked(const char *dir, const char *path, unsigned mode, int64_t t
                      void **mem, int *fd);
 void *sa_mmap(size_t length, int prot, int fd);
 int sa_munmap(void *addr, size_t length);
+int sa_mmap_none_fixed(void *addr, size_t length);
 int sa_msync(void *addr, size_t length, int flags);
 int sa_mlock(void *addr, size_t length);
 int sa_munlock(void *addr, size_t length);

@@ -237,6 +237,16 @@ func sysMunmap(b []byte) error {
 	return nil
 }
 
+// sysReserve replaces the mapping b with an inaccessible reservation of the
+// same range, atomically: no moment leaves the range free for another
+// mapping.
+func sysReserve(b []byte) error {
+	if r, err := C.sa_mmap_none_fixed(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(len(b))); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
 func sysMsync(b []byte, flags int) error {
 	if r, err := C.sa_msync(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(len(b)), C.int(flags)); r == -1 {
 		return errnoOf(err)

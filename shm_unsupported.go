@@ -40,6 +40,8 @@ func sysPwrite(int, []byte, int64) error         { return errUnsupported }
 func linkFd(int, string, string) error           { return errUnsupported }
 func sysMmap(int, int, int) ([]byte, error)      { return nil, errUnsupported }
 func sysMunmap([]byte) error                     { return errUnsupported }
+func sysMunmapRange([]byte, int) error           { return errUnsupported }
+func sysReserve([]byte) error                    { return errUnsupported }
 func sysMsync([]byte, int) error                 { return errUnsupported }
 func sysMlock([]byte) error                      { return errUnsupported }
 func sysMunlock([]byte) error                    { return errUnsupported }

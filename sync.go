@@ -15,6 +15,7 @@ const (
 // Msync flushes the whole mapping (data and trailer) to the backing file,
 // as SharedArray's msync(flags). It matters for file:// arrays that other
 // processes read with read(2) or after a crash; shm segments live in memory.
+// Close waits for an Msync in progress.
 func (a *Array) Msync(flags SyncFlag) error {
 	return a.onMapping("msync", func(mem []byte) error { return sysMsync(mem, int(flags)) })
 }
@@ -23,7 +24,7 @@ func (a *Array) Msync(flags SyncFlag) error {
 // paged out. RLIMIT_MEMLOCK limits how much a process may lock. Only the
 // pages holding data are locked, not the trailer or any slack between
 // them: locking populates, and a segment whose file has a huge sparse
-// tail must cost no more than its data.
+// tail must cost no more than its data. Close unlocks it.
 func (a *Array) Mlock() error {
 	return a.onMapping("mlock", func(mem []byte) error { return sysMlock(a.dataPages(mem)) })
 }
@@ -39,12 +40,13 @@ func (a *Array) dataPages(mem []byte) []byte {
 	return mem[:min(len(mem), (a.nbytes+page-1)/page*page)]
 }
 
-// onMapping runs the system call f over the whole mapping.
+// onMapping runs the system call f over the whole mapping, holding it.
 func (a *Array) onMapping(op string, f func(mem []byte) error) error {
-	mem, err := a.mapping(op)
+	mem, err := a.hold(op)
 	if err != nil {
 		return err
 	}
+	defer a.mu.RUnlock()
 	if err := f(mem); err != nil {
 		return pathError(op, a.name, err)
 	}

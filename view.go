@@ -24,7 +24,8 @@ import (
 // S, U and V arrays have no view: use Bytes and Dtype().ItemSize(). A
 // mismatch is an error wrapping ErrDtype, not a panic.
 //
-// The slice is invalid after Close. A bool element holding a byte other
+// The slice must not be used after Close: touching it then faults, as
+// long as the range is still reserved (see Array). A bool element holding a byte other
 // than 0 or 1 (which NumPy itself never writes) reads as an unspecified
 // bool.
 func View[T any](a *Array) ([]T, error) {
@@ -32,10 +33,11 @@ func View[T any](a *Array) ([]T, error) {
 	if !viewMatches(t, a.dtype) {
 		return nil, kindErrorf(ErrDtype, "View[%s] of %s, a %s array%s", t, a.name, a.dtype.Name(), longDoubleHint(t, a.dtype))
 	}
-	mem, err := a.mapping("view")
+	mem, err := a.hold("view")
 	if err != nil {
 		return nil, err
 	}
+	defer a.mu.RUnlock()
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(mem))), a.Len()), nil
 }
 
