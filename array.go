@@ -167,6 +167,10 @@ func cStrides(shape []int, itemsize int) []int {
 // first write. The layout is LayoutDual (attached by NumPy-1 and NumPy-2
 // builds of SharedArray 3.1+), or LayoutNumPy2 above 27 dimensions, unless
 // WithLayout says otherwise.
+//
+// Near vm.max_map_count, Create fails with an error matching
+// syscall.ENOMEM that names the limit and how to raise it, rather than
+// leave the Go runtime no mapping to grow with (docs/reliability.md).
 func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, error) {
 	o := makeOptions(opts)
 	loc, err := parseName(name)
@@ -441,6 +445,7 @@ func populateData(fd int, mem []byte, n int64) error {
 // ndims, dims, typenum, item size, size, file size) before mapping, and
 // returns a *FormatError (matching ErrFormat) naming the field when
 // anything is wrong. A missing segment is an error matching ErrNotExist.
+// Near vm.max_map_count it fails as Create does.
 func Attach(name string, opts ...Option) (*Array, error) {
 	o := makeOptions(opts)
 	loc, err := parseName(name)

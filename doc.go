@@ -69,8 +69,19 @@
 // and fs.ErrPermission.
 //
 // The data itself is shared with other processes and is not locked: the
-// Array's methods are safe for concurrent use, but coordinating writers is
-// the application's business. After Close every slice from Bytes or View is
-// invalid. If another process truncates a segment this process has mapped,
-// touching the lost pages raises SIGBUS, which stops a Go program.
+// Array's methods are safe for concurrent use, Close included, but
+// coordinating writers is the application's business. Close waits for the
+// operations in progress on the Array (CopyTo, CopyFrom, WriteNPY, Msync,
+// Mlock, Munlock); those that start after it fail with ErrClosed. A slice
+// from Bytes or View must not be used after Close: touching it faults
+// rather than reaching the next array mapped, for as long as its range is
+// among the most recently closed ones (see Array). If another process
+// truncates a segment this process has mapped, touching the lost pages
+// through a slice raises SIGBUS, which stops a Go program; CopyTo, CopyFrom
+// and WriteNPY (to any writer) return an error matching ErrFault instead.
+// Create and Attach refuse to map near vm.max_map_count, leaving the Go
+// runtime room, with an error saying how to raise it.
+//
+// docs/reliability.md, "Contract", states each of these exactly and names
+// the test that checks it.
 package sharedarray

@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"gotest.tools/v3/assert"
 )
@@ -42,8 +41,8 @@ func setQuarantine(t *testing.T, maps int, bytes int64) {
 func flushQuarantine() {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
-	for len(vm.closed) > 0 {
-		evictOldest()
+	if vm.n > 0 {
+		evictOldest(vm.n)
 	}
 }
 
@@ -62,8 +61,6 @@ func setMapLimit(t *testing.T, limit int) {
 		vm.mu.Unlock()
 	})
 }
-
-func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
 func allBytes(b []byte, v byte) bool {
 	for _, c := range b {
@@ -634,7 +631,7 @@ func TestQuarantineBounded(t *testing.T) {
 	assert.NilError(t, Delete(name))
 	assert.Assert(t, quarantined(addrOf(stale)))
 	vm.mu.Lock()
-	kept := len(vm.closed)
+	kept := vm.n
 	vm.mu.Unlock()
 	assert.Equal(t, kept, 1)
 }
@@ -811,6 +808,43 @@ func BenchmarkCountProcessMaps(b *testing.B) {
 				if _, err := countProcessMaps(); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkCloseQuarantine: Attach + Close with the quarantine (Close
+// reserves the range, and past the bound unmaps the oldest one) and
+// without it (Close unmaps), in one run.
+func BenchmarkCloseQuarantine(b *testing.B) {
+	name := benchName(b)
+	a, err := Create(name, []int{10}, Float64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.Close()
+	defer Delete(name)
+	for _, q := range []struct {
+		label string
+		maps  int
+	}{{"on", 1024}, {"off", 0}} {
+		b.Run(q.label, func(b *testing.B) {
+			vm.mu.Lock()
+			old := quarantineMaps
+			quarantineMaps = q.maps
+			vm.mu.Unlock()
+			defer func() {
+				vm.mu.Lock()
+				quarantineMaps = old
+				vm.mu.Unlock()
+			}()
+			b.ReportAllocs()
+			for b.Loop() {
+				a, err := Attach(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				a.Close()
 			}
 		})
 	}

@@ -2,8 +2,10 @@ package sharedarray
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -26,15 +28,23 @@ import (
 //     kept, up to quarantineMaps ranges and quarantineBytes of address
 //     space; older ones are unmapped, and their addresses can be reused.
 
-// The quarantine's bounds. A range larger than quarantineBytes is still
-// kept, alone.
+// The quarantine's bounds. It keeps at least the quarantineMaps most
+// recently closed ranges: when it holds quarantineMaps+evictBatch, the
+// evictBatch oldest go, in as few munmap calls as they have contiguous
+// runs (usually one: the kernel hands the freed addresses out again in
+// the same order). Past quarantineBytes of address space the oldest go
+// one by one; the most recent range is kept whatever its size.
 var (
 	quarantineMaps  = 1024
 	quarantineBytes = int64(64 << 30)
 )
 
+const evictBatch = 64
+
 // mapRecount is how old the count of the process's mappings may get
-// before mapSegment counts them again (/proc/self/maps).
+// before mapSegment counts them again (/proc/self/maps), unless counting
+// took longer than a hundredth of that: the counts then take at most 1 %
+// of the time.
 const mapRecount = time.Second
 
 // Test hooks: where the limit and the process's map count come from.
@@ -46,14 +56,18 @@ var (
 var vm struct {
 	mu sync.Mutex
 
-	// closed holds the quarantined reservations, oldest first.
+	// closed is a ring of the quarantined reservations: n of them, the
+	// oldest at closed[head]. It grows to the quarantine's bound and is
+	// reused from then on.
 	closed      [][]byte
+	head, n     int
 	closedBytes int64
 
 	ours    int       // mappings and reservations the package holds now
 	others  int       // the process's other mappings at the last count
 	limit   int       // vm.max_map_count at the last count
 	counted time.Time // when
+	took    time.Duration
 }
 
 // mapHeadroom is how many mappings below vm.max_map_count the package
@@ -120,11 +134,11 @@ func mappingFailed(err error, mmap bool) error {
 // reservations before it refuses.
 func admitMap() error {
 	now := time.Now()
-	if vm.limit == 0 || now.Sub(vm.counted) >= mapRecount || vm.others+vm.ours+1 > vm.limit-mapHeadroom(vm.limit) {
+	if vm.limit == 0 || now.Sub(vm.counted) >= max(mapRecount, 100*vm.took) || vm.others+vm.ours+1 > vm.limit-mapHeadroom(vm.limit) {
 		recountMaps(now)
 	}
-	for vm.others+vm.ours+1 > vm.limit-mapHeadroom(vm.limit) && len(vm.closed) > 0 {
-		evictOldest()
+	if over := vm.others + vm.ours + 1 - (vm.limit - mapHeadroom(vm.limit)); over > 0 && vm.n > 0 {
+		evictOldest(min(max(over, evictBatch), vm.n))
 	}
 	if vm.others+vm.ours+1 > vm.limit-mapHeadroom(vm.limit) {
 		return &mapLimitError{vm.others + vm.ours, vm.limit, mapHeadroom(vm.limit)}
@@ -135,9 +149,10 @@ func admitMap() error {
 // recountMaps reads the limit and counts the process's mappings. Where
 // either cannot be read, the check is off until the next count.
 func recountMaps(now time.Time) {
-	vm.counted = now
 	limit, err := maxMapCountFunc()
 	n, err2 := mapCountFunc()
+	vm.counted = time.Now()
+	vm.took = vm.counted.Sub(now)
 	if err != nil || err2 != nil || limit <= 0 {
 		vm.limit, vm.others = math.MaxInt/2, 0
 		return
@@ -163,10 +178,12 @@ func retire(mem []byte) error {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
 	if quarantineMaps > 0 && sysReserve(mem) == nil {
-		vm.closed = append(vm.closed, mem)
-		vm.closedBytes += int64(len(mem))
-		for len(vm.closed) > quarantineMaps || (vm.closedBytes > quarantineBytes && len(vm.closed) > 1) {
-			evictOldest()
+		pushClosed(mem)
+		if vm.n >= quarantineMaps+evictBatch {
+			evictOldest(evictBatch)
+		}
+		for vm.closedBytes > quarantineBytes && vm.n > 1 {
+			evictOldest(1)
 		}
 		return nil
 	}
@@ -177,23 +194,55 @@ func retire(mem []byte) error {
 	return err
 }
 
-// evictOldest unmaps the oldest quarantined reservation, under vm.mu.
-func evictOldest() {
-	r := vm.closed[0]
-	vm.closed[0] = nil
-	vm.closed = vm.closed[1:]
-	vm.closedBytes -= int64(len(r))
-	if sysMunmap(r) == nil {
-		vm.ours--
+// pushClosed adds a reservation to the quarantine, under vm.mu.
+func pushClosed(r []byte) {
+	if vm.n == len(vm.closed) {
+		ring := make([][]byte, max(2*vm.n, 16))
+		for i := range vm.n {
+			ring[i] = vm.closed[(vm.head+i)%len(vm.closed)]
+		}
+		vm.closed, vm.head = ring, 0
+	}
+	vm.closed[(vm.head+vm.n)%len(vm.closed)] = r
+	vm.n++
+	vm.closedBytes += int64(len(r))
+}
+
+// evictOldest unmaps the k oldest quarantined reservations, under vm.mu,
+// one munmap per run of adjacent ones.
+func evictOldest(k int) {
+	batch := make([][]byte, k)
+	for i := range batch {
+		batch[i] = vm.closed[vm.head]
+		vm.closed[vm.head] = nil
+		vm.head = (vm.head + 1) % len(vm.closed)
+		vm.n--
+		vm.closedBytes -= int64(len(batch[i]))
+	}
+	slices.SortFunc(batch, func(a, b []byte) int { return cmp.Compare(addrOf(a), addrOf(b)) })
+	page := uintptr(syscall.Getpagesize())
+	end := func(r []byte) uintptr { return (addrOf(r) + uintptr(len(r)) + page - 1) &^ (page - 1) }
+	for i := 0; i < len(batch); {
+		j := i + 1
+		for j < len(batch) && addrOf(batch[j]) == end(batch[j-1]) {
+			j++
+		}
+		if sysMunmapRange(batch[i], int(end(batch[j-1])-addrOf(batch[i]))) == nil {
+			vm.ours -= j - i
+		}
+		i = j
 	}
 }
+
+func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
 // quarantined reports whether addr lies in a closed Array's reservation.
 func quarantined(addr uintptr) bool {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
-	for _, r := range vm.closed {
-		start := uintptr(unsafe.Pointer(unsafe.SliceData(r)))
+	for i := range vm.n {
+		r := vm.closed[(vm.head+i)%len(vm.closed)]
+		start := addrOf(r)
 		if addr >= start && addr-start < uintptr(len(r)) {
 			return true
 		}

@@ -247,6 +247,15 @@ func sysReserve(b []byte) error {
 	return nil
 }
 
+// sysMunmapRange unmaps length bytes from the start of b: b and the
+// mappings that follow it.
+func sysMunmapRange(b []byte, length int) error {
+	if r, err := C.sa_munmap(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(length)); r == -1 {
+		return errnoOf(err)
+	}
+	return nil
+}
+
 func sysMsync(b []byte, flags int) error {
 	if r, err := C.sa_msync(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(len(b)), C.int(flags)); r == -1 {
 		return errnoOf(err)
