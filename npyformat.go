@@ -139,7 +139,8 @@ const npyCopyBuf = 256 << 10
 // every byte. It returns the number of bytes written.
 //
 // To an *os.File that is a regular file (or a block device) the data goes
-// from the mapping to write(2) with no copy in this process. Any other
+// from the mapping to write(2) with no copy in this process (SaveNPY
+// always writes this way, with or without OnProgress). Any other
 // writer gets it through a buffer of at most 256 KiB, allocated for this
 // call and filled under the fault guard, so that it never touches the
 // mapping itself: a writer that hands the bytes to another goroutine (an
@@ -163,7 +164,7 @@ func (a *Array) WriteNPY(w io.Writer) (int64, error) {
 	if err != nil {
 		return written, err
 	}
-	f := exportFile(w)
+	f, wrote := exportFile(w)
 	var buf []byte
 	if f == nil {
 		buf = make([]byte, min(a.nbytes, npyCopyBuf))
@@ -174,6 +175,9 @@ func (a *Array) WriteNPY(w io.Writer) (int64, error) {
 		var err error
 		if f != nil {
 			n, err = a.writeChunk(f, off, end)
+			if wrote != nil {
+				wrote(n)
+			}
 		} else {
 			n, err = a.copyChunk(w, buf, off, end)
 		}
@@ -186,21 +190,27 @@ func (a *Array) WriteNPY(w io.Writer) (int64, error) {
 	return written, nil
 }
 
-// exportFile returns w as an *os.File if write(2) to it does not wait on a
-// reader (a regular file or a block device), or nil.
-func exportFile(w io.Writer) *os.File {
+// exportFile returns the file WriteNPY may write to straight from the
+// mapping, w itself or the file under SaveNPY's progress counter, if
+// write(2) to it does not wait on a reader (a regular file or a block
+// device), or nil; and what to tell of each write (nil: nothing).
+func exportFile(w io.Writer) (*os.File, func(n int64)) {
+	var wrote func(int64)
+	if p, ok := w.(*progressWriter); ok {
+		w, wrote = p.w, func(n int64) { p.n += n; p.f(p.n) }
+	}
 	f, ok := w.(*os.File)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	st, err := f.Stat()
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	if m := st.Mode(); m.IsRegular() || (m&fs.ModeDevice != 0 && m&fs.ModeCharDevice == 0) {
-		return f
+		return f, wrote
 	}
-	return nil
+	return nil, nil
 }
 
 // populate maps the pages of the chunk data[off:end] in one call rather
