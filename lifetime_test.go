@@ -789,7 +789,7 @@ func BenchmarkCountProcessMaps(b *testing.B) {
 		b.Run(fmt.Sprintf("+%d", extra), func(b *testing.B) {
 			var arrays []*Array
 			if extra > 0 {
-				name := benchName(b)
+				name := testName(b)
 				a, err := Create(name, []int{1}, Uint8)
 				if err != nil {
 					b.Fatal(err)
@@ -823,7 +823,7 @@ func BenchmarkCountProcessMaps(b *testing.B) {
 // reserves the range, and past the bound unmaps the oldest one) and
 // without it (Close unmaps), in one run.
 func BenchmarkCloseQuarantine(b *testing.B) {
-	name := benchName(b)
+	name := testName(b)
 	a, err := Create(name, []int{10}, Float64)
 	if err != nil {
 		b.Fatal(err)
