@@ -579,39 +579,40 @@ func makeInfo(name string, m meta, st fileStat) Info {
 // under the name in between (or deleted the array and created another),
 // the file that was moved is validated in turn, now that it holds still
 // under the private name: a valid array is removed, anything else is
-// renamed back and Delete fails with an error matching syscall.ESTALE. The directory is resolved once: a
-// file:// path's directory symlinks are followed when Delete starts, and
-// every later step works relative to it.
+// renamed back and Delete fails with an error matching syscall.ESTALE.
+// A file:// path's directory is resolved once, its symlinks followed when
+// Delete starts, and every later step works relative to it.
 //
 // A symbolic link at the name is refused (an error matching
 // syscall.ELOOP), link and target left alone. An array its caller may
 // unlink but not read (mode 0000, say) cannot be validated; Delete removes
 // it if the caller owns the file, and otherwise returns the error matching
-// ErrPermission. Mappings that exist, in this
-// process or others, stay valid until they are closed; the memory is freed
-// after the last one goes.
+// ErrPermission. Mappings that exist, in this process or others, stay
+// valid until they are closed; the memory is freed after the last one
+// goes.
 func Delete(name string) error {
 	loc, err := parseName(name)
 	if err != nil {
 		return pathError("delete", name, err)
 	}
-	dirfd, base, err := loc.openDir()
+	dirfd, prefix, base, err := loc.openDir()
 	if err != nil {
 		return pathError("delete", name, err)
 	}
-	if !loc.shm {
+	if dirfd != atFdcwd {
 		defer sysClose(dirfd)
 	}
-	return deleteAt(dirfd, base, name)
+	return deleteAt(dirfd, prefix, base, name)
 }
 
 // deletePrefix starts the private names Delete moves a file to; List
 // skips them.
 const deletePrefix = ".sharedarray-delete-"
 
-// deleteAt is Delete's work in the directory dirfd on the entry base.
-func deleteAt(dirfd int, base, name string) error {
-	cname := cstr(base)
+// deleteAt is Delete's work in the directory dirfd on the entry
+// prefix+base; its private name goes in the same directory.
+func deleteAt(dirfd int, prefix, base, name string) error {
+	cname := cstr2(prefix, base)
 	buf := new(tailBuf)
 	st, tail, err := sysReadTailAt(dirfd, cname, buf)
 	switch {
@@ -631,7 +632,7 @@ func deleteAt(dirfd int, base, name string) error {
 			return err
 		}
 	}
-	ctmp := append(strconv.AppendUint(append(make([]byte, 0, len(deletePrefix)+17), deletePrefix...), rand.Uint64(), 16), 0)
+	ctmp := append(strconv.AppendUint(append(append(make([]byte, 0, len(prefix)+len(deletePrefix)+17), prefix...), deletePrefix...), rand.Uint64(), 16), 0)
 	tmp := string(ctmp[:len(ctmp)-1])
 	moved, err := sysUnlinkChecked(dirfd, cname, ctmp, st.dev, st.ino)
 	switch {

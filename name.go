@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 )
 
 // shmDir is where Linux (glibc) keeps POSIX shared memory objects.
@@ -38,35 +37,23 @@ func (l location) dir() string {
 	return filepath.Dir(l.path)
 }
 
-// openDir returns a descriptor of the directory holding the segment and
-// the segment's name in it. The shm directory's descriptor is opened once
-// per process and must not be closed; a file:// one is the caller's to
-// close.
-func (l location) openDir() (dirfd int, base string, err error) {
+// openDir returns a descriptor of the directory holding the segment (for
+// the *at system calls) and the path of the segment relative to it. A
+// file:// directory is opened, so its path is resolved once; the caller
+// closes it. shm segments are named by absolute path under /dev/shm with
+// dirfd atFdcwd: that directory is the system's, and no descriptor is
+// kept open.
+func (l location) openDir() (dirfd int, prefix, base string, err error) {
 	if l.shm {
-		fd, err := shmDirFd()
-		return fd, l.path, err
+		return atFdcwd, shmDir + "/", l.path, nil
 	}
 	fd, err := sysOpenDir(filepath.Dir(l.path))
-	return fd, filepath.Base(l.path), err
+	return fd, "", filepath.Base(l.path), err
 }
 
-// shmDirFD holds the shm directory's descriptor plus one, 0 until opened.
-var shmDirFD atomic.Int64
-
-func shmDirFd() (int, error) {
-	if v := shmDirFD.Load(); v != 0 {
-		return int(v - 1), nil
-	}
-	fd, err := sysOpenDir(shmDir)
-	if err != nil {
-		return -1, err
-	}
-	if !shmDirFD.CompareAndSwap(0, int64(fd)+1) {
-		sysClose(fd)
-	}
-	return int(shmDirFD.Load() - 1), nil
-}
+// atFdcwd is Linux's AT_FDCWD: *at calls resolve relative paths from the
+// working directory.
+const atFdcwd = -100
 
 // parseName splits "shm://NAME", "file://PATH" or a bare NAME (shm), the
 // way SharedArray does, and refuses what the system would refuse or
