@@ -86,6 +86,10 @@ func TestLimitsCheckAgrees(t *testing.T) {
 	} {
 		h := newFakeHost(t, tc.tree, tc.st)
 		l := h.readLimits(shmDir)
+		// Room is the largest array that fits.
+		room, _ := l.Room()
+		assert.NilError(t, l.Check(room))
+		assert.Assert(t, l.Check(room+1) != nil, "room %d", room)
 		for need := int64(memCheckFloor); need < 8*gib; need += 64 * mib {
 			assert.DeepEqual(t, refusedBy(l.Check(need)), refusedBy(h.checkSpace(shmDir, need)))
 		}

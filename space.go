@@ -55,6 +55,9 @@ func (e *SpaceError) limit() string {
 	if e.Size >= 0 {
 		s += " of " + human(e.Size)
 	}
+	if e.Err == syscall.ENOMEM && e.Avail >= 0 && e.Need <= e.Avail {
+		s += fmt.Sprintf(", not enough for the array and the %s of page tables that map it", human(pageTables(e.Need)))
+	}
 	if e.Fix != "" {
 		s += ": " + e.Fix
 	}

@@ -39,7 +39,7 @@ func (h *host) checkSpace(dir string, total int64) error {
 	if !l.FSMemory {
 		return nil
 	}
-	l.Cgroup, _ = h.cgroupMemory(total, false)
+	l.Cgroup, _ = h.cgroupMemory(withPageTables(total), false) // what Check compares
 	l.MemAvailable, l.MemTotal, _ = h.memInfo()
 	return l.Check(total)
 }

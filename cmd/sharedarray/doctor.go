@@ -3,11 +3,15 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/sharedarray/sharedarray"
 )
@@ -39,7 +43,9 @@ type doctorReport struct {
 	Fits      *bool     `json:"fits,omitempty"`
 	Refused   []refusal `json:"refused,omitempty"` // each limit that refuses --need, tightest first
 	Problems  []string  `json:"problems"`          // why the exit status is 1
+	Warnings  []string  `json:"warnings"`          // Limits.Warnings, [] rather than absent when none
 	err       error     // Check's answer
+	dirErr    error     // why the directory cannot hold arrays: missing, not a directory
 }
 
 type refusal struct {
@@ -54,8 +60,10 @@ func (c *cli) doctor(args []string) int {
 	if !c.want(args, 0) {
 		return exitUsage
 	}
-	need := int64(-1)
-	if s := c.fs.Lookup("need").Value.String(); s != "" {
+	need, needSet := int64(-1), false
+	c.fs.Visit(func(f *flag.Flag) { needSet = needSet || f.Name == "need" })
+	if needSet {
+		s := c.fs.Lookup("need").Value.String()
 		n, err := parseSize(s)
 		if err != nil {
 			c.usageError("--need %s: %v", quote(s), err)
@@ -64,13 +72,27 @@ func (c *cli) doctor(args []string) int {
 		need = n
 	}
 	l := sharedarray.ReadLimits(c.fs.Lookup("dir").Value.String())
-	r := doctorReport{Limits: l, Problems: []string{}}
+	r := doctorReport{Limits: l, Problems: []string{}, Warnings: l.Warnings}
+	if r.Warnings == nil {
+		r.Warnings = []string{}
+	}
 	r.Room, r.RoomLimit = l.Room()
-	if !l.Writable {
+	if st, err := os.Stat(l.Dir); err != nil {
+		r.dirErr = err
+	} else if !st.IsDir() {
+		r.dirErr = &fs.PathError{Op: "stat", Path: l.Dir, Err: syscall.ENOTDIR}
+	}
+	switch {
+	case r.dirErr != nil:
+		r.Problems = append(r.Problems, visible(r.dirErr.Error()))
+	case !l.Writable:
 		r.Problems = append(r.Problems, fmt.Sprintf("%s cannot be written by this process", quote(l.Dir)))
 	}
 	if need >= 0 {
 		seg := need + int64(sharedarray.LayoutDual.TrailerSize())
+		if seg < need {
+			seg = math.MaxInt64 // no array is that large: Check refuses it
+		}
 		r.Need = &need
 		r.err = l.Check(seg)
 		fits := r.err == nil
@@ -110,8 +132,16 @@ func (r *doctorReport) print(w io.Writer) {
 	if !l.Writable {
 		writable = "NOT writable by this process"
 	}
-	line("directory", "%s, %s", quote(l.Dir), writable)
-	if l.Mount.Point != "" {
+	var pe *fs.PathError
+	switch {
+	case errors.As(r.dirErr, &pe):
+		line("directory", "%s: %v", quote(l.Dir), pe.Err)
+	case r.dirErr != nil:
+		line("directory", "%s: %v", quote(l.Dir), r.dirErr)
+	default:
+		line("directory", "%s, %s", quote(l.Dir), writable)
+	}
+	if l.Mount.Point != "" && r.dirErr == nil {
 		line("mount", "%s on %s (%s)", l.Mount.Type, l.Mount.Point, l.Mount.Options)
 	}
 	size := "unknown"
@@ -192,9 +222,12 @@ func (r *doctorReport) print(w io.Writer) {
 	}
 	if r.Need != nil {
 		label := "need " + bytesString(*r.Need)
-		if r.err == nil {
+		switch {
+		case r.err == nil && len(r.Problems) > 0:
+			line(label, "fits the limits, but %s cannot hold arrays (see above)", quote(l.Dir))
+		case r.err == nil:
 			line(label, "fits")
-		} else {
+		default:
 			line(label, "does NOT fit:")
 			for _, e := range r.Refused {
 				s := e.Where
@@ -231,17 +264,21 @@ func bytesString(n int64) string {
 // every unit is a power of 1024.
 func parseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
+	if strings.HasPrefix(t, "-") {
+		return 0, errors.New("a size cannot be negative")
+	}
 	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
 	num, unit := t, ""
 	if i >= 0 {
 		num, unit = t[:i], strings.TrimSpace(t[i:])
 	}
 	shift := 0
-	switch strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(unit), "b"), "i")) {
+	u := strings.TrimSuffix(strings.ToLower(unit), "b")
+	if len(u) == 2 && u[1] == 'i' { // Ki, Mi, KiB, MiB, ...
+		u = u[:1]
+	}
+	switch u {
 	case "":
-		if strings.EqualFold(unit, "ib") {
-			return 0, fmt.Errorf("unknown unit %q", unit)
-		}
 	case "k":
 		shift = 10
 	case "m":

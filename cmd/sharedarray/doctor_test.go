@@ -24,7 +24,7 @@ func TestParseSize(t *testing.T) {
 		assert.NilError(t, err, in)
 		assert.Equal(t, got, want, in)
 	}
-	for _, in := range []string{"", "M", "-1", "+1", "1x", "1e9", "1.2.3", ".", "1iB", "1P", "9223372036854775808", "8388608T", "1e400G", "NaN", "0x10"} {
+	for _, in := range []string{"", "M", "-1", "+1", "1x", "1e9", "1.2.3", ".", "1iB", "1P", "5i", "5ib", "1Gii", "-0", "9223372036854775808", "8388608T", "1e400G", "NaN", "0x10"} {
 		_, err := parseSize(in)
 		assert.Assert(t, err != nil, "%q", in)
 	}
@@ -59,7 +59,7 @@ func TestDoctor(t *testing.T) {
 	assert.Equal(t, m["fits"], true)
 	assert.Equal(t, m["need"], float64(1<<20))
 	assert.DeepEqual(t, m["problems"], []any{})
-	for _, k := range []string{"mount", "fs_size", "fs_free", "fs_memory", "mem_total", "mem_available", "cgroup", "max_map_count", "mappings", "memlock_limit", "memlock_max", "shmem_thp", "arrays", "array_bytes", "room", "room_limit"} {
+	for _, k := range []string{"warnings", "mount", "fs_size", "fs_free", "fs_memory", "mem_total", "mem_available", "cgroup", "max_map_count", "mappings", "memlock_limit", "memlock_max", "shmem_thp", "arrays", "array_bytes", "room", "room_limit"} {
 		_, ok := m[k]
 		assert.Assert(t, ok, "%s missing", k)
 	}
@@ -73,7 +73,12 @@ func TestDoctor(t *testing.T) {
 	refused := m["refused"].([]any)
 	assert.Assert(t, len(refused) >= 1)
 
-	for _, args := range [][]string{{"doctor", "--need", "lots"}, {"doctor", "extra"}, {"doctor", "--bogus"}} {
+	// A size so large that adding the trailer overflows does not fit.
+	code, m = doctorJSON(t, "--need", "9223372036854775807")
+	assert.Equal(t, code, 1)
+	assert.Equal(t, m["fits"], false)
+
+	for _, args := range [][]string{{"doctor", "--need", "lots"}, {"doctor", "extra"}, {"doctor", "--bogus"}, {"doctor", "--need", ""}, {"doctor", "--need", "-1"}} {
 		code, _, errs := runCLI(args...)
 		assert.Equal(t, code, 2, "%v: %s", args, errs)
 		assert.Assert(t, strings.HasPrefix(errs, "sharedarray: doctor: "), errs)
@@ -122,10 +127,17 @@ func TestDoctorSmallTmpfs(t *testing.T) {
 	assert.Equal(t, m["fs_memory"], true)
 	assert.Equal(t, m["arrays"], float64(1))
 
-	code, out, _ = runCLI("doctor", "--dir", filepath.Join(dir, "missing"))
+	code, out, _ = runCLI("doctor", "--dir", filepath.Join(dir, "missing"), "--need", "1M")
 	assert.Equal(t, code, 1, out)
-	assert.Assert(t, strings.Contains(out, "NOT writable by this process"), out)
+	assert.Assert(t, strings.Contains(out, "directory      "+filepath.Join(dir, "missing")+": no such file or directory\n"), out)
+	assert.Assert(t, !strings.Contains(out, "mount "), "no mount for a missing directory:\n%s", out)
+	assert.Assert(t, strings.Contains(out, "need 1.0 MiB   fits the limits, but "+filepath.Join(dir, "missing")+" cannot hold arrays"), out)
 	assert.Assert(t, strings.Contains(out, "warning        statfs "+filepath.Join(dir, "missing")+": no such file or directory"), out)
+	file := filepath.Join(t.TempDir(), "file")
+	assert.NilError(t, os.WriteFile(file, nil, 0o644))
+	code, m = doctorJSON(t, "--dir", file)
+	assert.Equal(t, code, 1)
+	assert.DeepEqual(t, m["problems"], []any{"stat " + file + ": not a directory"})
 }
 
 // doctorChildEnv makes TestDoctorCgroupChild run doctor with the
