@@ -32,10 +32,11 @@ import (
 // for them. After Close, touching such a slice faults (SIGSEGV, which stops
 // a Go program) rather than reaching whatever is mapped there next: Close
 // replaces the range with an inaccessible reservation. The package keeps
-// the reservations of the most recently closed mappings, up to 1,024 of
-// them and 64 GiB of address space (the most recent one always); an older
-// range is unmapped and its address may be reused, and a slice into it can
-// then read or write another mapping. See docs/reliability.md, "Contract".
+// the reservations of at least the 1,024 most recently closed mappings,
+// within 64 GiB of address space (an eighth of RLIMIT_AS if that is
+// lower; the most recent one always); an older range is unmapped and its
+// address may be reused, and a slice into it can then read or write
+// another mapping. See docs/reliability.md, "Contract", for exactly when.
 //
 // No finalizer unmaps an Array, so slices stay valid for as long as the
 // Array is not closed, whether or not it is still referenced; an Array
@@ -254,6 +255,11 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 			return nil, err
 		}
 		mem, stage, fd, err := sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+		if stage == stageMap && err == syscall.ENOMEM && flushQuarantine() {
+			// The reservations were in the way (RLIMIT_AS); nothing was
+			// published, so the whole call can run again.
+			mem, stage, fd, err = sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+		}
 		if err != nil {
 			err = mappingFailed(err, stage == stageMap)
 		}

@@ -37,15 +37,6 @@ func setQuarantine(t *testing.T, maps int, bytes int64) {
 	})
 }
 
-// flushQuarantine unmaps every quarantined reservation.
-func flushQuarantine() {
-	vm.mu.Lock()
-	defer vm.mu.Unlock()
-	if vm.n > 0 {
-		evictOldest(vm.n)
-	}
-}
-
 // setMapLimit makes the package see vm.max_map_count as limit for one test.
 func setMapLimit(t *testing.T, limit int) {
 	t.Helper()
@@ -558,6 +549,26 @@ func lifetimeChild(f []string) (int, bool) {
 		}
 		fmt.Fprintln(os.Stderr, "stale access returned")
 		return 0, true
+	case "rlimit-as":
+		// Address space for the process as it is plus 1 GiB, then 4 GiB
+		// of arrays created and closed 256 MiB at a time: the quarantine
+		// must give way.
+		limit := uint64(vmSizeOf()) + 1<<30
+		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3, true
+		}
+		for i := range 16 {
+			a, err := Create(f[1], []int{256 << 20}, Uint8, Sparse())
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "create", i, err)
+				return 8, true
+			}
+			a.Close()
+			Delete(f[1])
+		}
+		fmt.Println("16 arrays of 256 MiB under RLIMIT_AS")
+		return 0, true
 	case "map-exhaust":
 		n := 0
 		var err error
@@ -646,17 +657,34 @@ func processMaps(t *testing.T) int {
 }
 
 func vmSize(t *testing.T) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	assert.NilError(t, err)
+	n := vmSizeOf()
+	assert.Assert(t, n > 0, "no VmSize")
+	return n
+}
+
+// vmSizeOf returns the process's address space (VmSize), 0 if unknown.
+func vmSizeOf() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
 	for _, line := range strings.Split(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(line, "VmSize:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			assert.NilError(t, err)
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10
 		}
 	}
-	t.Fatal("no VmSize")
 	return 0
+}
+
+// Quarantined reservations count against RLIMIT_AS: under a limit the
+// quarantine keeps at most an eighth of it and gives way when a mapping
+// does not fit, so closed arrays never make a new one fail.
+func TestQuarantineUnderRlimitAS(t *testing.T) {
+	if raceEnabled || len(emulator) > 0 {
+		t.Skip("the race detector and qemu reserve address space of their own")
+	}
+	name := testName(t)
+	out, err := child("rlimit-as " + name).CombinedOutput()
+	assert.NilError(t, err, "%s", out)
+	assert.Assert(t, strings.Contains(string(out), "16 arrays"), "%s", out)
 }
 
 // After Close the range is an inaccessible reservation with no file, and
@@ -767,7 +795,7 @@ func npyOf(t *testing.T, a *Array) []byte {
 func TestMapLimitChild(t *testing.T) {
 	limit, err := readMaxMapCount()
 	assert.NilError(t, err)
-	if limit > 1<<20 {
+	if limit > 262144 {
 		t.Skipf("vm.max_map_count is %d: too many mappings to make in a test", limit)
 	}
 	if len(emulator) > 0 {

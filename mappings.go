@@ -29,7 +29,9 @@ import (
 //     space; older ones are unmapped, and their addresses can be reused.
 
 // The quarantine's bounds. It keeps at least the quarantineMaps most
-// recently closed ranges: when it holds quarantineMaps+evictBatch, the
+// recently closed ranges, and at most quarantineBytes of address space, or
+// an eighth of RLIMIT_AS where that is set (reservations count against
+// it): when it holds quarantineMaps+evictBatch, the
 // evictBatch oldest go, in as few munmap calls as they have contiguous
 // runs (usually one: the kernel hands the freed addresses out again in
 // the same order). Past quarantineBytes of address space the oldest go
@@ -63,6 +65,8 @@ var vm struct {
 	head, n     int
 	closedBytes int64
 
+	maxBytes int64 // quarantineBytes, or less under RLIMIT_AS
+
 	ours    int       // mappings and reservations the package holds now
 	others  int       // the process's other mappings at the last count
 	limit   int       // vm.max_map_count at the last count
@@ -93,10 +97,25 @@ func mapSegment(fd int, length int, prot int) ([]byte, error) {
 		return nil, err
 	}
 	mem, err := sysMmap(fd, length, prot)
+	if err == syscall.ENOMEM && flushQuarantine() {
+		mem, err = sysMmap(fd, length, prot) // the reservations were in the way (RLIMIT_AS)
+	}
 	if err != nil {
 		return nil, mappingFailed(err, true)
 	}
 	return mem, nil
+}
+
+// flushQuarantine unmaps every quarantined reservation and reports
+// whether there was any.
+func flushQuarantine() bool {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	n := vm.n
+	if n > 0 {
+		evictOldest(n)
+	}
+	return n > 0
 }
 
 // admitMapping counts one more mapping of the package's, or refuses it
@@ -149,6 +168,7 @@ func admitMap() error {
 // recountMaps reads the limit and counts the process's mappings. Where
 // either cannot be read, the check is off until the next count.
 func recountMaps(now time.Time) {
+	vm.maxBytes = 0 // RLIMIT_AS again, at the next close
 	limit, err := maxMapCountFunc()
 	n, err2 := mapCountFunc()
 	vm.counted = time.Now()
@@ -182,7 +202,7 @@ func retire(mem []byte) error {
 		if vm.n >= quarantineMaps+evictBatch {
 			evictOldest(evictBatch)
 		}
-		for vm.closedBytes > quarantineBytes && vm.n > 1 {
+		for vm.closedBytes > quarantineMaxBytes() && vm.n > 1 {
 			evictOldest(1)
 		}
 		return nil
@@ -206,6 +226,18 @@ func pushClosed(r []byte) {
 	vm.closed[(vm.head+vm.n)%len(vm.closed)] = r
 	vm.n++
 	vm.closedBytes += int64(len(r))
+}
+
+// quarantineMaxBytes is the quarantine's address-space budget, under vm.mu.
+func quarantineMaxBytes() int64 {
+	if vm.maxBytes == 0 {
+		vm.maxBytes = quarantineBytes
+		var rl syscall.Rlimit
+		if syscall.Getrlimit(syscall.RLIMIT_AS, &rl) == nil && rl.Cur < uint64(math.MaxInt64) {
+			vm.maxBytes = min(vm.maxBytes, int64(rl.Cur/8))
+		}
+	}
+	return min(vm.maxBytes, quarantineBytes)
 }
 
 // evictOldest unmaps the k oldest quarantined reservations, under vm.mu,

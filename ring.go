@@ -195,14 +195,14 @@ func openRing(op, name string, readOnly bool) (*ring, error) {
 		sysClose(fd)
 		return nil, pathError(op, name, syscall.EFBIG)
 	}
-	mem, err := sysMmap(fd, int(st.size), prot)
+	mem, err := mapSegment(fd, int(st.size), prot)
 	if err != nil {
 		sysClose(fd)
 		return nil, pathError(op, name, err)
 	}
 	r, err := checkRing(name, m, mem, st.size)
 	if err != nil {
-		sysMunmap(mem)
+		unmapSegment(mem)
 		sysClose(fd)
 		return nil, err
 	}
@@ -298,7 +298,7 @@ func (r *ring) close(before func()) error {
 	if before != nil {
 		before()
 	}
-	err := sysMunmap(r.mem)
+	err := unmapSegment(r.mem)
 	sysClose(r.fd)
 	r.mem, r.ctl = nil, nil
 	if err != nil {
@@ -369,7 +369,7 @@ func OpenRingWriter(name string) (*RingWriter, error) {
 }
 
 func (r *ring) unmapNow() {
-	sysMunmap(r.mem)
+	unmapSegment(r.mem)
 	sysClose(r.fd)
 }
 

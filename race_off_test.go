@@ -1,0 +1,5 @@
+//go:build !race
+
+package sharedarray
+
+const raceEnabled = false
