@@ -89,8 +89,8 @@ func runChild(spec string) int {
 		return hidepidChild(f[1])
 	case "cgroup-create":
 		return runCgroupChild(f[1:])
-	case "ring-write":
-		return ringWriteChild(f[1:])
+	case "ring-write", "ring-wait":
+		return ringChild(f)
 	}
 	if code, ok := lifetimeChild(f); ok {
 		return code

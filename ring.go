@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"os"
 	"reflect"
 	"runtime"
@@ -45,7 +46,8 @@ const (
 	offGeneration = 64  // u64, +1 at every writer takeover
 	offWriterPid  = 72  // i32, pid of the last writer, 0 when closed
 	offHead       = 128 // u64: frames published; its low 32 bits are the futex word
-	offWaiters    = 192 // u32: readers about to sleep or asleep on the futex word
+	offWaiters    = 192 // u32: unregistered readers about to sleep or asleep on the futex word
+	offWaiting    = 224 // 8 × u32 bitmap: bit b set while the reader holding lock byte b waits
 )
 
 // Errors of frame rings.
@@ -95,6 +97,34 @@ func (r *ring) i32(off int) *int32  { return (*int32)(unsafe.Pointer(&r.ctl[off]
 func (r *ring) head() *uint64      { return r.u64(offHead) }
 func (r *ring) futexWord() *uint32 { return r.u32(offHead) } // little-endian low half
 func (r *ring) waiters() *uint32   { return r.u32(offWaiters) }
+
+// waitBit returns the bitmap word and bit of the reader on lock byte b.
+func (r *ring) waitBit(b int) (*uint32, uint32) {
+	return r.u32(offWaiting + 4*(b/32)), 1 << (b % 32)
+}
+
+// anyWaiting reports whether a reader says it waits. Called after the
+// sequentially consistent head store, so these loads follow it.
+func (r *ring) anyWaiting() bool {
+	if atomic.LoadUint32(r.waiters()) != 0 {
+		return true
+	}
+	for off := offWaiting; off < offWaiting+32; off += 8 {
+		if atomic.LoadUint64(r.u64(off)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// waiting counts the readers that say they wait.
+func (r *ring) waiting() uint32 {
+	n := atomic.LoadUint32(r.waiters())
+	for off := offWaiting; off < offWaiting+32; off += 8 {
+		n += uint32(bits.OnesCount64(atomic.LoadUint64(r.u64(off))))
+	}
+	return n
+}
 func (r *ring) seq(i uint64) *uint64 {
 	return r.u64(ringHeaderSize + int(i)*ringSlotEntry)
 }
@@ -439,7 +469,7 @@ func (w *RingWriter) publish() {
 	// new head is visible (a reader increments the count, then reads the
 	// head: one of the two sees the other).
 	atomic.StoreUint64(w.head(), w.next)
-	if atomic.LoadUint32(w.waiters()) != 0 {
+	if w.anyWaiting() {
 		futexWake(w.futexWord())
 	}
 }
@@ -536,6 +566,9 @@ func OpenRingReader(name string) (*RingReader, error) {
 	for b := 1; b <= ringMaxReaders; b++ {
 		if rd.lockByte(b) == nil {
 			rd.regByte = b
+			// A reader killed while it waited left its bit set.
+			word, bit := rd.waitBit(b)
+			atomic.AndUint32(word, ^bit)
 			break
 		}
 	}
@@ -735,8 +768,14 @@ func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) er
 	if d <= 0 {
 		return rd.expired(ctx, deadline)
 	}
-	atomic.AddUint32(rd.waiters(), 1)
-	defer atomic.AddUint32(rd.waiters(), ^uint32(0))
+	if rd.regByte != 0 {
+		word, bit := rd.waitBit(rd.regByte)
+		atomic.OrUint32(word, bit)
+		defer atomic.AndUint32(word, ^bit)
+	} else {
+		atomic.AddUint32(rd.waiters(), 1)
+		defer atomic.AddUint32(rd.waiters(), ^uint32(0))
+	}
 	w := atomic.LoadUint32(rd.futexWord())
 	if atomic.LoadUint64(rd.head()) > s || rd.closed.Load() {
 		return nil
@@ -755,7 +794,7 @@ type RingInfo struct {
 	WriterPid   int    // pid of the live writer, 0 if none
 	WriterAlive bool   // a writer holds the ring's writer lock
 	Readers     int    // readers registered (holding a reader lock)
-	Waiters     uint32 // readers the waiter count says are waiting
+	Waiters     uint32 // readers that say they wait (waiting bits and count)
 }
 
 // StatRing describes the named ring: its geometry and its live state. It
@@ -772,7 +811,7 @@ func StatRing(name string) (RingInfo, error) {
 		Head:       atomic.LoadUint64(r.head()),
 		Generation: atomic.LoadUint64(r.u64(offGeneration)),
 		WriterPid:  int(atomic.LoadInt32(r.i32(offWriterPid))),
-		Waiters:    atomic.LoadUint32(r.waiters()),
+		Waiters:    r.waiting(),
 	}
 	info.WriterAlive = r.lockHeld(0)
 	if !info.WriterAlive {

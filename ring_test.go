@@ -283,7 +283,7 @@ func TestRingWakeUp(t *testing.T) {
 		_, err := r.NextTimeout(10*time.Second, buf)
 		done <- err
 	}()
-	for atomic.LoadUint32(r.waiters()) == 0 {
+	for r.waiting() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	writeFrame(t, w)
@@ -293,14 +293,14 @@ func TestRingWakeUp(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Publish did not wake the reader")
 	}
-	assert.Equal(t, atomic.LoadUint32(r.waiters()), uint32(0))
+	assert.Equal(t, r.waiting(), uint32(0))
 
 	go func() {
 		buf := make([]byte, 8)
 		_, err := r.NextTimeout(10*time.Second, buf)
 		done <- err
 	}()
-	for atomic.LoadUint32(r.waiters()) == 0 {
+	for r.waiting() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	assert.NilError(t, r.Close())
@@ -400,6 +400,22 @@ func TestRingWriterKilled(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, info.Seq, uint64(100))
 	assert.Equal(t, checkFrame(buf, 100), -1)
+}
+
+// ringChild runs "ring-write NAME N" (ringWriteChild) or "ring-wait NAME":
+// open a reader, say "ready" and wait for a frame until killed.
+func ringChild(f []string) int {
+	if f[0] == "ring-write" {
+		return ringWriteChild(f[1:])
+	}
+	r, err := OpenRingReader(f[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 3
+	}
+	fmt.Println("ready")
+	r.NextTimeout(time.Minute, make([]byte, r.FrameBytes()))
+	return 0
 }
 
 // ringWriteChild publishes n frames, starts one more, says "ready" and
@@ -635,4 +651,39 @@ func TestRingWriterEdges(t *testing.T) {
 	_, err = w2.Next()
 	assert.ErrorIs(t, err, ErrClosed)
 	assert.ErrorIs(t, w2.Publish(), ErrClosed)
+}
+
+// A reader killed while it waits leaves its waiting bit set (the writer
+// then makes a futex call per publish); the next reader to take its lock
+// byte clears it.
+func TestRingReaderKilledWhileWaiting(t *testing.T) {
+	name, w := mustRing(t, 2, 1)
+	cmd := child("ring-wait " + name)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	assert.NilError(t, err)
+	assert.NilError(t, cmd.Start())
+	var line [6]byte
+	_, err = out.Read(line[:])
+	assert.NilError(t, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for w.waiting() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	assert.Equal(t, w.waiting(), uint32(1))
+	assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
+	cmd.Wait()
+	info, err := StatRing(name)
+	assert.NilError(t, err)
+	assert.Equal(t, info.Readers, 0)
+	assert.Equal(t, info.Waiters, uint32(1), "the dead reader's bit")
+	assert.Assert(t, w.anyWaiting())
+	writeFrame(t, w) // wakes nobody, harmlessly
+
+	r, err := OpenRingReader(name)
+	assert.NilError(t, err)
+	defer r.Close()
+	assert.Equal(t, r.regByte, 1)
+	assert.Equal(t, w.waiting(), uint32(0))
+	assert.Assert(t, !w.anyWaiting())
 }

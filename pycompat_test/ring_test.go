@@ -486,3 +486,54 @@ func TestRingV30Python(t *testing.T) {
 	assert.NilError(t, cmd.Wait())
 	checkAccount(t, m, n)
 }
+
+// A Python reader says it waits (the writer sees its bit and wakes it);
+// killed while waiting it leaves the bit, and the next reader on its lock
+// byte clears it.
+func TestRingPythonWaitingBit(t *testing.T) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 2, []int{8}, sa.Uint64)
+			assert.NilError(t, err)
+			defer w.Close()
+			waiting := func(want uint32) {
+				t.Helper()
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					st, err := sa.StatRing(name)
+					assert.NilError(t, err)
+					if st.Waiters == want || time.Now().After(deadline) {
+						assert.Equal(t, st.Waiters, want)
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			cmd, sc, stderr := ringPy(t, b, "open-reader", name, "30")
+			assert.Equal(t, line(t, sc, stderr), "ready")
+			waiting(1)
+			start := time.Now()
+			goWrite(t, w, 1, 0)
+			m := jsonLine(t, sc, stderr)
+			assert.NilError(t, cmd.Wait())
+			assert.Equal(t, m["result"].(map[string]any)["error"], nil)
+			assert.Assert(t, time.Since(start) < 2*time.Second)
+			waiting(0)
+
+			cmd, sc, stderr = ringPy(t, b, "open-reader", name, "30")
+			assert.Equal(t, line(t, sc, stderr), "ready")
+			waiting(1)
+			assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
+			cmd.Wait()
+			waiting(1)                                               // the dead reader's bit stays...
+			cmd, sc, stderr = ringPy(t, b, "open-reader", name, "0") // never sleeps: only its open clears the bit
+			assert.Equal(t, line(t, sc, stderr), "ready")
+			m = jsonLine(t, sc, stderr)
+			assert.NilError(t, cmd.Wait())
+			assert.Equal(t, m["result"].(map[string]any)["error"], "TimeoutError")
+			waiting(0) // ...until a reader takes its lock byte
+		})
+	}
+}

@@ -63,6 +63,7 @@ OFF_GENERATION = 64
 OFF_WRITER_PID = 72
 OFF_HEAD = 128
 OFF_WAITERS = 192
+OFF_WAITING = 224
 
 SYS_FUTEX = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98}
 FUTEX_WAIT = 0
@@ -73,6 +74,19 @@ FUTEX_OP_ADD = 1
 # atomically; the comparison only decides a wake-up of nobody.
 _OP_INC = (FUTEX_OP_ADD << 28) | (1 << 12)
 _OP_DEC = (FUTEX_OP_ADD << 28) | (0xFFF << 12)
+# FUTEX_OP(OR | OPARG_SHIFT, bit, EQ, 0) and FUTEX_OP(ANDN | OPARG_SHIFT, bit, ...):
+# set and clear bit `bit` (0..31) of a u32, atomically.
+FUTEX_OP_OR = 2
+FUTEX_OP_ANDN = 3
+FUTEX_OP_OPARG_SHIFT = 8
+
+
+def _op_set(bit):
+    return ((FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT) << 28) | (bit << 12)
+
+
+def _op_clear(bit):
+    return ((FUTEX_OP_ANDN | FUTEX_OP_OPARG_SHIFT) << 28) | (bit << 12)
 
 F_OFD_GETLK = getattr(fcntl, "F_OFD_GETLK", 36)
 F_OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", 37)
@@ -164,7 +178,7 @@ class _Futex:
         self.libc(self.nr, addr, FUTEX_WAKE, 0x7FFFFFFF, None, None, 0)
 
     def add(self, addr, op):
-        """Atomic add on the u32 at addr (FUTEX_WAKE_OP, waking nobody)."""
+        """Atomic op (add, or, andn) on the u32 at addr (FUTEX_WAKE_OP, waking nobody)."""
         self.libc(self.nr, addr, FUTEX_WAKE_OP, 0, None, addr, op)
 
 
@@ -249,6 +263,7 @@ class _Ring:
         self._head_addr = self._ctl + OFF_HEAD
         self._waiters = ctypes.c_uint32.from_address(self._ctl + OFF_WAITERS)
         self._waiters_addr = self._ctl + OFF_WAITERS
+        self._waiting = (ctypes.c_uint64 * 4).from_address(self._ctl + OFF_WAITING)
         self._generation = ctypes.c_uint64.from_address(self._ctl + OFF_GENERATION)
         self._pid = ctypes.c_int32.from_address(self._ctl + OFF_WRITER_PID)
         table = self._ctl + HEADER_SIZE
@@ -295,7 +310,7 @@ class _Ring:
             os.close(self._fd)
             self._fd = -1
             self._seqs = self._stamps = None
-            self._head = self._waiters = self._generation = self._pid = None
+            self._head = self._waiters = self._generation = self._pid = self._waiting = None
             self.array = None
 
     def __del__(self):
@@ -347,7 +362,7 @@ class Writer(_Ring):
         self._writing = False
         self._head.value = self.seq
         _fence()  # the head store is visible before the waiter count is read
-        if self._waiters.value != 0 and self._futex.available:
+        if self._futex.available and (self._waiters.value != 0 or any(self._waiting)):
             self._futex.wake(self._head_addr)
 
     def write(self, frame):
@@ -372,6 +387,13 @@ class Reader(_Ring):
             if self._lock(b):
                 self.registered = b
                 break
+        fx = self._futex
+        if self.registered:
+            # This reader's waiting bit: word and bit in the bitmap.
+            self._wait_word = self._ctl + OFF_WAITING + 4 * (self.registered // 32)
+            self._wait_bit = self.registered % 32
+            if fx.available:  # a reader killed while it waited left it set
+                fx.add(self._wait_word, _op_clear(self._wait_bit))
         self.pos = self.head
         self.overruns = 0
 
@@ -459,14 +481,22 @@ class Reader(_Ring):
         if not fx.available:  # polling fallback
             time.sleep(min(d, 0.0005))
             return
-        fx.add(self._waiters_addr, _OP_INC)  # a locked add: also a full fence
+        # Say we wait: a locked read-modify-write in the kernel, which is
+        # also a full fence before the loads below.
+        if self.registered:
+            fx.add(self._wait_word, _op_set(self._wait_bit))
+        else:
+            fx.add(self._waiters_addr, _OP_INC)
         try:
             w = self._head.value & 0xFFFFFFFF  # the futex word: the head's low half
             if self._head.value > s:
                 return
             fx.wait(self._head_addr, w, d)
         finally:
-            fx.add(self._waiters_addr, _OP_DEC)
+            if self.registered:
+                fx.add(self._wait_word, _op_clear(self._wait_bit))
+            else:
+                fx.add(self._waiters_addr, _OP_DEC)
 
 
 def create(name, slots, frame_shape, dtype=np.float64):
@@ -540,7 +570,8 @@ def stat(name):
         return {
             "slots": r.slots, "frame_shape": r.frame_shape, "dtype": r.dtype, "head": r.head,
             "generation": r.generation, "writer_pid": r._pid.value if alive else 0,
-            "writer_alive": alive, "readers": readers, "waiters": r._waiters.value,
+            "writer_alive": alive, "readers": readers,
+            "waiters": r._waiters.value + sum(bin(x).count("1") for x in r._waiting),
         }
     finally:
         r.close()
