@@ -571,6 +571,10 @@ type Info struct {
 	ModTime time.Time // last modification of the file
 }
 
+// Strides returns the byte strides of the array's C-ordered data, as
+// Array.Strides does.
+func (i Info) Strides() []int { return cStrides(i.Shape, i.Dtype.ItemSize()) }
+
 func makeInfo(name string, m meta, st fileStat) Info {
 	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime}
 }
