@@ -599,3 +599,24 @@ func TestSaveNPYModeAndProgress(t *testing.T) {
 	assert.Equal(t, last, fi.Size())
 	assert.Assert(t, calls >= 2)
 }
+
+// A Fortran-order stream larger than a chunk imports the same array as
+// the same bytes from a sized source.
+func TestLoadNPYFortranStream(t *testing.T) {
+	rows, cols := 1024, 1100 // 8.6 MiB of float64: more than two chunks
+	data := make([]byte, rows*cols*8)
+	for i := range data {
+		data[i] = byte(i*13 + i/8)
+	}
+	file := npyFile(fmt.Sprintf("{'descr': '<f8', 'fortran_order': True, 'shape': (%d, %d), }", rows, cols), data)
+	a, err := LoadNPYFrom(testName(t), bytes.NewReader(file))
+	assert.NilError(t, err)
+	defer a.Close()
+	b, err := LoadNPYFrom(testName(t), io.MultiReader(bytes.NewReader(file)))
+	assert.NilError(t, err)
+	defer b.Close()
+	assert.Assert(t, bytes.Equal(a.Bytes(), b.Bytes()))
+	// Element (r, c) is at r*cols+c in C order, c*rows+r in the file.
+	r, c := 5, 1000
+	assert.DeepEqual(t, a.Bytes()[(r*cols+c)*8:][:8], data[(c*rows+r)*8:][:8])
+}
