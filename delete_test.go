@@ -254,3 +254,17 @@ func TestDeleteOddTargets(t *testing.T) {
 		assert.NilError(t, Delete("file://"+path), "%q", path)
 	}
 }
+
+// List never shows an array under Delete's private name.
+func TestListSkipsPrivateNames(t *testing.T) {
+	name := deletePrefix + testName(t)
+	a, err := Create(name, []int{2}, Uint8)
+	assert.NilError(t, err)
+	a.Close()
+	t.Cleanup(func() { os.Remove(shmDir + "/" + name) })
+	infos, err := List()
+	assert.NilError(t, err)
+	for _, in := range infos {
+		assert.Assert(t, in.Name != name)
+	}
+}

@@ -20,7 +20,9 @@ import (
 // regular files are skipped without being opened; the rest are opened
 // without following links and without blocking (a FIFO never stalls the
 // listing). Files that are not valid SharedArrays, cannot be read or vanish
-// while listed are skipped too.
+// while listed are skipped too, and so are names starting with
+// ".sharedarray-delete-": the private names arrays pass through while
+// Delete removes them.
 func List() ([]Info, error) {
 	dirfd, err := unix.Open(shmDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
