@@ -154,3 +154,12 @@ func TestReadLimitsReal(t *testing.T) {
 	assert.Assert(t, after.Arrays >= 1 && after.ArrayBytes >= 3<<20, "%+v", after)
 	assert.Assert(t, len(after.Warnings) == 0, "%q", after.Warnings)
 }
+
+// An ENOSPC from the reservation itself (an array under the size Create
+// checks up front) names the directory whose file system is full.
+func TestSpaceErrorNamesDir(t *testing.T) {
+	dir := mountTmpfs(t, 1<<20)
+	_, err := Create("file://"+filepath.Join(dir, "big"), []int{2 << 20}, Uint8)
+	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
+	assert.Assert(t, strings.Contains(err.Error(), "need 2097700 bytes (2.0 MiB), file system "+dir+" has "), "%v", err)
+}

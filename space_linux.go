@@ -4,13 +4,22 @@ package sharedarray
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
 
 // spaceError describes an ENOSPC from reserving total bytes on fd.
 func spaceError(fd int, total int64) error {
-	l := unknownLimits("")
+	// The directory, for the message: the file (unnamed yet, O_TMPFILE:
+	// "/dev/shm/#1234 (deleted)") is in it.
+	dir := ""
+	if p, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && filepath.IsAbs(p) {
+		dir = filepath.Dir(p)
+	}
+	l := unknownLimits(dir)
 	var st unix.Statfs_t
 	if unix.Fstatfs(fd, &st) == nil {
 		l.setFS(&st)
