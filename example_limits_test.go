@@ -17,7 +17,7 @@ func ExampleLimits_Check() {
 		Cgroup: sharedarray.CgroupMemory{Version: 2, Path: "/sys/fs/cgroup", LimitPath: "/sys/fs/cgroup",
 			Limit: 512 << 20, Usage: 40 << 20, Reclaimable: 0, Available: 472 << 20},
 	}
-	room, by := l.Room() // what the cgroup leaves, less the page tables that map the array
+	room, by := l.Room() // what the cgroup leaves, less the kernel memory that holds and maps the array
 	fmt.Printf("room: %.1f MiB (%s)\n", float64(room)/(1<<20), by)
 	fmt.Println(l.Check(256 << 20))
 	err := l.Check(768 << 20)
@@ -26,7 +26,7 @@ func ExampleLimits_Check() {
 		fmt.Println(se.Where, "refuses it:", se.Fix)
 	}
 	// Output:
-	// room: 471.1 MiB (cgroup memory limit)
+	// room: 468.3 MiB (cgroup memory limit)
 	// <nil>
 	// cgroup memory limit refuses it: raise the container's memory limit (docker run --memory; Kubernetes: resources.limits.memory) or create a smaller array
 }

@@ -66,8 +66,8 @@ type CgroupMemory struct {
 // Check reports whether an array of need bytes (data and trailer) fits,
 // by the rules Create and LoadNPY apply before they reserve one: on any
 // file system it must fit the free space; on a memory file system it must
-// also fit, with the page tables that map it (1/512 of its size), what the
-// cgroup leaves and MemAvailable. It returns nil or a
+// also fit, with the kernel memory that holds and maps it (1/128 of its
+// size), what the cgroup leaves and MemAvailable. It returns nil or a
 // *SpaceError naming the tightest refusing limit, then the others (Also),
 // each with what to change. Unknown values (-1) refuse nothing. Create
 // only checks arrays of 64 MiB or more; Check checks any size.
@@ -76,10 +76,10 @@ func (l *Limits) Check(need int64) error {
 	if l.FSFree >= 0 && l.FSSize > 0 && need > l.FSFree {
 		refused = append(refused, l.fsError(need))
 	}
-	// The memory limits must also hold the page tables that map the
-	// array: with none left for them, the first use of the array (or
-	// Prefault) wakes the OOM killer although the check passed.
-	mem := withPageTables(need)
+	// The memory limits must also hold what the kernel needs to keep and
+	// map the array: with none left for that, the first use of the array
+	// (or Prefault) wakes the OOM killer although the check passed.
+	mem := withKernelMemory(need)
 	if l.FSMemory && l.Cgroup.Available >= 0 && mem > l.Cgroup.Available {
 		refused = append(refused, &SpaceError{Need: need, Avail: l.Cgroup.Available, Size: l.Cgroup.Limit, Where: WhereCgroup, Path: l.Cgroup.LimitPath, Fix: fixCgroup, Err: syscall.ENOMEM})
 	}
@@ -116,36 +116,38 @@ func (l *Limits) Room() (int64, string) {
 	return n, where
 }
 
-// pageTables is an upper bound of the memory the page tables mapping a
-// segment of n bytes take: a 4 KiB page of entries for every 2 MiB, and
-// one more page for each of two upper levels.
-func pageTables(n int64) int64 {
+// kernelMemory is what the kernel charges to the memory cgroup, besides
+// the pages themselves, for a tmpfs file of n bytes that the process maps
+// and touches: the page cache index of the file (about 1/256 of its size
+// on Linux 6.18) and the page tables that map it (1/512). 1/128, plus
+// three pages, keeps a margin.
+func kernelMemory(n int64) int64 {
 	if n <= 0 {
 		return 0
 	}
-	return (n/(2<<20) + 3) * 4096
+	return n/128 + 3*4096
 }
 
-// withPageTables returns n+pageTables(n), or MaxInt64 when that overflows.
-func withPageTables(n int64) int64 {
-	if n > math.MaxInt64-pageTables(n) {
+// withKernelMemory returns n+kernelMemory(n), or MaxInt64 when that overflows.
+func withKernelMemory(n int64) int64 {
+	if n > math.MaxInt64-kernelMemory(n) {
 		return math.MaxInt64
 	}
-	return n + pageTables(n)
+	return n + kernelMemory(n)
 }
 
-// memRoom returns the largest segment whose bytes and page tables fit in
+// memRoom returns the largest segment that fits, with its kernel memory, in
 // avail bytes of memory, or avail when it is -1 (unknown).
 func memRoom(avail int64) int64 {
 	if avail < 0 {
 		return avail
 	}
-	// n+pageTables(n) grows with n: search for the largest n that fits,
-	// between avail-pageTables(avail) (which does) and avail.
-	lo, hi := max(0, avail-pageTables(avail)), avail
+	// n+kernelMemory(n) grows with n: search for the largest n that fits,
+	// between avail-kernelMemory(avail) (which does) and avail.
+	lo, hi := max(0, avail-kernelMemory(avail)), avail
 	for lo < hi {
 		mid := lo + (hi-lo+1)/2
-		if withPageTables(mid) <= avail {
+		if withKernelMemory(mid) <= avail {
 			lo = mid
 		} else {
 			hi = mid - 1

@@ -56,7 +56,7 @@ func (e *SpaceError) limit() string {
 		s += " of " + human(e.Size)
 	}
 	if e.Err == syscall.ENOMEM && e.Avail >= 0 && e.Need <= e.Avail {
-		s += fmt.Sprintf(", not enough for the array and the %s of page tables that map it", human(pageTables(e.Need)))
+		s += fmt.Sprintf(", not enough for the array and the %s of kernel memory that holds and maps it", human(kernelMemory(e.Need)))
 	}
 	if e.Fix != "" {
 		s += ": " + e.Fix

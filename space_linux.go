@@ -48,7 +48,7 @@ func (h *host) checkSpace(dir string, total int64) error {
 	if !l.FSMemory {
 		return nil
 	}
-	l.Cgroup, _ = h.cgroupMemory(withPageTables(total), false) // what Check compares
+	l.Cgroup, _ = h.cgroupMemory(withKernelMemory(total), false) // what Check compares
 	l.MemAvailable, l.MemTotal, _ = h.memInfo()
 	return l.Check(total)
 }
