@@ -382,6 +382,7 @@ func TestSaveNPYSymlinks(t *testing.T) {
 	assert.NilError(t, os.WriteFile(victim, []byte("keep"), 0o644))
 	link := filepath.Join(dir, "link.npy")
 	assert.NilError(t, os.Symlink(victim, link))
+	assert.Assert(t, errors.Is(a.SaveNPY(dir), syscall.EISDIR))
 	err := a.SaveNPY(link)
 	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
 	assert.ErrorContains(t, err, "symbolic link")

@@ -315,6 +315,8 @@ func (a *Array) SaveNPY(path string, opts ...Option) error {
 	}
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		return fail(fmt.Errorf("is a symbolic link, which SaveNPY would replace rather than write through; give the target's path: %w", ErrInvalid))
+	} else if err == nil && fi.IsDir() {
+		return fail(syscall.EISDIR)
 	}
 	err := a.saveNPY(path, o, false)
 	if err == syscall.ENOENT {
