@@ -266,9 +266,13 @@ func closeRaces(t *testing.T) {
 		})
 	}
 	t.Logf("the next array landed at the closed one's address in %d of %d rounds", reused, rounds*len(methods))
-	if quarantineMaps == 0 {
+	switch {
+	case quarantineMaps == 0 && len(emulator) > 0:
+		// qemu-user places guest mappings itself and did not reuse
+		// addresses: the lock is still exercised, the reuse is not.
+	case quarantineMaps == 0:
 		assert.Assert(t, reused > 0, "the address-reuse case never happened; the test proves nothing")
-	} else {
+	default:
 		assert.Equal(t, reused, 0, "a quarantined range was reused")
 	}
 }
