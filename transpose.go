@@ -22,7 +22,63 @@ func readFortranInto(r io.Reader, dst []byte, shape []int, isz int) error {
 	}
 	buf := make([]uint64, (max(transposeBudget, isz)+7)/8) // 8-byte aligned for the typed copies; one element at least
 	t := transposer{r: r, dst: dst, isz: isz, buf: unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)}
+	if k := len(shape) - 1; k >= 1 {
+		// Thin slabs (fewer than tileRows rows of the input's slowest axis
+		// fit the buffer) would write each output cache line in several
+		// passes. A file (any io.ReaderAt that can tell its position) is
+		// read in tiles instead: tileRows rows at a time, a segment of
+		// each, so every run written is tileRows elements long.
+		p := len(dst) / isz / shape[k]
+		if ra, ok := r.(readerAtSeeker); ok && p*isz*min(shape[k], tileRows) > len(t.buf) {
+			pos, err := ra.Seek(0, io.SeekCurrent)
+			if err == nil {
+				if err := t.tiles(ra, pos, shape); err != nil {
+					return err
+				}
+				_, err = ra.Seek(pos+int64(len(dst)), io.SeekStart)
+				return err
+			}
+		}
+	}
 	return t.run(shape, 0, 1)
+}
+
+type readerAtSeeker interface {
+	io.ReaderAt
+	io.Seeker
+}
+
+// tileRows is how many rows of the input's slowest axis a tile spans: the
+// length of each run written.
+const tileRows = 64
+
+// tiles reads the Fortran-order data starting at byte pos of ra in tiles
+// of tileRows rows of the slowest axis by as many elements of each row as
+// the buffer holds, and stores them.
+func (t *transposer) tiles(ra io.ReaderAt, pos int64, shape []int) error {
+	k := len(shape) - 1
+	dk, inner := shape[k], shape[:k]
+	p := len(t.dst) / t.isz / dk
+	rows := max(1, min(tileRows, len(t.buf)/t.isz)) // the buffer holds one element at least
+	seg := max(1, len(t.buf)/(rows*t.isz))          // elements of each row per tile
+	for k0 := 0; k0 < dk; k0 += rows {
+		n := min(rows, dk-k0)
+		for a := 0; a < p; a += seg {
+			m := min(seg, p-a)
+			for j := range n {
+				part := t.buf[j*m*t.isz : (j+1)*m*t.isz]
+				got, err := ra.ReadAt(part, pos+(int64(k0+j)*int64(p)+int64(a))*int64(t.isz))
+				if got < len(part) {
+					if err == nil || err == io.EOF {
+						err = io.ErrUnexpectedEOF
+					}
+					return err
+				}
+			}
+			t.store(t.buf[:n*m*t.isz], inner, a, m, dk, k0, n, 0, 1)
+		}
+	}
+	return nil
 }
 
 type transposer struct {
@@ -76,8 +132,42 @@ func (t *transposer) slab(inner []int, dk, k0, n, base, stride int) error {
 	if _, err := io.ReadFull(t.r, in); err != nil {
 		return err
 	}
-	// Walk the inner axes in Fortran order (the input's), keeping c, the
-	// C-order index of the same element, by an odometer.
+	t.store(in, inner, 0, p, dk, k0, n, base, stride)
+	return nil
+}
+
+// store writes elements [a, a+m) (in the input's order) of an array of
+// shape inner, for the n rows k0..k0+n-1 of an axis of length dk (the
+// output's fastest): in holds row j's m elements at j·m; the element
+// (f, k0+j) goes to output element base + (c·dk + k0 + j)·stride, c being
+// f's C-order index within inner.
+func (t *transposer) store(in []byte, inner []int, a, m, dk, k0, n, base, stride int) {
+	switch t.isz {
+	case 1:
+		slabCopy[uint8](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+	case 2:
+		slabCopy[uint16](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+	case 4:
+		slabCopy[uint32](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+	case 8:
+		slabCopy[uint64](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+	case 16:
+		slabCopy[[2]uint64](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+	default:
+		isz := t.isz
+		walkSlab(inner, a, m, func(f, c int) {
+			o := base + (c*dk+k0)*stride
+			for j := range n {
+				copy(t.dst[(o+j*stride)*isz:(o+j*stride+1)*isz], in[(f-a+j*m)*isz:])
+			}
+		})
+	}
+}
+
+// walkSlab calls fn(f, c) for the elements f = a .. a+m-1 (Fortran-order
+// indices, in order: the input's) of an array of shape inner, c being the
+// C-order index of the same element, kept by an odometer.
+func walkSlab(inner []int, a, m int, fn func(f, c int)) {
 	cs := make([]int, len(inner)) // C strides within inner
 	acc := 1
 	for j := len(inner) - 1; j >= 0; j-- {
@@ -85,10 +175,14 @@ func (t *transposer) slab(inner []int, dk, k0, n, base, stride int) error {
 		acc *= inner[j]
 	}
 	idx := make([]int, len(inner))
-	c := 0
-	for f := range p {
-		o := base + (c*dk+k0)*stride // output element of (inner index, k0)
-		t.run1(in, f, p, o, stride, n)
+	c, rest := 0, a
+	for j, d := range inner { // a's index, first axis fastest
+		idx[j] = rest % d
+		rest /= d
+		c += idx[j] * cs[j]
+	}
+	for f := a; f < a+m; f++ {
+		fn(f, c)
 		for j := range idx {
 			idx[j]++
 			c += cs[j]
@@ -99,39 +193,30 @@ func (t *transposer) slab(inner []int, dk, k0, n, base, stride int) error {
 			idx[j] = 0
 		}
 	}
-	return nil
 }
 
-// run1 copies input elements f, f+p, ..., f+(n-1)p of in to output
-// elements o, o+stride, ..., o+(n-1)stride of dst.
-func (t *transposer) run1(in []byte, f, p, o, stride, n int) {
-	switch t.isz {
-	case 1:
-		copyRun[uint8](t.dst, in, f, p, o, stride, n)
-	case 2:
-		copyRun[uint16](t.dst, in, f, p, o, stride, n)
-	case 4:
-		copyRun[uint32](t.dst, in, f, p, o, stride, n)
-	case 8:
-		copyRun[uint64](t.dst, in, f, p, o, stride, n)
-	case 16:
-		copyRun[[2]uint64](t.dst, in, f, p, o, stride, n)
-	default:
-		isz := t.isz
-		for j := range n {
-			copy(t.dst[(o+j*stride)*isz:(o+j*stride+1)*isz], in[(f+j*p)*isz:])
+// slabCopy is store for elements of type T. dst (a mapping, page-aligned)
+// and in (an 8-byte aligned buffer) hold whole elements. A 1-D inner shape
+// (a 2-D array) needs no odometer: c = f.
+func slabCopy[T any](dstb, inb []byte, inner []int, a, m, dk, k0, n, base, stride int) {
+	size := int(unsafe.Sizeof(*new(T)))
+	dst := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(dstb))), len(dstb)/size)
+	in := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(inb))), len(inb)/size)
+	if len(inner) <= 1 {
+		for f := a; f < a+m; f++ {
+			o := base + (f*dk+k0)*stride
+			d := dst[o : o+(n-1)*stride+1]
+			for j := range n {
+				d[j*stride] = in[f-a+j*m]
+			}
 		}
+		return
 	}
-}
-
-// copyRun is run1 for elements of type T. dst (a mapping, page-aligned)
-// and in (an 8-byte aligned buffer) hold whole elements.
-func copyRun[T any](dst, in []byte, f, p, o, stride, n int) {
-	d := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(dst))), len(dst)/int(unsafe.Sizeof(*new(T))))
-	s := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(in))), len(in)/int(unsafe.Sizeof(*new(T))))
-	_ = d[o+(n-1)*stride]
-	_ = s[f+(n-1)*p]
-	for j := range n {
-		d[o+j*stride] = s[f+j*p]
-	}
+	walkSlab(inner, a, m, func(f, c int) {
+		o := base + (c*dk+k0)*stride
+		d := dst[o : o+(n-1)*stride+1]
+		for j := range n {
+			d[j*stride] = in[f-a+j*m]
+		}
+	})
 }

@@ -40,7 +40,7 @@ func TestReadFortranBlocked(t *testing.T) {
 	old := transposeBudget
 	t.Cleanup(func() { transposeBudget = old })
 	r := rand.New(rand.NewPCG(5, 6))
-	for i := range 400 {
+	for i := range 800 {
 		nd := 1 + r.IntN(5)
 		shape := make([]int, nd)
 		n := 1
@@ -52,7 +52,7 @@ func TestReadFortranBlocked(t *testing.T) {
 			n *= shape[k]
 		}
 		isz := []int{1, 2, 4, 8, 16, 3, 12}[r.IntN(7)]
-		transposeBudget = []int{8, 64, 256, 4096, 1 << 20}[i%5]
+		transposeBudget = []int{8, 64, 256, 4096, 1 << 20}[i/2%5]
 		in := make([]byte, n*isz)
 		for j := range in {
 			in[j] = byte(r.Uint32())
@@ -60,12 +60,23 @@ func TestReadFortranBlocked(t *testing.T) {
 		// dst is 8-byte aligned, like a mapping.
 		words := make([]uint64, (len(in)+7)/8+1)
 		dst := unsafeBytes(words)[:len(in)]
-		assert.NilError(t, readFortranInto(bytes.NewReader(in), dst, shape, isz))
-		assert.DeepEqual(t, dst, fortranReference(in, shape, isz))
+		// A file-like source is read in tiles when slabs are thin, a
+		// stream always in slabs.
+		br := bytes.NewReader(append(in, 0xee))
+		var src io.Reader = br
+		if i%2 == 1 {
+			src = struct{ io.Reader }{br}
+		}
+		assert.NilError(t, readFortranInto(src, dst, shape, isz))
+		assert.Assert(t, bytes.Equal(dst, fortranReference(in, shape, isz)), "shape %v itemsize %d budget %d", shape, isz, transposeBudget)
+		assert.Equal(t, br.Len(), 1, "the reader is left after the data")
 	}
-	// A short stream is an error, not zeros.
+	// A short stream or file is an error, not zeros.
 	dst := make([]byte, 4*6)
-	err := readFortranInto(bytes.NewReader(make([]byte, 20)), dst, []int{2, 3}, 4)
+	err := readFortranInto(struct{ io.Reader }{bytes.NewReader(make([]byte, 20))}, dst, []int{2, 3}, 4)
+	assert.Equal(t, err, io.ErrUnexpectedEOF)
+	transposeBudget = 8
+	err = readFortranInto(bytes.NewReader(make([]byte, 20)), dst, []int{2, 3}, 4)
 	assert.Equal(t, err, io.ErrUnexpectedEOF)
 }
 
