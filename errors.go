@@ -11,7 +11,7 @@ var (
 	ErrExist      = fs.ErrExist      // Create: the name is taken
 	ErrNotExist   = fs.ErrNotExist   // Attach, Delete: no such segment
 	ErrPermission = fs.ErrPermission // the segment's permissions forbid it
-	ErrClosed     = fs.ErrClosed     // use of an Array after Close
+	ErrClosed     = fs.ErrClosed     // use of an Array (or, in CopyTo/CopyFrom, of a slice of one) after Close
 	ErrInvalid    = fs.ErrInvalid    // a bad name, shape or option
 )
 

@@ -123,7 +123,7 @@ func TestTruncatedUnderMapping(t *testing.T) {
 	assert.NilError(t, err)
 	defer f.Close()
 	_, err = a.WriteNPY(f) // write(2) from the mapping: EFAULT, no signal
-	assert.Assert(t, err != nil)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
 
 	_, err = Attach(name)
 	var fe *FormatError

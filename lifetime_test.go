@@ -428,6 +428,24 @@ func TestExportWriterMisbehaves(t *testing.T) {
 	}
 }
 
+// An OnProgress callback that closes the array stops SaveNPY with
+// ErrClosed (the callback runs with the mapping released), and the
+// target is left as it was.
+func TestSaveNPYProgressCloses(t *testing.T) {
+	a := filled(t, testName(t), 20<<20, 0xAA)
+	path := filepath.Join(t.TempDir(), "a.npy")
+	assert.NilError(t, os.WriteFile(path, []byte("old"), 0o644))
+	err := a.SaveNPY(path, OnProgress(func(n int64) {
+		if n > 1<<20 {
+			assert.NilError(t, a.Close())
+		}
+	}))
+	assert.Assert(t, errors.Is(err, ErrClosed), "%v", err)
+	b, rerr := os.ReadFile(path)
+	assert.NilError(t, rerr)
+	assert.Equal(t, string(b), "old")
+}
+
 // A writer that keeps the slices it was given (io.Writer forbids it) holds
 // copies, never the mapping: after Close, and another array mapped at the
 // same address, they still read the closed array's bytes, without a fault.
