@@ -495,6 +495,16 @@ func TestCgroupLimitReal(t *testing.T) {
 	assert.Assert(t, os.IsNotExist(err), "nothing left behind")
 	assert.NilError(t, Delete(fits))
 
+	// The largest array the check lets through (Room) is created and
+	// every page of it touched without the OOM killer: the check keeps
+	// room for the kernel memory that holds and maps it.
+	out, err = child(fmt.Sprintf("cgroup-create %s %s %d %s %d room", procs, fits, 0, big, 0)).CombinedOutput()
+	t.Logf("room: %v\n%s", err, out)
+	assert.NilError(t, err, "%s", out)
+	assert.Assert(t, strings.Contains(string(out), "room ") && strings.Contains(string(out), " "+WhereCgroup+"\n"), "%s", out)
+	assert.Assert(t, strings.Contains(string(out), "created "+fits), "%s", out)
+	assert.NilError(t, Delete(fits))
+
 	// Without the check the kernel refuses the pages itself: an error
 	// from fallocate, or the OOM killer.
 	out, err = child(fmt.Sprintf("cgroup-create %s %s %d %s %d skip", procs, fits, 0, big, 256<<20)).CombinedOutput()
