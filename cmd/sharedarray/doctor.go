@@ -37,7 +37,7 @@ func (c *cli) doctorFlags() {
 // and the answer for --need.
 type doctorReport struct {
 	*sharedarray.Limits
-	Room      int64     `json:"room"`       // largest array that fits now, -1 if no known limit
+	Room      int64     `json:"room"`       // largest array (--need SIZE) that fits now, -1 if no known limit
 	RoomLimit string    `json:"room_limit"` // the limit that sets it
 	Need      *int64    `json:"need,omitempty"`
 	Fits      *bool     `json:"fits,omitempty"`
@@ -77,6 +77,10 @@ func (c *cli) doctor(args []string) int {
 		r.Warnings = []string{}
 	}
 	r.Room, r.RoomLimit = l.Room()
+	if r.Room >= 0 {
+		// Room counts the trailer; room is the largest --need that fits.
+		r.Room = max(0, r.Room-int64(sharedarray.LayoutDual.TrailerSize()))
+	}
 	if st, err := os.Stat(l.Dir); err != nil {
 		r.dirErr = err
 	} else if !st.IsDir() {

@@ -123,6 +123,12 @@ func TestDoctorSmallTmpfs(t *testing.T) {
 	}
 	code, m := doctorJSON(t, "--dir", dir, "--need", "6M")
 	assert.Equal(t, code, 0)
+	// room is the largest --need that fits.
+	room := int64(m["room"].(float64))
+	code, _ = doctorJSON(t, "--dir", dir, "--need", fmt.Sprint(room))
+	assert.Equal(t, code, 0, "--need %d (room)", room)
+	code, _ = doctorJSON(t, "--dir", dir, "--need", fmt.Sprint(room+1))
+	assert.Equal(t, code, 1, "--need %d (room+1)", room+1)
 	assert.Equal(t, m["fs_size"], float64(8<<20))
 	assert.Equal(t, m["fs_memory"], true)
 	assert.Equal(t, m["arrays"], float64(1))
