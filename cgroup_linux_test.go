@@ -574,3 +574,51 @@ func FuzzLocateCgroup(f *testing.F) {
 		t.Fatalf("walk from %q never reached %q", pl.dir, pl.mount)
 	})
 }
+
+// LoadNPY, LoadNPYFrom and CreateRing make the same check as Create, and
+// SkipMemoryCheck and Sparse have the same effect on it; a full file
+// system is ENOSPC even with SkipMemoryCheck.
+func TestMemoryCheckEveryPath(t *testing.T) {
+	old := systemHost
+	t.Cleanup(func() { systemHost = old })
+	systemHost = newFakeHost(t, fakeV2("/", "max", "0", 100<<20), tmpfsStat(1<<40, 1<<40))
+	const refusal = "host memory (MemAvailable) has 104857600 bytes (100.0 MiB) available of 64.0 GiB"
+	gone := func(name string) {
+		t.Helper()
+		_, err := os.Stat(shmDir + "/" + name)
+		assert.Assert(t, errors.Is(err, os.ErrNotExist), "%s left behind", name)
+	}
+
+	file := filepath.Join(t.TempDir(), "big.npy")
+	npy := npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (134217728,), }", nil)
+	assert.NilError(t, os.WriteFile(file, npy, 0o644))
+	assert.NilError(t, os.Truncate(file, int64(len(npy))+128<<20)) // 128 MiB of zeros, sparse
+	name := testName(t)
+	_, err := LoadNPY(name, file)
+	assert.Assert(t, errors.Is(err, syscall.ENOMEM), "%v", err)
+	assert.Assert(t, strings.Contains(err.Error(), "import "+name+": cannot allocate memory: need 134218276 bytes (128.0 MiB), "+refusal), "%v", err)
+	gone(name)
+	a, err := LoadNPY(name, file, SkipMemoryCheck())
+	assert.NilError(t, err)
+	a.Close()
+	assert.NilError(t, Delete(name))
+
+	_, err = CreateRing(name, 4, []int{32 << 20}, Uint8)
+	assert.Assert(t, errors.Is(err, syscall.ENOMEM), "%v", err)
+	assert.Assert(t, strings.Contains(err.Error(), refusal), "%v", err)
+	gone(name)
+	w, err := CreateRing(name, 4, []int{32 << 20}, Uint8, Sparse())
+	assert.NilError(t, err, "a sparse ring is not checked")
+	w.Close()
+	assert.NilError(t, Delete(name))
+
+	// A full file system is still ENOSPC with SkipMemoryCheck.
+	systemHost = old
+	dir := mountTmpfs(t, 64<<20)
+	_, err = Create("file://"+filepath.Join(dir, "a"), []int{80 << 20}, Uint8, SkipMemoryCheck())
+	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
+	assert.Assert(t, strings.Contains(err.Error(), "file system "+dir+" has "), "%v", err)
+	ents, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	assert.Equal(t, len(ents), 0, "nothing left behind")
+}
