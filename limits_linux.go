@@ -31,26 +31,12 @@ func (h *host) readLimits(dir string) *Limits {
 
 	var st unix.Statfs_t
 	if err := h.statfs(dir, &st); err != nil {
+		// No mount holds a directory that does not exist.
 		warn(&fs.PathError{Op: "statfs", Path: dir, Err: err})
 	} else {
 		l.setFS(&st)
 		l.Writable = unix.Access(dir, unix.W_OK|unix.X_OK) == nil
-	}
-	if mi, err := h.readFile("/proc/self/mountinfo", make([]byte, 0, 8<<10), tableMax); err != nil {
-		warn(err)
-	} else {
-		real := dir
-		if h.root == "" {
-			if r, err := filepath.EvalSymlinks(dir); err == nil {
-				real = r
-			}
-		}
-		if abs, err := filepath.Abs(real); err == nil {
-			real = abs
-		}
-		if m, ok := mountOf(parseMountinfo(mi), real); ok {
-			l.Mount = Mount{Point: m.point, Type: m.fstype, Source: m.source, Options: m.super}
-		}
+		l.Mount = h.mountIn(dir, warn)
 	}
 	var err error
 	if l.MemAvailable, l.MemTotal, err = h.memInfo(); err != nil {
@@ -174,4 +160,27 @@ func countArrays(dir string) (int, int64) {
 		total += i.Size
 	}
 	return len(infos), total
+}
+
+// mountIn returns the entry of /proc/self/mountinfo that holds dir.
+func (h *host) mountIn(dir string, warn func(error)) Mount {
+	mi, err := h.readFile("/proc/self/mountinfo", make([]byte, 0, 8<<10), tableMax)
+	if err != nil {
+		warn(err)
+		return Mount{}
+	}
+	real := dir
+	if h.root == "" {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			real = r
+		}
+	}
+	if abs, err := filepath.Abs(real); err == nil {
+		real = abs
+	}
+	m, ok := mountOf(parseMountinfo(mi), real)
+	if !ok {
+		return Mount{}
+	}
+	return Mount{Point: m.point, Type: m.fstype, Source: m.source, Options: m.super}
 }

@@ -145,7 +145,7 @@ func (r *doctorReport) print(w io.Writer) {
 	default:
 		line("directory", "%s, %s", quote(l.Dir), writable)
 	}
-	if l.Mount.Point != "" && r.dirErr == nil {
+	if l.Mount.Point != "" {
 		line("mount", "%s on %s (%s)", l.Mount.Type, l.Mount.Point, l.Mount.Options)
 	}
 	size := "unknown"

@@ -144,6 +144,9 @@ func TestDoctorSmallTmpfs(t *testing.T) {
 	code, m = doctorJSON(t, "--dir", file)
 	assert.Equal(t, code, 1)
 	assert.DeepEqual(t, m["problems"], []any{"stat " + file + ": not a directory"})
+	code, m = doctorJSON(t, "--dir", filepath.Join(dir, "missing"))
+	assert.Equal(t, code, 1)
+	assert.Equal(t, m["mount"].(map[string]any)["point"], "", "no mount for a missing directory")
 }
 
 // doctorChildEnv makes TestDoctorCgroupChild run doctor with the
