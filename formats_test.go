@@ -464,6 +464,12 @@ func TestAttachSparseSlackAllocatesNothing(t *testing.T) {
 		{"1TiB-slack", 48, 1 << 40},
 		{"hole-data", 2 << 20, 2<<20 + 292},
 	} {
+		if len(emulator) > 0 && tc.size > 1<<36 {
+			// qemu-user refuses to map 1 TiB (ENOMEM); an arm64 kernel with
+			// 39-bit addresses (512 GiB) would too, as an error.
+			t.Logf("%s: skipped under %s, which cannot map %d bytes", tc.label, emulator[0], tc.size)
+			continue
+		}
 		path := filepath.Join(dir, tc.label)
 		m := meta{dtype: Uint8, shape: []int{int(tc.nbytes)}, nbytes: tc.nbytes}
 		f, err := os.Create(path)

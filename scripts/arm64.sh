@@ -48,11 +48,11 @@ fi
 export SHAREDARRAY_EMULATOR="${qemu[*]}"
 log="$out/test.log"
 status=0
-(cd . && "${qemu[@]}" "$out/sharedarray.test" -test.count=1 -test.v -test.timeout=10m >"$log" 2>&1) || status=$?
-(cd cmd/sharedarray && "${qemu[@]}" "$out/cli.test" -test.count=1 -test.v -test.timeout=5m >>"$log" 2>&1) || status=$?
+(cd . && "${qemu[@]}" "$out/sharedarray.test" -test.count=1 -test.v -test.timeout=10m >"$log" 2>&1) || { status=$?; echo "arm64: the package's tests failed"; }
+(cd cmd/sharedarray && "${qemu[@]}" "$out/cli.test" -test.count=1 -test.v -test.timeout=5m >>"$log" 2>&1) || { status=$?; echo "arm64: the CLI's tests failed"; }
 grep -E -B1 '^--- SKIP' "$log" | grep -v -E '^(--|=== RUN.*)$' || true
 if [ "$status" != 0 ]; then
-	grep -v -E '^(=== (RUN|PAUSE|CONT)|    --- PASS)' "$log" | tail -100
+	grep -E -B30 '^(--- FAIL|panic:|fatal error:)' "$log" | grep -v -E '^(=== (RUN|PAUSE|CONT)|    --- PASS|--- PASS)' | tail -150
 	echo "arm64: tests failed under qemu-aarch64" >&2
 	exit 1
 fi

@@ -195,7 +195,7 @@ func TestDoctorCgroup(t *testing.T) {
 		skip("cannot set %s: %v", limitFile, err)
 	}
 	doctor := func(args ...string) string {
-		cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$1" && exec "$2" -test.run='^TestDoctorCgroupChild$'`, "sh", filepath.Join(dir, "cgroup.procs"), os.Args[0])
+		cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$1" && exec $SHAREDARRAY_EMULATOR "$2" -test.run='^TestDoctorCgroupChild$'`, "sh", filepath.Join(dir, "cgroup.procs"), os.Args[0])
 		cmd.Env = append(os.Environ(), doctorChildEnv+"="+strings.Join(append([]string{"doctor"}, args...), "\n"))
 		out, err := cmd.CombinedOutput()
 		assert.NilError(t, err, "%s", out)

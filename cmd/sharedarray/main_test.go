@@ -63,7 +63,9 @@ func TestMain(m *testing.M) {
 // the test ends.
 func startHolder(t *testing.T, n string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	// Under an emulator (make arm64) the test binary runs through it.
+	args := append(strings.Fields(os.Getenv("SHAREDARRAY_EMULATOR")), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), holdEnv+"="+n)
 	in, err := cmd.StdinPipe()
 	assert.NilError(t, err)
