@@ -17,6 +17,9 @@ const (
 // cgroup's limit, or the host's MemAvailable) is smaller than the segment.
 // It unwraps to syscall.ENOSPC (file system) or syscall.ENOMEM (memory).
 // Its message says which limit refused the segment and what to change.
+// A memory limit must also hold the kernel memory that keeps and maps the
+// segment (1/128 of its size is counted), so it can refuse a segment
+// slightly smaller than its Avail; the message then says so.
 type SpaceError struct {
 	Need  int64         // bytes the segment needs
 	Avail int64         // bytes available, -1 if unknown
