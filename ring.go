@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -88,6 +89,32 @@ type ring struct {
 
 	mu     sync.RWMutex // held shared by every operation, exclusively by close
 	closed atomic.Bool
+	// cb is cbNone, cbRunning while a Read callback runs, cbClosed when
+	// Close was called meanwhile: the Read then finishes the close, so
+	// that a callback calling Close does not wait for itself.
+	cb atomic.Int32
+}
+
+const (
+	cbNone = iota
+	cbRunning
+	cbClosed
+)
+
+// faultGuard turns a memory fault in a ring operation (the segment
+// truncated under the mapping by another process) into an error wrapping
+// ErrFault; other panics pass through. Use it as
+//
+//	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+//	defer r.faultGuard(op, &err)
+func (r *ring) faultGuard(op string, err *error) {
+	if p := recover(); p != nil {
+		re, ok := p.(runtime.Error)
+		if _, isFault := p.(interface{ Addr() uintptr }); !ok || !isFault {
+			panic(p)
+		}
+		*err = pathError(op, r.name, fmt.Errorf("%w: %v", ErrFault, re))
+	}
 }
 
 func (r *ring) u64(off int) *uint64 { return (*uint64)(unsafe.Pointer(&r.ctl[off])) }
@@ -230,7 +257,14 @@ func openRing(op, name string, readOnly bool) (*ring, error) {
 		sysClose(fd)
 		return nil, pathError(op, name, err)
 	}
-	r, err := checkRing(name, m, mem, st.size)
+	var r *ring
+	err = guarded(func() (err error) {
+		r, err = checkRing(name, m, mem, st.size)
+		return err
+	})
+	if errors.Is(err, ErrFault) {
+		err = pathError(op, name, err)
+	}
 	if err != nil {
 		unmapSegment(mem)
 		sysClose(fd)
@@ -322,11 +356,21 @@ func (r *ring) close(before func()) error {
 	if r.closed.Swap(true) {
 		return nil
 	}
+	// Nothing faults here: a futex call on an address the file no longer
+	// backs returns EFAULT.
 	futexWake(r.futexWord()) // waiters re-check and see closed
+	if r.cb.CompareAndSwap(cbRunning, cbClosed) {
+		return nil // called during a Read callback: that Read finishes it
+	}
+	return r.finishClose(before)
+}
+
+// finishClose waits for every operation in flight and unmaps.
+func (r *ring) finishClose(before func()) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if before != nil {
-		before()
+		guarded(func() error { before(); return nil })
 	}
 	err := unmapSegment(r.mem)
 	sysClose(r.fd)
@@ -391,9 +435,16 @@ func OpenRingWriter(name string) (*RingWriter, error) {
 		w.unmapNow()
 		return nil, pathError("open ring writer", name, err)
 	}
-	w.gen = atomic.AddUint64(w.u64(offGeneration), 1)
-	atomic.StoreInt32(w.i32(offWriterPid), int32(os.Getpid()))
-	w.next = atomic.LoadUint64(w.head())
+	err = guarded(func() error {
+		w.gen = atomic.AddUint64(w.u64(offGeneration), 1)
+		atomic.StoreInt32(w.i32(offWriterPid), int32(os.Getpid()))
+		w.next = atomic.LoadUint64(w.head())
+		return nil
+	})
+	if err != nil {
+		w.unmapNow()
+		return nil, pathError("open ring writer", name, err)
+	}
 	w.idx = w.next % w.slots
 	return w, nil
 }
@@ -415,11 +466,13 @@ func (w *RingWriter) Seq() uint64 { return w.next }
 // filled in place and then published with Publish. The slot is marked in
 // progress: readers never accept it until Publish. Next again before
 // Publish returns the same slot. The writer never waits for readers.
-func (w *RingWriter) Next() ([]byte, error) {
+func (w *RingWriter) Next() (slot []byte, err error) {
 	if err := w.acquire("ring next"); err != nil {
 		return nil, err
 	}
 	defer w.release()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer w.faultGuard("ring next", &err)
 	return w.start()
 }
 
@@ -440,11 +493,13 @@ func (w *RingWriter) start() ([]byte, error) {
 // Publish makes the frame started by Next visible: it marks the slot
 // complete, advances the head and, only when a reader is waiting, wakes the
 // readers with one futex system call.
-func (w *RingWriter) Publish() error {
+func (w *RingWriter) Publish() (err error) {
 	if err := w.acquire("ring publish"); err != nil {
 		return err
 	}
 	defer w.release()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer w.faultGuard("ring publish", &err)
 	if !w.writing {
 		return pathError("ring publish", w.name, fmt.Errorf("Publish without Next: %w", ErrInvalid))
 	}
@@ -475,7 +530,7 @@ func (w *RingWriter) publish() {
 }
 
 // Write copies frame (FrameBytes long) into the next slot and publishes it.
-func (w *RingWriter) Write(frame []byte) error {
+func (w *RingWriter) Write(frame []byte) (err error) {
 	if len(frame) != w.frameBytes {
 		return pathError("ring write", w.name, fmt.Errorf("frame is %d bytes, the ring's are %d: %w", len(frame), w.frameBytes, ErrInvalid))
 	}
@@ -483,6 +538,8 @@ func (w *RingWriter) Write(frame []byte) error {
 		return err
 	}
 	defer w.release()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer w.faultGuard("ring write", &err)
 	slot, err := w.start()
 	if err != nil {
 		return err
@@ -566,13 +623,22 @@ func OpenRingReader(name string) (*RingReader, error) {
 	for b := 1; b <= ringMaxReaders; b++ {
 		if rd.lockByte(b) == nil {
 			rd.regByte = b
-			// A reader killed while it waited left its bit set.
-			word, bit := rd.waitBit(b)
-			atomic.AndUint32(word, ^bit)
 			break
 		}
 	}
-	rd.pos = atomic.LoadUint64(rd.head())
+	err = guarded(func() error {
+		if rd.regByte != 0 {
+			// A reader killed while it waited left its bit set.
+			word, bit := rd.waitBit(rd.regByte)
+			atomic.AndUint32(word, ^bit)
+		}
+		rd.pos = atomic.LoadUint64(rd.head())
+		return nil
+	})
+	if err != nil {
+		rd.unmapNow()
+		return nil, pathError("open ring reader", name, err)
+	}
 	return rd, nil
 }
 
@@ -632,14 +698,26 @@ func (rd *RingReader) Read(ctx context.Context, fn func(info FrameInfo, frame []
 }
 
 // get is Next, Latest and Read.
-func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, dst []byte, fn func(FrameInfo, []byte) error) (FrameInfo, error) {
+func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, dst []byte, fn func(FrameInfo, []byte) error) (_ FrameInfo, err error) {
 	if fn == nil && len(dst) != rd.frameBytes {
 		return FrameInfo{}, pathError("ring read", rd.name, fmt.Errorf("buffer is %d bytes, the ring's frames are %d: %w", len(dst), rd.frameBytes, ErrInvalid))
 	}
 	if err := rd.acquire("ring read"); err != nil {
 		return FrameInfo{}, err
 	}
-	defer rd.release()
+	defer func() {
+		// Close called while fn ran (by fn itself, or another goroutine)
+		// left the unmapping to this Read.
+		closeAfter := fn != nil && rd.cb.Swap(cbNone) == cbClosed
+		rd.release()
+		if closeAfter { // the callback called Close
+			if cerr := rd.finishClose(nil); err == nil {
+				err = cerr
+			}
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer rd.faultGuard("ring read", &err)
 	var lost uint64
 	for spins := 0; ; spins++ {
 		if spins&63 == 63 {
@@ -677,17 +755,26 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 				// otherwise.
 				return FrameInfo{}, rd.corrupt(ringHeaderSize+int(i)*ringSlotEntry, fmt.Sprintf("slots[%d].seq", i), v1, fmt.Sprintf("head %d says frame %d is published", h, s))
 			}
-			// Overwritten (or being overwritten) since: lapped.
+			// The writer marks frame f in progress only once the head is
+			// f, so no slot is ever ahead of 2 × head + 1 (head loaded
+			// after the slot).
+			if h2 := atomic.LoadUint64(rd.head()); v1 > 2*h2+1 {
+				return FrameInfo{}, rd.corrupt(ringHeaderSize+int(i)*ringSlotEntry, fmt.Sprintf("slots[%d].seq", i), v1, fmt.Sprintf("ahead of head %d", h2))
+			}
+			// Overwritten (or being overwritten) since: lapped. Latest
+			// skips it too (not an overrun) and waits for a newer frame
+			// rather than spinning on a slot being rewritten.
 			if !latest {
 				lost++
 				rd.overruns++
-				rd.pos = s + 1
 			}
+			rd.pos = s + 1
 			continue
 		}
 		info := FrameInfo{Seq: s, Time: *rd.stamp(i), Overruns: lost}
 		var fnErr error
 		if fn != nil {
+			rd.cb.Store(cbRunning)
 			fnErr = fn(info, rd.slot(i))
 		} else {
 			copy(dst, rd.slot(i))
@@ -806,12 +893,19 @@ func StatRing(name string) (RingInfo, error) {
 		return RingInfo{}, err
 	}
 	defer r.unmapNow()
-	info := RingInfo{
-		Slots: int(r.slots), FrameShape: r.FrameShape(), Dtype: r.dtype,
-		Head:       atomic.LoadUint64(r.head()),
-		Generation: atomic.LoadUint64(r.u64(offGeneration)),
-		WriterPid:  int(atomic.LoadInt32(r.i32(offWriterPid))),
-		Waiters:    r.waiting(),
+	var info RingInfo
+	err = guarded(func() error {
+		info = RingInfo{
+			Slots: int(r.slots), FrameShape: r.FrameShape(), Dtype: r.dtype,
+			Head:       atomic.LoadUint64(r.head()),
+			Generation: atomic.LoadUint64(r.u64(offGeneration)),
+			WriterPid:  int(atomic.LoadInt32(r.i32(offWriterPid))),
+			Waiters:    r.waiting(),
+		}
+		return nil
+	})
+	if err != nil {
+		return RingInfo{}, pathError("stat ring", name, err)
 	}
 	info.WriterAlive = r.lockHeld(0)
 	if !info.WriterAlive {

@@ -687,3 +687,163 @@ func TestRingReaderKilledWhileWaiting(t *testing.T) {
 	assert.Equal(t, w.waiting(), uint32(0))
 	assert.Assert(t, !w.anyWaiting())
 }
+
+// A slot whose sequence is ahead of anything the head allows is corrupt:
+// an error for Next and Latest, not overruns counted or a spin.
+func TestRingSlotSeqAhead(t *testing.T) {
+	for _, latest := range []bool{false, true} {
+		t.Run(fmt.Sprintf("latest=%v", latest), func(t *testing.T) {
+			name, w := mustRing(t, 4, 8)
+			r, err := OpenRingReader(name)
+			assert.NilError(t, err)
+			defer r.Close()
+			for range 3 {
+				writeFrame(t, w)
+			}
+			for i := range 4 {
+				binary.LittleEndian.PutUint64(w.ctl[ringHeaderSize+ringSlotEntry*i:], 1<<40)
+			}
+			buf := make([]byte, 64)
+			if latest {
+				_, err = r.LatestTimeout(time.Second, buf)
+			} else {
+				_, err = r.NextTimeout(time.Second, buf)
+			}
+			assert.ErrorIs(t, err, ErrFormat)
+			assert.ErrorContains(t, err, "ahead of head 3")
+			assert.Equal(t, r.Overruns(), uint64(0))
+		})
+	}
+}
+
+// Latest on a one-slot ring whose writer is filling the next frame (or
+// died doing so): the newest frame is gone, so Latest waits for a newer
+// one, asleep, instead of spinning on the slot being rewritten.
+func TestRingLatestSlotRewritten(t *testing.T) {
+	name, w := mustRing(t, 1, 8)
+	r, err := OpenRingReader(name)
+	assert.NilError(t, err)
+	defer r.Close()
+	writeFrame(t, w)
+	_, err = w.Next() // frame 1 in progress, in frame 0's slot
+	assert.NilError(t, err)
+	buf := make([]byte, 64)
+	_, err = r.LatestTimeout(50*time.Millisecond, buf)
+	assert.ErrorIs(t, err, ErrTimeout)
+	assert.Equal(t, r.Seq(), uint64(1), "Latest waits for frame 1 (it spun on frame 0's slot)")
+	assert.Equal(t, r.Overruns(), uint64(0), "skipped by Latest: not an overrun")
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		fillFrame(w.slot(0), 1)
+		w.Publish()
+	}()
+	info, err := r.LatestTimeout(5*time.Second, buf)
+	assert.NilError(t, err)
+	assert.Equal(t, info.Seq, uint64(1))
+	assert.Equal(t, checkFrame(buf, 1), -1)
+}
+
+// Close called by a Read callback (or by another goroutine while it runs)
+// returns at once; the Read finishes and unmaps.
+func TestRingCloseInReadCallback(t *testing.T) {
+	name, w := mustRing(t, 4, 8)
+	t.Run("same goroutine", func(t *testing.T) {
+		r, err := OpenRingReader(name)
+		assert.NilError(t, err)
+		writeFrame(t, w)
+		done := make(chan error, 1)
+		go func() {
+			_, err := r.Read(context.Background(), func(FrameInfo, []byte) error { return r.Close() })
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			assert.NilError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close in a Read callback deadlocked")
+		}
+		assert.Assert(t, r.mem == nil, "unmapped")
+		_, err = r.NextTimeout(time.Millisecond, make([]byte, 64))
+		assert.ErrorIs(t, err, ErrClosed)
+	})
+	t.Run("other goroutine", func(t *testing.T) {
+		r, err := OpenRingReader(name)
+		assert.NilError(t, err)
+		writeFrame(t, w)
+		inFn, release := make(chan struct{}), make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			_, err := r.Read(context.Background(), func(_ FrameInfo, b []byte) error {
+				close(inFn)
+				<-release
+				_ = b[0] // still mapped
+				return nil
+			})
+			done <- err
+		}()
+		<-inFn
+		assert.NilError(t, r.Close())
+		close(release)
+		assert.NilError(t, <-done)
+		assert.Assert(t, r.mem == nil, "unmapped")
+	})
+	t.Run("callback panics", func(t *testing.T) {
+		r, err := OpenRingReader(name)
+		assert.NilError(t, err)
+		writeFrame(t, w)
+		func() {
+			defer func() { assert.Equal(t, recover(), "boom") }()
+			r.Read(context.Background(), func(FrameInfo, []byte) error { panic("boom") })
+		}()
+		assert.NilError(t, r.Close())
+		assert.Assert(t, r.mem == nil, "Close after a panicking callback unmaps")
+	})
+}
+
+// A ring truncated by another process: waiting readers, in-place reads and
+// the writer get an error matching ErrFault, never SIGBUS.
+func TestRingTruncated(t *testing.T) {
+	skipIfNoFaultAddress(t)
+	setup := func(t *testing.T) (string, *RingWriter, *RingReader) {
+		name := testName(t)
+		w, err := CreateRing(name, 4, []int{1 << 13}, Uint64)
+		assert.NilError(t, err)
+		t.Cleanup(func() { w.Close() })
+		r, err := OpenRingReader(name)
+		assert.NilError(t, err)
+		t.Cleanup(func() { r.Close() })
+		return shmDir + "/" + name, w, r
+	}
+	t.Run("waiting reader", func(t *testing.T) {
+		path, _, r := setup(t)
+		go func() {
+			time.Sleep(20 * time.Millisecond)
+			os.Truncate(path, 0)
+		}()
+		_, err := r.NextTimeout(10*time.Second, make([]byte, 1<<16))
+		assert.ErrorIs(t, err, ErrFault)
+	})
+	t.Run("in-place read", func(t *testing.T) {
+		path, w, r := setup(t)
+		writeFrame(t, w)
+		_, err := r.Read(context.Background(), func(_ FrameInfo, b []byte) error {
+			assert.NilError(t, os.Truncate(path, 4096))
+			_ = checkFrame(b, 0) // the callback's own loads fault too
+			return nil
+		})
+		assert.ErrorIs(t, err, ErrFault)
+		_, err = r.NextTimeout(time.Millisecond, make([]byte, 1<<16))
+		assert.ErrorIs(t, err, ErrFault)
+	})
+	t.Run("writer", func(t *testing.T) {
+		path, w, _ := setup(t)
+		_, err := w.Next()
+		assert.NilError(t, err)
+		assert.NilError(t, os.Truncate(path, 0))
+		assert.ErrorIs(t, w.Publish(), ErrFault)
+		assert.ErrorIs(t, w.Write(make([]byte, 1<<16)), ErrFault)
+		_, err = StatRing(path[len(shmDir)+1:])
+		assert.Assert(t, err != nil)
+		assert.NilError(t, w.Close())
+	})
+}

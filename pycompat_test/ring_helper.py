@@ -19,9 +19,9 @@ any mix of two frames fails the check.
   ring_helper.py latest NAME HEAD
       open a reader, print "ready", wait until HEAD frames are published,
       print the latest frame's seq and whether its checksum holds.
-  ring_helper.py open-reader NAME SECONDS
-      open a reader, print "ready", wait once for a frame; print the error,
-      if any.
+  ring_helper.py open-reader NAME SECONDS [latest]
+      open a reader, print "ready", wait once for a frame (next, or
+      latest); print the error, if any.
   ring_helper.py as-arm64 NAME
       pretend to run on arm64: open_reader, open_writer and create must refuse.
   ring_helper.py open-writer NAME
@@ -193,7 +193,10 @@ def main():
         print("ready", flush=True)
         out = {"error": None}
         try:
-            r.next(timeout=float(sys.argv[3]))
+            if sys.argv[4:] == ["latest"]:
+                r.latest(timeout=float(sys.argv[3]))
+            else:
+                r.next(timeout=float(sys.argv[3]))
         except (sr.RingError, TimeoutError) as e:
             out = {"error": type(e).__name__, "msg": str(e)}
         r.close()

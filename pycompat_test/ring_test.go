@@ -438,6 +438,8 @@ func TestRingPythonCorrupt(t *testing.T) {
 		{"flags", 44, []byte{1}, "flags"},
 		{"head", 128 + 7, []byte{0x40}, "head"},
 		{"slot seq", 256, nil, "slots[0].seq"},
+		{"slot seq ahead", 256, nil, "slots[0].seq = 256: ahead of head 1"},
+		{"slot seq ahead, latest", 256, nil, "slots[0].seq = 256: ahead of head 1"},
 	}
 	for _, c := range cases {
 		t.Run(c.field, func(t *testing.T) {
@@ -448,18 +450,30 @@ func TestRingPythonCorrupt(t *testing.T) {
 			f, err := os.OpenFile("/dev/shm/"+name, os.O_RDWR, 0)
 			assert.NilError(t, err)
 			defer f.Close()
-			if c.field != "slot seq" {
+			slotCase := strings.HasPrefix(c.field, "slot seq")
+			if !slotCase {
 				_, err = f.WriteAt(c.val, ctl+c.off)
 				assert.NilError(t, err)
 			}
-			cmd, sc, stderr := ringPy(t, b, "open-reader", name, "2")
+			args := []string{"open-reader", name, "2"}
+			if strings.HasSuffix(c.field, "latest") {
+				args = append(args, "latest")
+			}
+			cmd, sc, stderr := ringPy(t, b, args...)
 			assert.Equal(t, line(t, sc, stderr), "ready")
-			if c.field == "slot seq" {
+			if strings.HasPrefix(c.field, "slot seq ahead") {
+				// Slot 0 claims frame 127, the head says 1 frame is out.
+				_, err = f.WriteAt([]byte{1}, ctl+256+1)
+				assert.NilError(t, err)
+			}
+			if slotCase {
 				// The head says frame 0 is out; its slot says it was
-				// never written.
+				// never written (or, above, is far ahead).
 				_, err = f.WriteAt([]byte{1}, ctl+128)
 				assert.NilError(t, err)
 			}
+			kill := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() }) // a spinning reader fails the test
+			defer kill.Stop()
 			m := jsonLine(t, sc, stderr)
 			assert.NilError(t, cmd.Wait())
 			res := m["result"].(map[string]any)
@@ -536,4 +550,33 @@ func TestRingPythonWaitingBit(t *testing.T) {
 			waiting(0) // ...until a reader takes its lock byte
 		})
 	}
+}
+
+// Python latest on a one-slot ring whose writer is filling the next frame:
+// the newest frame is gone, so latest waits, asleep, and times out (it
+// used to spin on the slot being rewritten, never looking at the clock).
+func TestRingPythonLatestSlotRewritten(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name := uniqueName(t)
+	w, err := sa.CreateRing(name, 1, []int{8}, sa.Uint64)
+	assert.NilError(t, err)
+	defer w.Close()
+	f, err := os.OpenFile("/dev/shm/"+name, os.O_RDWR, 0)
+	assert.NilError(t, err)
+	defer f.Close()
+	const ctl = 4096
+	cmd, sc, stderr := ringPy(t, b, "open-reader", name, "0.3", "latest")
+	assert.Equal(t, line(t, sc, stderr), "ready")
+	// What a writer leaves when it published frame 0 and started frame 1
+	// while the reader slept: slot 0 holds frame 1 in progress (seq 3),
+	// then the head says 1 frame is out.
+	_, err = f.WriteAt([]byte{3}, ctl+256)
+	assert.NilError(t, err)
+	_, err = f.WriteAt([]byte{1}, ctl+128)
+	assert.NilError(t, err)
+	kill := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+	defer kill.Stop()
+	m := jsonLine(t, sc, stderr)
+	assert.NilError(t, cmd.Wait())
+	assert.Equal(t, m["result"].(map[string]any)["error"], "TimeoutError")
 }

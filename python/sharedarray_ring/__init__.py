@@ -441,10 +441,17 @@ class Reader(_Ring):
             if v1 != 2 * s + 2:
                 if v1 <= 2 * s + 1:
                     raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: head %d says frame %d is published" % (self.name, i, v1, h, s))
+                # The writer marks frame f in progress only once the head
+                # is f: no slot is ahead of 2 * head + 1 (head read after).
+                h2 = self._head.value
+                if v1 > 2 * h2 + 1:
+                    raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: ahead of head %d" % (self.name, i, v1, h2))
+                # Overwritten since. latest skips it too (not an overrun)
+                # and waits for a newer frame instead of spinning.
                 if not latest:
                     lost += 1
                     self.overruns += 1
-                    self.pos = s + 1
+                self.pos = s + 1
                 continue
             stamp = self._stamps[i].value
             slot = self.array[i]
