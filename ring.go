@@ -402,7 +402,10 @@ func (r *ring) Name() string { return r.name }
 // second live writer is refused with ErrBusy.
 //
 // A RingWriter is used by one goroutine at a time; Close may be called from
-// any goroutine. The slice Next returns is valid until Close.
+// any goroutine. The slice Next returns is valid until Close. If another
+// process truncates the ring, Next, Publish and Write return an error
+// matching ErrFault; the program's own stores into the slice fault with
+// SIGBUS, as into Array.Bytes.
 type RingWriter struct {
 	*ring
 	next    uint64 // sequence of the frame being written or to write
@@ -655,7 +658,9 @@ func (rd *RingReader) Head() uint64 { return atomic.LoadUint64(rd.head()) }
 // Generation returns the ring's generation: how many writers it had.
 func (rd *RingReader) Generation() uint64 { return atomic.LoadUint64(rd.u64(offGeneration)) }
 
-// Close unmaps the ring and unregisters the reader.
+// Close unmaps the ring and unregisters the reader. Called while a Read
+// callback runs (from the callback itself or another goroutine), it returns
+// at once, and that Read unmaps when the callback returns.
 func (rd *RingReader) Close() error { return rd.close(nil) }
 
 // Next copies the next frame in order into dst (FrameBytes long) and
@@ -692,7 +697,9 @@ func (rd *RingReader) LatestTimeout(d time.Duration, dst []byte) (FrameInfo, err
 // it read until Read returns: the writer never waits, so it may overwrite
 // the frame while fn runs. Read then returns an error matching ErrOverrun
 // (counted in Overruns), and whatever fn computed must be discarded. An
-// error from fn is returned as it is.
+// error from fn is returned as it is. A memory fault in fn (the ring
+// truncated by another process) is returned as an error matching ErrFault,
+// as it is in every reader and writer method.
 func (rd *RingReader) Read(ctx context.Context, fn func(info FrameInfo, frame []byte) error) (FrameInfo, error) {
 	return rd.get(ctx, time.Time{}, false, nil, fn)
 }
