@@ -762,10 +762,10 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 				// otherwise.
 				return FrameInfo{}, rd.corrupt(ringHeaderSize+int(i)*ringSlotEntry, fmt.Sprintf("slots[%d].seq", i), v1, fmt.Sprintf("head %d says frame %d is published", h, s))
 			}
-			// The writer marks frame f in progress only once the head is
-			// f, so no slot is ever ahead of 2 × head + 1 (head loaded
-			// after the slot).
-			if h2 := atomic.LoadUint64(rd.head()); v1 > 2*h2+1 {
+			// The writer starts frame f (2f + 1) and completes it
+			// (2f + 2) only while the head is f, so no slot is ever ahead
+			// of 2 × head + 2 (head loaded after the slot).
+			if h2 := atomic.LoadUint64(rd.head()); v1 > 2*h2+2 {
 				return FrameInfo{}, rd.corrupt(ringHeaderSize+int(i)*ringSlotEntry, fmt.Sprintf("slots[%d].seq", i), v1, fmt.Sprintf("ahead of head %d", h2))
 			}
 			// Overwritten (or being overwritten) since: lapped. Latest

@@ -441,10 +441,11 @@ class Reader(_Ring):
             if v1 != 2 * s + 2:
                 if v1 <= 2 * s + 1:
                     raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: head %d says frame %d is published" % (self.name, i, v1, h, s))
-                # The writer marks frame f in progress only once the head
-                # is f: no slot is ahead of 2 * head + 1 (head read after).
+                # The writer starts (2f + 1) and completes (2f + 2) frame f
+                # only while the head is f: no slot is ahead of
+                # 2 * head + 2 (head read after).
                 h2 = self._head.value
-                if v1 > 2 * h2 + 1:
+                if v1 > 2 * h2 + 2:
                     raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: ahead of head %d" % (self.name, i, v1, h2))
                 # Overwritten since. latest skips it too (not an overrun)
                 # and waits for a newer frame instead of spinning.
