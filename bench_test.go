@@ -232,7 +232,7 @@ type sink struct{}
 
 func (sink) Write(p []byte) (int, error) {
 	var x byte
-	for i := 0; i < len(p); i += 4096 {
+	for i := 0; i < len(p); i += os.Getpagesize() {
 		x ^= p[i]
 	}
 	_ = x

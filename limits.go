@@ -3,6 +3,7 @@ package sharedarray
 import (
 	"cmp"
 	"math"
+	"os"
 	"slices"
 	"syscall"
 )
@@ -125,7 +126,7 @@ func kernelMemory(n int64) int64 {
 	if n <= 0 {
 		return 0
 	}
-	return n/128 + 3*4096
+	return n/128 + 3*int64(os.Getpagesize())
 }
 
 // withKernelMemory returns n+kernelMemory(n), or MaxInt64 when that overflows.
