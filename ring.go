@@ -746,11 +746,11 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 			}
 			continue
 		}
+		var gap uint64 // lapped: counted once the slot checks out
 		if latest {
 			s = h - 1
 		} else if h-s > rd.slots {
-			lost += h - rd.slots - s
-			rd.overruns += h - rd.slots - s
+			gap = h - rd.slots - s
 			s = h - rd.slots
 		}
 		i := s % rd.slots
@@ -771,6 +771,8 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 			// Overwritten (or being overwritten) since: lapped. Latest
 			// skips it too (not an overrun) and waits for a newer frame
 			// rather than spinning on a slot being rewritten.
+			lost += gap
+			rd.overruns += gap
 			if !latest {
 				lost++
 				rd.overruns++
@@ -778,6 +780,8 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 			rd.pos = s + 1
 			continue
 		}
+		lost += gap
+		rd.overruns += gap
 		info := FrameInfo{Seq: s, Time: *rd.stamp(i), Overruns: lost}
 		var fnErr error
 		if fn != nil {

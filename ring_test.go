@@ -506,6 +506,7 @@ func TestRingCorrupt(t *testing.T) {
 		binary.LittleEndian.PutUint64(w.ctl[offHead:], 1<<40)
 		_, err = r.NextTimeout(time.Second, make([]byte, 64))
 		assert.ErrorIs(t, err, ErrFormat) // slots say frame 2^40-4 was never written
+		assert.Equal(t, r.Overruns(), uint64(0), "a corrupt head counts no overruns")
 	})
 	t.Run("head moved back", func(t *testing.T) {
 		name, w := mustRing(t, 4, 8)

@@ -22,6 +22,9 @@ any mix of two frames fails the check.
   ring_helper.py open-reader NAME SECONDS [latest]
       open a reader, print "ready", wait once for a frame (next, or
       latest); print the error, if any.
+  ring_helper.py misuse NAME
+      close a reader in its read callback, use a closed writer, read under
+      a corrupt head; print what each raised.
   ring_helper.py as-arm64 NAME
       pretend to run on arm64: open_reader, open_writer and create must refuse.
   ring_helper.py open-writer NAME
@@ -182,6 +185,36 @@ def main():
         f = r.latest(timeout=1.0)
         ok = np.array_equal(f.reshape(-1), expected(f.seq, r.frame_bytes // 8))
         print(json.dumps({"seq": f.seq, "ok": ok, "overruns": r.overruns}), flush=True)
+        return 0
+    if op == "misuse":
+        # A reader closed by its own read callback, a closed writer used,
+        # and a corrupt head far ahead: clear outcomes, never TypeError.
+        out = {}
+        w = sr.open_writer(name)
+        r = sr.open_reader(name)
+        w.write(np.zeros(w.frame_shape, w.dtype))
+        try:
+            out["close_in_read"] = r.read(lambda slot, s: (r.close(), s)[1], timeout=1.0)
+        except Exception as e:
+            out["close_in_read"] = type(e).__name__
+        r = sr.open_reader(name)
+        w.close()
+        for what, fn in (("next", w.next), ("publish", w.publish)):
+            try:
+                fn()
+                out[what] = None
+            except Exception as e:
+                out[what] = type(e).__name__
+        w = sr.open_writer(name)
+        w._head.value = 1 << 40
+        try:
+            r.next(timeout=1.0)
+            out["head_ahead"] = None
+        except Exception as e:
+            out["head_ahead"] = type(e).__name__
+        out["head_ahead_overruns"] = r.overruns
+        w._head.value = 1
+        print(json.dumps(out), flush=True)
         return 0
     if op == "open-reader":
         try:

@@ -580,3 +580,22 @@ func TestRingPythonLatestSlotRewritten(t *testing.T) {
 	assert.NilError(t, cmd.Wait())
 	assert.Equal(t, m["result"].(map[string]any)["error"], "TimeoutError")
 }
+
+// Misuse of the Python module is a clear outcome: a reader its own read
+// callback closes returns the callback's result (it raised TypeError), a
+// closed writer raises RingError (TypeError), and a corrupt head counts no
+// overruns (it counted 2^40).
+func TestRingPythonMisuse(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name := uniqueName(t)
+	w, err := sa.CreateRing(name, 4, []int{8}, sa.Uint64)
+	assert.NilError(t, err)
+	assert.NilError(t, w.Close())
+	m := ringRun(t, b, "misuse", name)
+	t.Log(m)
+	assert.Equal(t, m["close_in_read"], float64(0)) // frame 0, not an exception name
+	assert.Equal(t, m["next"], "RingError")
+	assert.Equal(t, m["publish"], "RingError")
+	assert.Equal(t, m["head_ahead"], "RingError")
+	assert.Equal(t, num(m, "head_ahead_overruns"), 0)
+}

@@ -302,6 +302,10 @@ class _Ring:
             return None
         return got[2] - self._ctl_off, max(got[3], 1)
 
+    def _check_open(self):
+        if self._fd < 0:
+            raise RingError(_errno.EBADF, "%s: ring is closed" % self.name)
+
     def close(self):
         """Unmap (when the last view goes) and release this process's locks."""
         if self._fd >= 0:
@@ -343,6 +347,7 @@ class Writer(_Ring):
 
     def next(self):
         """Start the next frame; return its slot (a view) to fill in place."""
+        self._check_open()
         i = self.seq % self.slots
         if not self._writing:
             if self.seq >= MAX_SEQ:
@@ -353,6 +358,7 @@ class Writer(_Ring):
 
     def publish(self):
         """Mark the frame complete, advance the head, wake waiting readers."""
+        self._check_open()
         if not self._writing:
             raise RingError(_errno.EINVAL, "publish without next")
         i = self.seq % self.slots
@@ -414,8 +420,7 @@ class Reader(_Ring):
         return self._get(timeout, False, None, fn)
 
     def _get(self, timeout, latest, out, fn):
-        if self._fd < 0:
-            raise RingError(_errno.EBADF, "ring is closed")
+        self._check_open()
         deadline = None if timeout is None else time.monotonic() + timeout
         lost = 0
         slots = self.slots
@@ -429,15 +434,15 @@ class Reader(_Ring):
                     raise RingError(_errno.EINVAL, "%s: ring head = %d: behind this reader's position %d" % (self.name, h, s))
                 self._wait(s, deadline)
                 continue
+            gap = 0
             if latest:
                 s = h - 1
             elif h - s > slots:
-                gap = h - slots - s
-                lost += gap
-                self.overruns += gap
+                gap = h - slots - s  # lapped: counted once the slot checks out
                 s = h - slots
             i = s % slots
-            v1 = self._seqs[i].value
+            seq = self._seqs[i]  # kept: a callback may close the reader
+            v1 = seq.value
             if v1 != 2 * s + 2:
                 if v1 <= 2 * s + 1:
                     raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: head %d says frame %d is published" % (self.name, i, v1, h, s))
@@ -449,13 +454,17 @@ class Reader(_Ring):
                     raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: ahead of head %d" % (self.name, i, v1, h2))
                 # Overwritten since. latest skips it too (not an overrun)
                 # and waits for a newer frame instead of spinning.
+                lost += gap
+                self.overruns += gap
                 if not latest:
                     lost += 1
                     self.overruns += 1
                 self.pos = s + 1
                 continue
+            lost += gap
+            self.overruns += gap
             stamp = self._stamps[i].value
-            slot = self.array[i]
+            slot = self.array[i]  # holds the mapping until the check below
             if fn is not None:
                 result = fn(slot, s)
             elif out is None:
@@ -464,7 +473,7 @@ class Reader(_Ring):
                 np.copyto(out, slot, casting="no")
             # x86-64: loads are not reordered with older loads, so the data
             # was read before this check.
-            if self._seqs[i].value != v1:
+            if seq.value != v1:
                 self.pos = s + 1
                 if fn is not None:
                     self.overruns += 1
