@@ -101,20 +101,33 @@ const (
 	cbClosed
 )
 
-// faultGuard turns a memory fault in a ring operation (the segment
-// truncated under the mapping by another process) into an error wrapping
-// ErrFault; other panics pass through. Use it as
+// endOp ends a writer operation begun with
 //
-//	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-//	defer r.faultGuard(op, &err)
-func (r *ring) faultGuard(op string, err *error) {
-	if p := recover(); p != nil {
-		re, ok := p.(runtime.Error)
-		if _, isFault := p.(interface{ Addr() uintptr }); !ok || !isFault {
-			panic(p)
-		}
-		*err = pathError(op, r.name, fmt.Errorf("%w: %v", ErrFault, re))
+//	fault := debug.SetPanicOnFault(true)
+//	defer w.endOp("op", fault, &err)
+//
+// after acquire: a memory fault in the operation (the segment truncated
+// under the mapping by another process) becomes an error wrapping
+// ErrFault, other panics pass through; then it restores the goroutine's
+// fault mode and releases the mapping. One deferred call, as the publish
+// path is counted in nanoseconds.
+func (r *ring) endOp(op string, fault bool, err *error) {
+	p := recover()
+	debug.SetPanicOnFault(fault)
+	r.release()
+	if p != nil {
+		*err = r.faultError(op, p)
 	}
+}
+
+// faultError returns the error for a recovered memory fault, or panics
+// again with anything else.
+func (r *ring) faultError(op string, p any) error {
+	re, ok := p.(runtime.Error)
+	if _, isFault := p.(interface{ Addr() uintptr }); !ok || !isFault {
+		panic(p)
+	}
+	return pathError(op, r.name, fmt.Errorf("%w: %v", ErrFault, re))
 }
 
 func (r *ring) u64(off int) *uint64 { return (*uint64)(unsafe.Pointer(&r.ctl[off])) }
@@ -473,9 +486,8 @@ func (w *RingWriter) Next() (slot []byte, err error) {
 	if err := w.acquire("ring next"); err != nil {
 		return nil, err
 	}
-	defer w.release()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer w.faultGuard("ring next", &err)
+	fault := debug.SetPanicOnFault(true)
+	defer w.endOp("ring next", fault, &err)
 	return w.start()
 }
 
@@ -483,7 +495,7 @@ func (w *RingWriter) Next() (slot []byte, err error) {
 func (w *RingWriter) start() ([]byte, error) {
 	i := w.idx
 	if !w.writing {
-		if w.next >= ringMaxSeq {
+		if w.next >= ringMaxSeq-1 { // the head, w.next+1 after Publish, stays below 2^62
 			return nil, pathError("ring next", w.name, fmt.Errorf("sequence %d exhausted: %w", w.next, ErrInvalid))
 		}
 		storeOrdered(w.seq(i), 2*w.next+1)
@@ -500,9 +512,8 @@ func (w *RingWriter) Publish() (err error) {
 	if err := w.acquire("ring publish"); err != nil {
 		return err
 	}
-	defer w.release()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer w.faultGuard("ring publish", &err)
+	fault := debug.SetPanicOnFault(true)
+	defer w.endOp("ring publish", fault, &err)
 	if !w.writing {
 		return pathError("ring publish", w.name, fmt.Errorf("Publish without Next: %w", ErrInvalid))
 	}
@@ -540,9 +551,8 @@ func (w *RingWriter) Write(frame []byte) (err error) {
 	if err := w.acquire("ring write"); err != nil {
 		return err
 	}
-	defer w.release()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer w.faultGuard("ring write", &err)
+	fault := debug.SetPanicOnFault(true)
+	defer w.endOp("ring write", fault, &err)
 	slot, err := w.start()
 	if err != nil {
 		return err
@@ -712,19 +722,25 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 	if err := rd.acquire("ring read"); err != nil {
 		return FrameInfo{}, err
 	}
+	// A memory fault (the segment truncated by another process) becomes
+	// an error wrapping ErrFault; one deferred call (see endOp).
+	fault := debug.SetPanicOnFault(true)
 	defer func() {
+		p := recover()
+		debug.SetPanicOnFault(fault)
 		// Close called while fn ran (by fn itself, or another goroutine)
 		// left the unmapping to this Read.
 		closeAfter := fn != nil && rd.cb.Swap(cbNone) == cbClosed
 		rd.release()
-		if closeAfter { // the callback called Close
+		if closeAfter {
 			if cerr := rd.finishClose(nil); err == nil {
 				err = cerr
 			}
 		}
+		if p != nil {
+			err = rd.faultError("ring read", p)
+		}
 	}()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer rd.faultGuard("ring read", &err)
 	var lost uint64
 	for spins := 0; ; spins++ {
 		if spins&63 == 63 {

@@ -848,3 +848,27 @@ func TestRingTruncated(t *testing.T) {
 		assert.NilError(t, w.Close())
 	})
 }
+
+// The writer stops before the head would reach 2^62, which readers refuse
+// as corrupt: the last frame it publishes leaves the ring readable.
+func TestRingSequenceExhausted(t *testing.T) {
+	name, w := mustRing(t, 4, 1)
+	binary.LittleEndian.PutUint64(w.ctl[offHead:], ringMaxSeq-2)
+	assert.NilError(t, w.Close())
+	w, err := OpenRingWriter(name)
+	assert.NilError(t, err)
+	defer w.Close()
+	r, err := OpenRingReader(name)
+	assert.NilError(t, err)
+	defer r.Close()
+	assert.NilError(t, w.Write(make([]byte, 8))) // frame 2^62-2: head 2^62-1
+	info, err := r.NextTimeout(time.Second, make([]byte, 8))
+	assert.NilError(t, err)
+	assert.Equal(t, info.Seq, uint64(ringMaxSeq-2))
+	assert.ErrorIs(t, w.Write(make([]byte, 8)), ErrInvalid)
+	assert.ErrorContains(t, w.Write(make([]byte, 8)), "exhausted")
+	_, err = StatRing(name)
+	assert.NilError(t, err)
+	_, err = r.NextTimeout(time.Millisecond, make([]byte, 8))
+	assert.ErrorIs(t, err, ErrTimeout)
+}

@@ -350,7 +350,7 @@ class Writer(_Ring):
         self._check_open()
         i = self.seq % self.slots
         if not self._writing:
-            if self.seq >= MAX_SEQ:
+            if self.seq >= MAX_SEQ - 1:  # the head, seq + 1 after publish, stays below 2^62
                 raise RingError(_errno.EOVERFLOW, "sequence exhausted")
             self._seqs[i].value = 2 * self.seq + 1
             self._writing = True
