@@ -213,6 +213,19 @@ def main():
         except Exception as e:
             out["head_ahead"] = type(e).__name__
         out["head_ahead_overruns"] = r.overruns
+        # The writer stops before the head reaches 2^62 (readers refuse it).
+        w._head.value = sr.MAX_SEQ - 2
+        w.close()
+        w = sr.open_writer(name)
+        frame = np.zeros(w.frame_shape, w.dtype)
+        w.write(frame)
+        out["head_after_last"] = str(w.head)
+        try:
+            w.write(frame)
+            out["exhausted"] = None
+        except sr.RingError as e:
+            out["exhausted"] = str(e)
+        out["readable"] = str(sr.stat(name)["head"])
         w._head.value = 1
         print(json.dumps(out), flush=True)
         return 0

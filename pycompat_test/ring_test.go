@@ -598,4 +598,6 @@ func TestRingPythonMisuse(t *testing.T) {
 	assert.Equal(t, m["publish"], "RingError")
 	assert.Equal(t, m["head_ahead"], "RingError")
 	assert.Equal(t, num(m, "head_ahead_overruns"), 0)
+	assert.Assert(t, strings.Contains(fmt.Sprint(m["exhausted"]), "sequence exhausted"), m["exhausted"])
+	assert.Equal(t, m["readable"], strconv.FormatUint(1<<62-1, 10), "the last frame leaves the ring readable")
 }
