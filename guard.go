@@ -11,38 +11,62 @@ import (
 // WriteNPY) when touching the mapping faulted: another process truncated
 // the segment under it, or a Sparse segment's file system had no page left
 // to give. Plain slices from Bytes and View have no such guard: the same
-// fault there raises SIGBUS, which stops a Go program.
+// fault there raises SIGBUS, which stops a Go program. A fault in the
+// caller's slice given to CopyTo or CopyFrom (read-only memory, another
+// truncated mapping) matches ErrFault too, with an error saying so.
 var ErrFault = errors.New("sharedarray: memory fault in the mapping (segment truncated by another process, or its file system full)")
 
 // guarded runs f, turning a memory fault in it into an error: one wrapping
 // ErrClosed when the address is in the reservation of a closed Array (a
-// slice kept past Close was given), one wrapping ErrFault otherwise. Other
-// panics pass through. The guard covers the calling goroutine only.
-func guarded(f func() error) (err error) {
+// slice kept past Close was given), one wrapping ErrFault otherwise, which
+// says whether the address is in mem (the Array's own mapping) or in the
+// caller's slice (other, where not ""). Other panics pass through. The
+// guard covers the calling goroutine only.
+func guarded(mem []byte, other string, f func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			re, ok := r.(runtime.Error)
+			_, ok := r.(runtime.Error)
 			fault, isFault := r.(interface{ Addr() uintptr })
 			if !ok || !isFault {
 				panic(r)
 			}
-			if quarantined(fault.Addr()) {
-				err = fmt.Errorf("%w: a slice of a closed array was used (%v)", ErrClosed, re)
-				return
+			addr := fault.Addr()
+			switch {
+			case quarantined(addr):
+				err = fmt.Errorf("%w: a slice of a closed array was used (fault at address %#x)", ErrClosed, addr)
+			case other == "" || addr-addrOf(mem) < uintptr(len(mem)):
+				err = fmt.Errorf("%w: fault at address %#x", ErrFault, addr)
+			default:
+				err = &outsideFault{addr, other}
 			}
-			err = fmt.Errorf("%w: %v", ErrFault, re)
 		}
 	}()
 	return f()
 }
+
+// An outsideFault is a fault in the caller's slice given to a guarded
+// copy, not in the array's mapping: read-only memory (a slice of an array
+// attached ReadOnly), or another mapping truncated by another process. It
+// matches ErrFault.
+type outsideFault struct {
+	addr  uintptr
+	slice string // "destination" or "source"
+}
+
+func (e *outsideFault) Error() string {
+	return fmt.Sprintf("sharedarray: memory fault at address %#x in the %s slice, outside this array's mapping "+
+		"(read-only memory, such as a slice of an array attached ReadOnly, or another mapping truncated by another process)", e.addr, e.slice)
+}
+
+func (e *outsideFault) Is(target error) bool { return target == ErrFault }
 
 // CopyTo copies the array data, from byte off on, into dst and returns how
 // many bytes it copied. Unlike copying from Bytes, it returns an error
 // matching ErrFault if the segment was truncated under the mapping, instead
 // of stopping the process. Close waits for a CopyTo in progress.
 func (a *Array) CopyTo(dst []byte, off int) (int, error) {
-	return a.guardedCopy("copyto", off, func(data []byte) int { return copy(dst, data) })
+	return a.guardedCopy("copyto", off, "destination", func(data []byte) int { return copy(dst, data) })
 }
 
 // CopyFrom copies src into the array data from byte off on and returns how
@@ -52,10 +76,10 @@ func (a *Array) CopyFrom(src []byte, off int) (int, error) {
 	if !a.writable {
 		return 0, pathError("copyfrom", a.name, fmt.Errorf("array is read-only: %w", ErrPermission))
 	}
-	return a.guardedCopy("copyfrom", off, func(data []byte) int { return copy(data, src) })
+	return a.guardedCopy("copyfrom", off, "source", func(data []byte) int { return copy(data, src) })
 }
 
-func (a *Array) guardedCopy(op string, off int, f func(data []byte) int) (int, error) {
+func (a *Array) guardedCopy(op string, off int, other string, f func(data []byte) int) (int, error) {
 	if off < 0 || off > a.nbytes {
 		return 0, pathError(op, a.name, fmt.Errorf("offset %d outside the %d data bytes: %w", off, a.nbytes, ErrInvalid))
 	}
@@ -65,7 +89,7 @@ func (a *Array) guardedCopy(op string, off int, f func(data []byte) int) (int, e
 	}
 	defer a.mu.RUnlock()
 	var n int
-	err = guarded(func() error {
+	err = guarded(mem, other, func() error {
 		n = f(mem[off:a.nbytes])
 		return nil
 	})

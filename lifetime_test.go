@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -591,6 +592,24 @@ func lifetimeChild(f []string) (int, bool) {
 		}
 		fmt.Println("16 arrays of 256 MiB under RLIMIT_AS")
 		return 0, true
+	case "mlock-limit":
+		// As nobody (no CAP_IPC_LOCK), under an RLIMIT_MEMLOCK of 64 KiB,
+		// lock a 1 MiB array: the error must name the limit.
+		if err := syscall.Setrlimit(rlimitMemlock, &syscall.Rlimit{Cur: 64 << 10, Max: 64 << 10}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3, true
+		}
+		a, err := Attach(f[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3, true
+		}
+		err = a.Mlock()
+		fmt.Println(err)
+		if !errors.Is(err, syscall.ENOMEM) || !strings.Contains(err.Error(), "RLIMIT_MEMLOCK (65536 bytes") {
+			return 7, true
+		}
+		return 0, true
 	case "map-exhaust":
 		n := 0
 		var err error
@@ -922,4 +941,114 @@ func TestSaveNPYProgressDirect(t *testing.T) {
 	for i := 1; i < len(reports); i++ {
 		assert.Assert(t, reports[i] > reports[i-1], "%v", reports)
 	}
+}
+
+// A writer that takes part of the header, or lies about it, is an error
+// (io.ErrShortWrite), as it is for the data: never a nil error on an
+// export missing bytes. The count returned is never more than the writer
+// took, never negative.
+func TestExportHeaderShortWrite(t *testing.T) {
+	a := filled(t, testName(t), 4096, 0xAA)
+	defer a.Close()
+	for _, c := range []struct {
+		name string
+		n    func(p []byte) int
+		want int64
+	}{
+		{"short", func(p []byte) int { return 3 }, 3},
+		{"zero", func(p []byte) int { return 0 }, 0},
+		{"too many", func(p []byte) int { return len(p) + 100 }, 0},
+		{"negative", func(p []byte) int { return -5 }, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			calls := 0
+			n, err := a.WriteNPY(writerFunc(func(p []byte) (int, error) {
+				if calls++; calls == 1 {
+					return c.n(p), nil
+				}
+				return len(p), nil
+			}))
+			assert.Assert(t, errors.Is(err, io.ErrShortWrite), "%v", err)
+			assert.Equal(t, n, c.want)
+			assert.Equal(t, calls, 1, "the export went on after a short header")
+			var pe *fs.PathError
+			assert.Assert(t, errors.As(err, &pe) && pe.Op == "export" && pe.Path == a.Name(), "%v", err)
+		})
+	}
+}
+
+// A fault in the caller's slice (read-only memory, or another mapping
+// truncated) is not blamed on this array's mapping: the error matches
+// ErrFault and says which slice; a fault in the mapping names its address,
+// not a "nil pointer dereference".
+func TestGuardFaultOutsideMapping(t *testing.T) {
+	skipIfNoFaultAddress(t)
+	name := testName(t)
+	a := filled(t, name, 8192, 0xAA)
+	defer a.Close()
+	ro, err := Attach(name, ReadOnly())
+	assert.NilError(t, err)
+	defer ro.Close()
+	_, err = a.CopyTo(ro.Bytes(), 0)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	assert.Assert(t, !errors.Is(err, ErrClosed), "%v", err)
+	assert.ErrorContains(t, err, "in the destination slice, outside this array's mapping")
+
+	// A source slice from another array that another process truncated.
+	other := testName(t)
+	b := filled(t, other, 64<<10, 0xBB)
+	defer b.Close()
+	assert.NilError(t, os.Truncate(shmDir+"/"+other, 4096))
+	_, err = a.CopyFrom(b.Bytes()[8192:], 0)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	assert.ErrorContains(t, err, "in the source slice")
+
+	// A fault in the array's own mapping.
+	_, err = b.CopyTo(make([]byte, 64<<10), 0)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	assert.ErrorContains(t, err, "memory fault in the mapping")
+	assert.Assert(t, !strings.Contains(err.Error(), "nil pointer"), "%v", err)
+	_, err = b.WriteNPY(io.Discard)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	assert.Assert(t, !strings.Contains(err.Error(), "nil pointer"), "%v", err)
+}
+
+// vmLocked returns the process's locked memory (VmLck), in bytes.
+func vmLocked(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	assert.NilError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmLck:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			assert.NilError(t, err)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmLck in /proc/self/status")
+	return 0
+}
+
+// Mlock locks the data pages only, not the page holding the trailer;
+// Munlock and Close unlock them.
+func TestMlockDataOnlyCloseUnlocks(t *testing.T) {
+	page := os.Getpagesize()
+	a := filled(t, testName(t), 3*page, 1) // the trailer is on a fourth page
+	before := vmLocked(t)
+	assert.NilError(t, a.Mlock())
+	assert.Equal(t, vmLocked(t)-before, 3*page)
+	assert.NilError(t, a.Munlock())
+	assert.Equal(t, vmLocked(t), before)
+	assert.NilError(t, a.Mlock())
+	assert.NilError(t, a.Close())
+	assert.Equal(t, vmLocked(t), before, "Close did not unlock")
+}
+
+// Mlock past RLIMIT_MEMLOCK (a child as nobody, without CAP_IPC_LOCK)
+// fails with ENOMEM and an error naming the limit.
+func TestMlockRlimit(t *testing.T) {
+	name := testName(t)
+	mustCreate(t, name, []int{1 << 20}, Uint8, WithPerm(0o666))
+	assert.NilError(t, os.Chmod(shmDir+"/"+name, 0o666))
+	assert.Equal(t, asNobody(t, "mlock-limit "+name), 0)
 }

@@ -153,14 +153,16 @@ const npyCopyBuf = 256 << 10
 // the process. Close waits for the chunk being written (for a file, one
 // write(2) of at most 8 MiB; otherwise the copy of at most 256 KiB into
 // the buffer, not the writer's Write); the export then fails with an error
-// matching ErrClosed. What was written before is this array's data.
+// matching ErrClosed. What was written before is this array's data. A
+// writer that reports taking fewer bytes than it was given without an
+// error, or more than it was given, stops the export with an error
+// matching io.ErrShortWrite.
 func (a *Array) WriteNPY(w io.Writer) (int64, error) {
 	if _, err := a.hold("export"); err != nil {
 		return 0, err
 	}
 	a.mu.RUnlock()
-	n, err := w.Write(npyHeader(a.dtype, a.shape))
-	written := int64(n)
+	written, err := a.writeAll(w, npyHeader(a.dtype, a.shape))
 	if err != nil {
 		return written, err
 	}
@@ -251,19 +253,30 @@ func (a *Array) copyChunk(w io.Writer, buf []byte, off, end int) (int64, error) 
 		if err != nil {
 			return written, err
 		}
-		m, err := w.Write(buf[:n])
-		if m < 0 || m > n {
-			return written, pathError("export", a.name, fmt.Errorf("writer returned %d for %d bytes: %w", m, n, io.ErrShortWrite))
-		}
-		written += int64(m)
-		if err == nil && m < n {
-			err = io.ErrShortWrite
-		}
+		m, err := a.writeAll(w, buf[:n])
+		written += m
 		if err != nil {
-			return written, pathError("export", a.name, err)
+			return written, err
 		}
 	}
 	return written, nil
+}
+
+// writeAll writes p to w, holding nothing, and checks the count w returns
+// as io.Writer requires: a count outside 0..len(p), or a short one without
+// an error, is io.ErrShortWrite, never a silently truncated export.
+func (a *Array) writeAll(w io.Writer, p []byte) (int64, error) {
+	m, err := w.Write(p)
+	if m < 0 || m > len(p) {
+		return 0, pathError("export", a.name, fmt.Errorf("writer returned %d for %d bytes: %w", m, len(p), io.ErrShortWrite))
+	}
+	if err == nil && m < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return int64(m), pathError("export", a.name, err)
+	}
+	return int64(m), nil
 }
 
 // fill copies the mapping from off, up to end, into buf, under the guard,
@@ -278,7 +291,7 @@ func (a *Array) fill(buf []byte, off, end int, first bool) (int, error) {
 		a.populate(mem, off, end)
 	}
 	var n int
-	if err := guarded(func() error { n = copy(buf, mem[off:end]); return nil }); err != nil {
+	if err := guarded(mem, "", func() error { n = copy(buf, mem[off:end]); return nil }); err != nil {
 		return 0, pathError("export", a.name, err)
 	}
 	return n, nil

@@ -1,6 +1,10 @@
 package sharedarray
 
-import "os"
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
 
 // SyncFlag selects what Msync does; the values are Linux's MS_* constants,
 // as SharedArray exposes them.
@@ -24,10 +28,37 @@ func (a *Array) Msync(flags SyncFlag) error {
 // paged out. RLIMIT_MEMLOCK limits how much a process may lock. Only the
 // pages holding data are locked, not the trailer or any slack between
 // them: locking populates, and a segment whose file has a huge sparse
-// tail must cost no more than its data. Close unlocks it.
+// tail must cost no more than its data. Close unlocks it. Past
+// RLIMIT_MEMLOCK the error matches syscall.ENOMEM and names the limit.
 func (a *Array) Mlock() error {
-	return a.onMapping("mlock", func(mem []byte) error { return sysMlock(a.dataPages(mem)) })
+	return a.onMapping("mlock", func(mem []byte) error {
+		data := a.dataPages(mem)
+		err := sysMlock(data)
+		var rl syscall.Rlimit
+		if err == syscall.ENOMEM && syscall.Getrlimit(rlimitMemlock, &rl) == nil {
+			return &mlockLimitError{len(data), uint64(rl.Cur)} // Cur is int64 on freebsd
+		}
+		return err
+	})
 }
+
+// rlimitMemlock is RLIMIT_MEMLOCK on Linux (syscall does not name it);
+// mlock works on Linux only here.
+const rlimitMemlock = 8
+
+// An mlockLimitError is mlock's ENOMEM: the lock would take the process
+// past RLIMIT_MEMLOCK.
+type mlockLimitError struct {
+	n     int
+	limit uint64
+}
+
+func (e *mlockLimitError) Error() string {
+	return fmt.Sprintf("%v: locking %d bytes would exceed RLIMIT_MEMLOCK (%d bytes, counting what the process has locked already); "+
+		"raise it (ulimit -l; docker run --ulimit memlock=-1) or run with CAP_IPC_LOCK", syscall.ENOMEM, e.n, e.limit)
+}
+
+func (e *mlockLimitError) Unwrap() error { return syscall.ENOMEM }
 
 // Munlock undoes Mlock.
 func (a *Array) Munlock() error {
