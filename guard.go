@@ -18,11 +18,14 @@ var ErrFault = errors.New("sharedarray: memory fault in the mapping (segment tru
 
 // guarded runs f, turning a memory fault in it into an error: one wrapping
 // ErrClosed when the address is in the reservation of a closed Array (a
-// slice kept past Close was given), one wrapping ErrFault otherwise, which
-// says whether the address is in mem (the Array's own mapping) or in the
-// caller's slice (other, where not ""). Other panics pass through. The
-// guard covers the calling goroutine only.
-func guarded(mem []byte, other string, f func() error) (err error) {
+// slice kept past Close was given), one wrapping ErrFault otherwise. Other
+// panics pass through. The guard covers the calling goroutine only.
+func guarded(f func() error) error { return guardedIn(nil, "", f) }
+
+// guardedIn is guarded for a copy between mem (an Array's own mapping) and
+// the caller's slice (other names it: "destination" or "source"; "" if
+// there is none): a fault outside mem is reported as the caller's slice's.
+func guardedIn(mem []byte, other string, f func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -89,7 +92,7 @@ func (a *Array) guardedCopy(op string, off int, other string, f func(data []byte
 	}
 	defer a.mu.RUnlock()
 	var n int
-	err = guarded(mem, other, func() error {
+	err = guardedIn(mem, other, func() error {
 		n = f(mem[off:a.nbytes])
 		return nil
 	})

@@ -291,7 +291,7 @@ func (a *Array) fill(buf []byte, off, end int, first bool) (int, error) {
 		a.populate(mem, off, end)
 	}
 	var n int
-	if err := guarded(mem, "", func() error { n = copy(buf, mem[off:end]); return nil }); err != nil {
+	if err := guarded(func() error { n = copy(buf, mem[off:end]); return nil }); err != nil {
 		return 0, pathError("export", a.name, err)
 	}
 	return n, nil
