@@ -1052,3 +1052,64 @@ func TestMlockRlimit(t *testing.T) {
 	assert.NilError(t, os.Chmod(shmDir+"/"+name, 0o666))
 	assert.Equal(t, asNobody(t, "mlock-limit "+name), 0)
 }
+
+// mapsEntry returns the /proc/self/maps line of the mapping holding addr,
+// or "".
+func mapsEntry(t *testing.T, addr uintptr) string {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/self/maps")
+	assert.NilError(t, err)
+	for _, line := range strings.Split(string(maps), "\n") {
+		var lo, hi uintptr
+		if _, err := fmt.Sscanf(line, "%x-%x", &lo, &hi); err == nil && lo <= addr && addr < hi {
+			return line
+		}
+	}
+	return ""
+}
+
+// The quarantine's guarantee, exactly as documented: a closed range stays
+// reserved (PROT_NONE, no file) while fewer than quarantineMaps ranges have
+// been closed after it, and while it and the later ones fit the address
+// space budget; past the budget the oldest go.
+func TestQuarantineKeepsRecent(t *testing.T) {
+	reserved := func(addr uintptr) bool {
+		line := mapsEntry(t, addr)
+		return quarantined(addr) && strings.Contains(line, " ---p ") && !strings.Contains(line, shmDir)
+	}
+	name := testName(t)
+	a := filled(t, testName(t), 4096, 1)
+	addr := addrOf(a.Bytes())
+	assert.NilError(t, a.Close())
+	reused := 0 // later arrays mapped at the closed one's address
+	for i := range quarantineMaps - 1 {
+		b, err := Create(name, []int{i%64 + 1}, Float64)
+		assert.NilError(t, err)
+		if addrOf(b.Bytes())-addr < 4096 {
+			reused++
+		}
+		assert.NilError(t, b.Close())
+		assert.NilError(t, Delete(name))
+	}
+	assert.Equal(t, reused, 0, "the closed range was given to a later array")
+	assert.Assert(t, reserved(addr), "evicted after %d later closes: %s", quarantineMaps-1, mapsEntry(t, addr))
+
+	// Bytes: ranges of 64 MiB and a trailer page under a budget of four
+	// of them. Three more keep the first; a fourth pushes it out.
+	setQuarantine(t, 1024, 4*(64<<20+int64(os.Getpagesize())))
+	close64 := func() uintptr {
+		b, err := Create(name, []int{64 << 20}, Uint8, Sparse())
+		assert.NilError(t, err)
+		addr := addrOf(b.Bytes())
+		assert.NilError(t, b.Close())
+		assert.NilError(t, Delete(name))
+		return addr
+	}
+	first := close64()
+	for range 3 {
+		assert.Assert(t, close64() != first, "the closed range was given to a later array")
+	}
+	assert.Assert(t, reserved(first), "%s", mapsEntry(t, first))
+	close64()
+	assert.Assert(t, !quarantined(first))
+}
