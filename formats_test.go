@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 )
 
@@ -561,8 +563,9 @@ func (t *truncatingFile) Read(b []byte) (int, error) {
 	return t.File.Read(b)
 }
 
-// A symlink planted at the target while SaveNPY runs is replaced, never
-// written through.
+// A symlink planted at the target while SaveNPY runs is caught by the
+// check before the rename: SaveNPY fails, link and target untouched, and
+// no temporary file is left.
 func TestSaveNPYSymlinkAppearsMidway(t *testing.T) {
 	dir := t.TempDir()
 	victim := filepath.Join(dir, "victim")
@@ -570,19 +573,89 @@ func TestSaveNPYSymlinkAppearsMidway(t *testing.T) {
 	path := filepath.Join(dir, "x.npy")
 	a := mustCreate(t, testName(t), []int{1 << 20}, Uint8)
 	planted := false
-	assert.NilError(t, a.SaveNPY(path, OnProgress(func(int64) {
+	err := a.SaveNPY(path, OnProgress(func(int64) {
 		if !planted {
 			planted = true
 			assert.NilError(t, os.Symlink(victim, path))
 		}
-	})))
+	}))
 	assert.Assert(t, planted)
+	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
+	assert.ErrorContains(t, err, path)
 	got, _ := os.ReadFile(victim)
 	assert.Equal(t, string(got), "keep")
 	fi, err := os.Lstat(path)
 	assert.NilError(t, err)
-	assert.Assert(t, fi.Mode().IsRegular())
-	assert.Equal(t, fi.Size(), int64(len(npyHeader(Uint8, []int{1 << 20}))+1<<20))
+	assert.Assert(t, fi.Mode()&fs.ModeSymlink != 0)
+	entries, _ := os.ReadDir(dir)
+	assert.Equal(t, len(entries), 2, "%v", entries)
+}
+
+// SaveNPY replaces only regular files: a FIFO, a socket, a device node
+// and the array's own file are refused and left as they were, whether
+// they are there when SaveNPY starts or appear at path while it writes
+// (the check right before the rename).
+func TestSaveNPYNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	a := mustCreate(t, testName(t), []int{1 << 20}, Uint8)
+	makers := map[string]func(path string) error{
+		"fifo": func(path string) error { return syscall.Mkfifo(path, 0o600) },
+		"socket": func(path string) error {
+			fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+			if err != nil {
+				return err
+			}
+			defer syscall.Close(fd)
+			return syscall.Bind(fd, &syscall.SockaddrUnix{Name: path})
+		},
+		"chardev": func(path string) error {
+			return syscall.Mknod(path, syscall.S_IFCHR|0o600, int(unix.Mkdev(1, 3))) // /dev/null's numbers
+		},
+	}
+	if os.Geteuid() != 0 {
+		delete(makers, "chardev") // mknod needs CAP_MKNOD
+	}
+	for kind, mk := range makers {
+		for _, midway := range []bool{false, true} {
+			path := filepath.Join(dir, fmt.Sprintf("%s-%v", kind, midway))
+			var opts []Option
+			if midway {
+				made := false
+				opts = append(opts, OnProgress(func(int64) {
+					if !made {
+						made = true
+						if err := mk(path); err != nil {
+							t.Errorf("%s: %v", kind, err)
+						}
+					}
+				}))
+			} else if err := mk(path); err != nil {
+				t.Fatalf("%s: %v", kind, err)
+			}
+			err := a.SaveNPY(path, opts...)
+			assert.Assert(t, errors.Is(err, ErrInvalid), "%s midway=%v: %v", kind, midway, err)
+			assert.ErrorContains(t, err, "not a regular file")
+			assert.ErrorContains(t, err, path)
+			fi, lerr := os.Lstat(path)
+			assert.NilError(t, lerr)
+			assert.Assert(t, !fi.Mode().IsRegular(), "%s midway=%v replaced", kind, midway)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		assert.Assert(t, !strings.HasSuffix(e.Name(), ".tmp"), "left %s", e.Name())
+	}
+
+	own := filepath.Join(dir, "own.dat")
+	f := mustCreate(t, "file://"+own, []int{4}, Int32)
+	before, err := os.ReadFile(own)
+	assert.NilError(t, err)
+	err = f.SaveNPY(own)
+	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
+	assert.ErrorContains(t, err, "array's own file")
+	after, err := os.ReadFile(own)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, after, before)
 }
 
 // SaveNPY's new file has mode 0666 before the umask, whatever the old

@@ -306,11 +306,17 @@ func (a *Array) fill(buf []byte, off, end int, first bool) (int, error) {
 // SaveNPY calls to one path, in one process or several, each write their
 // own file: path always holds one whole array, the last renamed.
 //
-// A path that is a symbolic link is refused with an error matching
-// ErrInvalid: renaming over it would replace the link, not write through
-// to its target; give the target's path instead. (Should a link appear at
-// path while SaveNPY runs, the rename replaces the link; its target is
-// never written.) The new file has mode 0666 before the umask; an existing
+// SaveNPY replaces only a regular file. A path that is a symbolic link is
+// refused with an error matching ErrInvalid: renaming over it would
+// replace the link, not write through to its target; give the target's
+// path instead. A directory is refused with syscall.EISDIR; a device, FIFO
+// or socket with an error matching ErrInvalid (renaming over /dev/null
+// would replace the device node), and so is the array's own file (a
+// file:// array, or /dev/shm/NAME). path is checked (lstat, never
+// following a link) when SaveNPY starts and again right before the
+// rename; only something put at path in the microseconds between that
+// last check and the rename(2) is replaced, and its target or device is
+// never written. The new file has mode 0666 before the umask; an existing
 // file's mode is not kept. With Fsync, the file and its directory are
 // flushed to stable storage before SaveNPY returns; OnProgress reports
 // the bytes written as they go. Errors name path.
@@ -326,10 +332,8 @@ func (a *Array) SaveNPY(path string, opts ...Option) error {
 		}
 		return pathError("export", path, err)
 	}
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return fail(fmt.Errorf("is a symbolic link, which SaveNPY would replace rather than write through; give the target's path: %w", ErrInvalid))
-	} else if err == nil && fi.IsDir() {
-		return fail(syscall.EISDIR)
+	if err := a.checkTarget(path); err != nil {
+		return fail(err)
 	}
 	err := a.saveNPY(path, o, false)
 	if err == syscall.ENOENT {
@@ -341,6 +345,46 @@ func (a *Array) SaveNPY(path string, opts ...Option) error {
 		return fail(err)
 	}
 	return nil
+}
+
+// checkTarget refuses a path SaveNPY must not rename over: a symbolic
+// link, a directory, anything else that is not a regular file, and the
+// array's own file. A path that does not exist is fine.
+func (a *Array) checkTarget(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("is a symbolic link, which SaveNPY would replace rather than write through; give the target's path: %w", ErrInvalid)
+	case fi.IsDir():
+		return syscall.EISDIR
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("is not a regular file (%s); SaveNPY replaces only regular files: %w", fileKind(fi.Mode()), ErrInvalid)
+	}
+	if loc, err := parseName(a.name); err == nil {
+		if own, err := os.Stat(loc.linkPrefix() + loc.path); err == nil && os.SameFile(fi, own) {
+			return fmt.Errorf("is the array's own file; saving onto it would replace the array: %w", ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// fileKind names a non-regular file type for an error message.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "mode " + m.Type().String()
 }
 
 func (a *Array) saveNPY(path string, o options, named bool) error {
@@ -356,7 +400,7 @@ func (a *Array) saveNPY(path string, o options, named bool) error {
 		err = f.Sync()
 	}
 	if err == nil {
-		err = f.publish(o.fsync)
+		err = f.publish(o.fsync, func() error { return a.checkTarget(path) })
 	}
 	if err != nil {
 		f.abort()
@@ -412,14 +456,18 @@ func createBeside(path string, named bool) (*newFile, error) {
 }
 
 // publish names the complete file path, replacing what was there, and
-// closes it. With sync it flushes the directory afterwards.
-func (n *newFile) publish(sync bool) error {
+// closes it; check runs right before the rename and can refuse it. With
+// sync it flushes the directory afterwards.
+func (n *newFile) publish(sync bool, check func() error) error {
 	if n.tmp == "" {
 		tmp, err := tempName(n.path, func(tmp string) error { return linkFd(int(n.Fd()), "", tmp) })
 		if err != nil {
 			return err
 		}
 		n.tmp = tmp
+	}
+	if err := check(); err != nil {
+		return err
 	}
 	if err := os.Rename(n.tmp, n.path); err != nil {
 		var le *os.LinkError
