@@ -22,6 +22,9 @@ any mix of two frames fails the check.
   ring_helper.py open-reader NAME SECONDS [latest]
       open a reader, print "ready", wait once for a frame (next, or
       latest); print the error, if any.
+  ring_helper.py big NAME
+      open a reader of a ring of many slots and print how much memory that
+      took; try to create a ring of more slots than Go opens.
   ring_helper.py misuse NAME
       close a reader in its read callback, use a closed writer, read under
       a corrupt head; print what each raised.
@@ -185,6 +188,22 @@ def main():
         f = r.latest(timeout=1.0)
         ok = np.array_equal(f.reshape(-1), expected(f.seq, r.frame_bytes // 8))
         print(json.dumps({"seq": f.seq, "ok": ok, "overruns": r.overruns}), flush=True)
+        return 0
+    if op == "big":
+        # Opening a ring of many slots allocates nothing per slot; create
+        # refuses more slots than the Go package opens.
+        import resource
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        r = sr.open_reader(name)
+        out = {"slots": r.slots, "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss}
+        r.close()
+        try:
+            sr.create(name + "-over", sr.MAX_SLOTS + 1, (1,), np.uint8)
+            sa.delete(name + "-over")
+            out["over"] = None
+        except ValueError as e:
+            out["over"] = str(e)
+        print(json.dumps(out), flush=True)
         return 0
     if op == "misuse":
         # A reader closed by its own read callback, a closed writer used,

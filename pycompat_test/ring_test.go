@@ -601,3 +601,19 @@ func TestRingPythonMisuse(t *testing.T) {
 	assert.Assert(t, strings.Contains(fmt.Sprint(m["exhausted"]), "sequence exhausted"), m["exhausted"])
 	assert.Equal(t, m["readable"], strconv.FormatUint(1<<62-1, 10), "the last frame leaves the ring readable")
 }
+
+// The Python module opens a ring of a million slots without an object per
+// slot (it made two ctypes objects per slot: about 300 bytes each, and
+// seconds per million), and creates no more slots than Go opens (2^24).
+func TestRingPythonManySlots(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name := uniqueName(t)
+	w, err := sa.CreateRing(name, 1<<20, []int{1}, sa.Uint8)
+	assert.NilError(t, err)
+	defer w.Close()
+	m := ringRun(t, b, "big", name)
+	t.Log(m)
+	assert.Equal(t, num(m, "slots"), 1<<20)
+	assert.Assert(t, num(m, "rss_kib") < 32<<10, "opening took %d KiB", num(m, "rss_kib"))
+	assert.Assert(t, strings.Contains(fmt.Sprint(m["over"]), "slots must be 1..16777216"), m["over"])
+}

@@ -48,6 +48,7 @@ SLOT_ENTRY = 16
 ALIGN = 4096
 MAX_READERS = 255
 MAX_SEQ = 1 << 62
+MAX_SLOTS = 1 << 24  # as the Go package
 MIN_TRAILER = 288
 MAX_TRAILER = 548
 
@@ -223,8 +224,8 @@ class _Ring:
         mapped = getattr(base, "size", None)
         if mapped is not None and mapped != size:
             raise RingError(_errno.EAGAIN, "%s: the file changed while it was opened" % name)
-        if arr.ndim < 1 or arr.shape[0] < 1:
-            raise RingError(_errno.EINVAL, "%s: not a frame ring: shape %s has no slots" % (name, arr.shape))
+        if arr.ndim < 1 or not 1 <= arr.shape[0] <= MAX_SLOTS:
+            raise RingError(_errno.EINVAL, "%s: not a frame ring: shape %s: a ring's first dimension is its 1..%d slots" % (name, arr.shape, MAX_SLOTS))
         slots = arr.shape[0]
         ctl_off, ctl_size = _geometry(arr.nbytes, slots)
         if ctl_off + HEADER_SIZE > size - MIN_TRAILER:
@@ -267,11 +268,18 @@ class _Ring:
         self._generation = ctypes.c_uint64.from_address(self._ctl + OFF_GENERATION)
         self._pid = ctypes.c_int32.from_address(self._ctl + OFF_WRITER_PID)
         table = self._ctl + HEADER_SIZE
-        self._seqs = [ctypes.c_uint64.from_address(table + i * SLOT_ENTRY) for i in range(slots)]
-        self._stamps = [ctypes.c_int64.from_address(table + i * SLOT_ENTRY + 8) for i in range(slots)]
+        self._table = table  # slot entries are made on use (_seq, _stamp), not N objects up front
         self._futex = _get_futex()
         if self.head >= MAX_SEQ:
             raise bad("head", self.head, "sequence out of range")
+
+    def _seq(self, i):
+        """slots[i].seq, in the mapping."""
+        return ctypes.c_uint64.from_address(self._table + i * SLOT_ENTRY)
+
+    def _stamp(self, i):
+        """slots[i].time, in the mapping."""
+        return ctypes.c_int64.from_address(self._table + i * SLOT_ENTRY + 8)
 
     @property
     def head(self):
@@ -313,7 +321,7 @@ class _Ring:
                 self._futex.wake(self._head_addr)
             os.close(self._fd)
             self._fd = -1
-            self._seqs = self._stamps = None
+            self._table = None
             self._head = self._waiters = self._generation = self._pid = self._waiting = None
             self.array = None
 
@@ -352,7 +360,7 @@ class Writer(_Ring):
         if not self._writing:
             if self.seq >= MAX_SEQ - 1:  # the head, seq + 1 after publish, stays below 2^62
                 raise RingError(_errno.EOVERFLOW, "sequence exhausted")
-            self._seqs[i].value = 2 * self.seq + 1
+            self._seq(i).value = 2 * self.seq + 1
             self._writing = True
         return self.array[i]
 
@@ -362,8 +370,8 @@ class Writer(_Ring):
         if not self._writing:
             raise RingError(_errno.EINVAL, "publish without next")
         i = self.seq % self.slots
-        self._stamps[i].value = time.monotonic_ns()
-        self._seqs[i].value = 2 * self.seq + 2
+        self._stamp(i).value = time.monotonic_ns()
+        self._seq(i).value = 2 * self.seq + 2
         self.seq += 1
         self._writing = False
         self._head.value = self.seq
@@ -441,7 +449,7 @@ class Reader(_Ring):
                 gap = h - slots - s  # lapped: counted once the slot checks out
                 s = h - slots
             i = s % slots
-            seq = self._seqs[i]  # kept: a callback may close the reader
+            seq = self._seq(i)  # kept: a callback may close the reader
             v1 = seq.value
             if v1 != 2 * s + 2:
                 if v1 <= 2 * s + 1:
@@ -463,7 +471,7 @@ class Reader(_Ring):
                 continue
             lost += gap
             self.overruns += gap
-            stamp = self._stamps[i].value
+            stamp = self._stamp(i).value
             slot = self.array[i]  # holds the mapping until the check below
             if fn is not None:
                 result = fn(slot, s)
@@ -527,8 +535,8 @@ def create(name, slots, frame_shape, dtype=np.float64):
     _supported()
     frame_shape = tuple(frame_shape)
     slots = int(slots)
-    if slots < 1:
-        raise ValueError("slots must be at least 1")
+    if not 1 <= slots <= MAX_SLOTS:
+        raise ValueError("slots must be 1..%d" % MAX_SLOTS)
     arr = _sa.create(name, (slots,) + frame_shape, dtype=dtype)
     data_bytes = arr.nbytes
     del arr
