@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 )
 
@@ -871,4 +872,18 @@ func TestRingSequenceExhausted(t *testing.T) {
 	assert.NilError(t, err)
 	_, err = r.NextTimeout(time.Millisecond, make([]byte, 8))
 	assert.ErrorIs(t, err, ErrTimeout)
+}
+
+// Writer and reader descriptors are close-on-exec, so an exec'd child
+// does not keep the writer role (docs/ring.md §3.4).
+func TestRingCloseOnExec(t *testing.T) {
+	name, w := mustRing(t, 2, 1)
+	r, err := OpenRingReader(name)
+	assert.NilError(t, err)
+	defer r.Close()
+	for _, fd := range []int{w.fd, r.fd} {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		assert.NilError(t, err)
+		assert.Assert(t, flags&unix.FD_CLOEXEC != 0, "fd %d is inherited across exec", fd)
+	}
 }
