@@ -1113,3 +1113,48 @@ func TestQuarantineKeepsRecent(t *testing.T) {
 	close64()
 	assert.Assert(t, !quarantined(first))
 }
+
+// WriteNPY to a block device (a loop device over a file) writes straight
+// from the mapping, as to a regular file: the export reads back identical,
+// and a truncation by another process is ErrFault ("bad address" from
+// write(2)), never a signal. Skips where no loop device can be set up.
+func TestExportBlockDevice(t *testing.T) {
+	skipIfNoFaultAddress(t)
+	back := filepath.Join(t.TempDir(), "back")
+	assert.NilError(t, os.WriteFile(back, nil, 0o600))
+	assert.NilError(t, os.Truncate(back, 40<<20))
+	out, err := runCmd("losetup", "-f", "--show", back)
+	if err != nil {
+		t.Skipf("no loop device: %s", out)
+	}
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() { runCmd("losetup", "-d", dev) })
+	f, err := os.OpenFile(dev, os.O_RDWR, 0)
+	assert.NilError(t, err)
+	defer f.Close()
+	st, err := f.Stat()
+	assert.NilError(t, err)
+	assert.Assert(t, st.Mode()&os.ModeDevice != 0 && st.Mode()&os.ModeCharDevice == 0)
+	w, _ := exportFile(f)
+	assert.Assert(t, w == f, "a block device takes the direct path")
+
+	name := testName(t)
+	const size = 32 << 20
+	a := filled(t, name, size, 0xAA)
+	defer a.Close()
+	n, err := a.WriteNPY(f)
+	assert.NilError(t, err)
+	hdr := len(npyHeader(Uint8, []int{size}))
+	assert.Equal(t, n, int64(hdr+size))
+	got := make([]byte, n)
+	_, err = f.ReadAt(got, 0)
+	assert.NilError(t, err)
+	assert.Assert(t, allBytes(got[hdr:], 0xAA))
+
+	_, err = f.Seek(0, io.SeekStart)
+	assert.NilError(t, err)
+	assert.NilError(t, os.Truncate(shmDir+"/"+name, 8192))
+	n, err = a.WriteNPY(f)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	assert.Assert(t, n < int64(hdr+size))
+}
