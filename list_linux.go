@@ -22,7 +22,8 @@ import (
 // listing). Files that are not valid SharedArrays, cannot be read or vanish
 // while listed are skipped too, and so are names starting with
 // ".sharedarray-delete-": the private names arrays pass through while
-// Delete removes them. A long listing is read on up to four goroutines.
+// Delete removes them (one that stays was left by a Delete killed
+// between its rename and its unlink; `sharedarray gc` removes it). A long listing is read on up to four goroutines.
 func List() ([]Info, error) {
 	dirfd, err := unix.Open(shmDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sharedarray/sharedarray"
+	"golang.org/x/sys/unix"
 )
 
 // gc removes the arrays in /dev/shm (those whose names match one of the
@@ -49,6 +50,21 @@ func (c *cli) gc(args []string) int {
 	var cands []sharedarray.Info
 	before := map[string]os.FileInfo{}
 	otherLayouts := 0
+	leftovers, bad := staleDeletes(now)
+	for _, b := range bad {
+		if matchAny(args, b.name) {
+			fmt.Fprintf(c.stderr, "sharedarray: gc %s: left by an interrupted Delete but %v; kept\n", quote(b.name), cause(b.err))
+		}
+	}
+	for _, in := range leftovers {
+		if !matchAny(args, in.Name) {
+			continue
+		}
+		if fi, err := os.Lstat("/dev/shm/" + in.Name); err == nil {
+			before[in.Name] = fi
+			cands = append(cands, in)
+		}
+	}
 	for _, in := range infos {
 		if !matchAny(args, in.Name) || olderThan > 0 && now.Sub(in.ModTime) < olderThan {
 			continue
@@ -108,6 +124,49 @@ func (c *cli) gc(args []string) int {
 		fmt.Fprintf(c.stderr, "sharedarray: gc: did not consider %d array(s) in SharedArray's own layouts (v30, numpy1, numpy2); --all-layouts includes them\n", otherLayouts)
 	}
 	return code
+}
+
+// deletePrefix starts the private names sharedarray.Delete renames an
+// array to before it unlinks it (".sharedarray-delete-" and 16 hex
+// digits). List skips them; one that stays was left by a Delete killed
+// between its rename and its unlink.
+const deletePrefix = ".sharedarray-delete-"
+
+// staleDeleteAge is how long a private delete name must have existed
+// (since its status change: the rename) before gc takes it for a leftover:
+// a running Delete holds one for microseconds.
+var staleDeleteAge = time.Minute
+
+type badLeftover struct {
+	name string
+	err  error
+}
+
+// staleDeletes returns the arrays in /dev/shm under Delete's private
+// names that have been there longer than staleDeleteAge, and the names
+// gc keeps because they do not hold a valid array (a file another
+// process swapped in, which Delete failed to move back).
+func staleDeletes(now time.Time) (arrays []sharedarray.Info, bad []badLeftover) {
+	entries, err := os.ReadDir("/dev/shm")
+	if err != nil {
+		return nil, nil
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), deletePrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Lstat("/dev/shm/"+e.Name(), &st) != nil || now.Sub(time.Unix(st.Ctim.Unix())) < staleDeleteAge {
+			continue
+		}
+		in, err := sharedarray.Stat(e.Name())
+		if err != nil {
+			bad = append(bad, badLeftover{e.Name(), err})
+			continue
+		}
+		arrays = append(arrays, in)
+	}
+	return arrays, bad
 }
 
 // inspectHint says what to do about uninspected processes: root can

@@ -98,6 +98,10 @@ func (c *cli) ls(args []string) int {
 			c.report("/proc", herr)
 		}
 	}
+	if arrays, bad := staleDeletes(now); len(arrays)+len(bad) > 0 {
+		fmt.Fprintf(c.stderr, "sharedarray: ls: %d file(s) under Delete's private names (%s*), left by an interrupted Delete and not listed; sharedarray gc removes the unheld arrays among them\n",
+			len(arrays)+len(bad), deletePrefix)
+	}
 	if c.json {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")

@@ -777,3 +777,58 @@ func TestCreateTooBig(t *testing.T) {
 	_, err := os.Stat("/dev/shm/" + n)
 	assert.Assert(t, os.IsNotExist(err))
 }
+
+// An array left under Delete's private name (a Delete killed between its
+// rename and its unlink) is removed by gc once it has been there longer
+// than staleDeleteAge and no process holds it; a younger one (a Delete
+// still running) and a held one are kept, and a private name holding
+// something that is not an array is kept and reported.
+func TestGCStaleDeleteNames(t *testing.T) {
+	mk := func(valid bool) string {
+		n := deletePrefix + name(t)
+		cleanup(t, n)
+		if valid {
+			a, err := sharedarray.Create(n, []int{4}, sharedarray.Uint8)
+			assert.NilError(t, err)
+			a.Close()
+		} else {
+			assert.NilError(t, os.WriteFile("/dev/shm/"+n, []byte("precious"), 0o600))
+		}
+		return n
+	}
+	free, held, junk := mk(true), mk(true), mk(false)
+	startHolder(t, held)
+	pattern := fmt.Sprintf("%s%s%d-*", deletePrefix, testPrefix, os.Getpid())
+	args := []string{"gc", pattern}
+	if _, err := sharedarray.HoldersOf([]string{free}); err != nil {
+		args = append(args, "--force") // some process here cannot be inspected
+	}
+
+	// Fresh: a Delete may still be running.
+	code, out, errs := runCLI(args...)
+	assert.Equal(t, code, 0, errs)
+	assert.Equal(t, out, "")
+	assert.Assert(t, exists(free) && exists(held) && exists(junk))
+
+	old := staleDeleteAge
+	staleDeleteAge = 0
+	t.Cleanup(func() { staleDeleteAge = old })
+	code, out, errs = runCLI(append(args, "--dry-run")...)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, "would remove "+free+" "), out)
+	assert.Assert(t, exists(free))
+	code, out, errs = runCLI(args...)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, "removed "+free+" "), out)
+	assert.Assert(t, !strings.Contains(out, held) && !strings.Contains(out, junk), out)
+	assert.Assert(t, strings.Contains(errs, junk) && strings.Contains(errs, "kept"), errs)
+	assert.Assert(t, !exists(free))
+	assert.Assert(t, exists(held) && exists(junk))
+	got, err := os.ReadFile("/dev/shm/" + junk)
+	assert.NilError(t, err)
+	assert.Equal(t, string(got), "precious")
+
+	// ls says they are there.
+	_, _, errs = runCLI("ls")
+	assert.Assert(t, strings.Contains(errs, "interrupted Delete"), errs)
+}
