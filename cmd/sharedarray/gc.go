@@ -127,10 +127,26 @@ func (c *cli) gc(args []string) int {
 }
 
 // deletePrefix starts the private names sharedarray.Delete renames an
-// array to before it unlinks it (".sharedarray-delete-" and 16 hex
+// array to before it unlinks it (".sharedarray-delete-" and up to 16 hex
 // digits). List skips them; one that stays was left by a Delete killed
 // between its rename and its unlink.
 const deletePrefix = ".sharedarray-delete-"
+
+// isDeleteName reports whether name is one Delete makes: deletePrefix
+// and 1 to 16 lowercase hex digits. Other names that merely start with the
+// prefix are someone's own files and are not gc's.
+func isDeleteName(name string) bool {
+	hex, ok := strings.CutPrefix(name, deletePrefix)
+	if !ok || len(hex) == 0 || len(hex) > 16 {
+		return false
+	}
+	for _, c := range []byte(hex) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // staleDeleteAge is how long a private delete name must have existed
 // (since its status change: the rename) before gc takes it for a leftover:
@@ -152,7 +168,7 @@ func staleDeletes(now time.Time) (arrays []sharedarray.Info, bad []badLeftover) 
 		return nil, nil
 	}
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), deletePrefix) || !e.Type().IsRegular() {
+		if !isDeleteName(e.Name()) || !e.Type().IsRegular() {
 			continue
 		}
 		var st unix.Stat_t

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -784,9 +785,11 @@ func TestCreateTooBig(t *testing.T) {
 // still running) and a held one are kept, and a private name holding
 // something that is not an array is kept and reported.
 func TestGCStaleDeleteNames(t *testing.T) {
+	var made []string
 	mk := func(valid bool) string {
-		n := deletePrefix + name(t)
+		n := fmt.Sprintf("%s%x", deletePrefix, rand.Uint64())
 		cleanup(t, n)
+		made = append(made, n)
 		if valid {
 			a, err := sharedarray.Create(n, []int{4}, sharedarray.Uint8)
 			assert.NilError(t, err)
@@ -797,9 +800,14 @@ func TestGCStaleDeleteNames(t *testing.T) {
 		return n
 	}
 	free, held, junk := mk(true), mk(true), mk(false)
+	// A name that merely starts with the prefix is someone's own array.
+	own := deletePrefix + name(t)
+	cleanup(t, own)
+	a, err := sharedarray.Create(own, []int{4}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	a.Close()
 	startHolder(t, held)
-	pattern := fmt.Sprintf("%s%s%d-*", deletePrefix, testPrefix, os.Getpid())
-	args := []string{"gc", pattern}
+	args := append([]string{"gc"}, append(made, own)...) // gc looks at these names only
 	if _, err := sharedarray.HoldersOf([]string{free}); err != nil {
 		args = append(args, "--force") // some process here cannot be inspected
 	}
@@ -823,7 +831,8 @@ func TestGCStaleDeleteNames(t *testing.T) {
 	assert.Assert(t, !strings.Contains(out, held) && !strings.Contains(out, junk), out)
 	assert.Assert(t, strings.Contains(errs, junk) && strings.Contains(errs, "kept"), errs)
 	assert.Assert(t, !exists(free))
-	assert.Assert(t, exists(held) && exists(junk))
+	assert.Assert(t, exists(held) && exists(junk) && exists(own))
+	assert.Assert(t, !strings.Contains(out+errs, own), out+errs)
 	got, err := os.ReadFile("/dev/shm/" + junk)
 	assert.NilError(t, err)
 	assert.Equal(t, string(got), "precious")
