@@ -759,13 +759,22 @@ func (p *dictParser) value() (any, error) {
 }
 
 // LoadNPY creates the shared array name from the .npy file at path,
-// streaming the data into it. See LoadNPYFrom.
+// streaming the data into it. See LoadNPYFrom. A path that cannot be
+// opened, or is a directory, is a *fs.PathError with Op "import" naming
+// path (syscall.EISDIR for a directory), not ErrNPY.
 func LoadNPY(name, path string, opts ...Option) (*Array, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, pathError("import", path, err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, pathError("import", path, syscall.EISDIR)
+	}
 	return LoadNPYFrom(name, f, opts...)
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/kshedden/gonpy"
@@ -245,4 +246,23 @@ func TestLoadNPYVersions(t *testing.T) {
 		assert.DeepEqual(t, v, []uint16{1, 2, 3, 4})
 		a.Close()
 	}
+}
+
+// LoadNPY's own errors about path: an "import" *fs.PathError naming the
+// path, a directory EISDIR rather than a bad .npy file.
+func TestLoadNPYPathErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.npy")
+	_, err := LoadNPY(testName(t), missing)
+	var pe *fs.PathError
+	assert.Assert(t, errors.As(err, &pe), "%v", err)
+	assert.Equal(t, pe.Op, "import")
+	assert.Equal(t, pe.Path, missing)
+	assert.Assert(t, errors.Is(err, fs.ErrNotExist), "%v", err)
+	dir := t.TempDir()
+	_, err = LoadNPY(testName(t), dir)
+	assert.Assert(t, errors.As(err, &pe), "%v", err)
+	assert.Equal(t, pe.Op, "import")
+	assert.Equal(t, pe.Path, dir)
+	assert.Assert(t, errors.Is(err, syscall.EISDIR), "%v", err)
+	assert.Assert(t, !errors.Is(err, ErrNPY), "%v", err)
 }
