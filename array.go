@@ -357,8 +357,6 @@ func dirExists(dir string) bool {
 	return err == nil && st.IsDir()
 }
 
-const oTmpfile = 0o20000000 | syscall.O_DIRECTORY // O_TMPFILE on Linux
-
 // tmpfileUnsupported reports whether open(O_TMPFILE) failed because the
 // kernel or file system lacks it.
 func tmpfileUnsupported(err error) bool {
@@ -385,7 +383,7 @@ func fillSegment(fd int, m meta, trailer []byte, total int64, o options) ([]byte
 	if err := sysPwrite(fd, trailer, total-int64(len(trailer))); err != nil {
 		return nil, err
 	}
-	mem, err := mapSegment(fd, int(total), syscall.PROT_READ|syscall.PROT_WRITE)
+	mem, err := mapSegment(fd, int(total), protRead|protWrite)
 	if err != nil || !o.prefault || m.nbytes == 0 {
 		return mem, err
 	}
@@ -458,9 +456,9 @@ func Attach(name string, opts ...Option) (*Array, error) {
 	if err != nil {
 		return nil, pathError("attach", name, err)
 	}
-	flags, prot := syscall.O_RDWR, syscall.PROT_READ|syscall.PROT_WRITE
+	flags, prot := syscall.O_RDWR, protRead|protWrite
 	if o.readOnly {
-		flags, prot = syscall.O_RDONLY, syscall.PROT_READ
+		flags, prot = syscall.O_RDONLY, protRead
 	}
 	fd, m, st, err := openSegment(loc, name, flags)
 	if err != nil {
@@ -493,13 +491,13 @@ func Attach(name string, opts ...Option) (*Array, error) {
 // open descriptor (to be closed by the caller), what the trailer says and
 // the file's status. Errors are OS errors or *FormatError with Name set.
 func openSegment(loc location, name string, flags int) (int, meta, fileStat, error) {
-	flags |= syscall.O_NONBLOCK // never hang on a FIFO
+	flags |= oNonblock // never hang on a FIFO
 	var fd int
 	var err error
 	if loc.shm {
 		fd, err = shmOpen(loc.path, flags, 0)
 	} else {
-		fd, err = sysOpen(loc.path, flags|syscall.O_NOCTTY, 0)
+		fd, err = sysOpen(loc.path, flags|oNoctty, 0)
 	}
 	if err != nil {
 		return -1, meta{}, fileStat{}, err

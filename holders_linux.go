@@ -31,9 +31,9 @@ func holdersOf(names []string) (map[string][]Holder, error) {
 			}
 			return nil, pathError("holders", name, err)
 		}
-		id := fileID{st.Dev, st.Ino}
+		id := fileID{uint64(st.Dev), uint64(st.Ino)} // uint32 on mips
 		s.targets[id] = append(s.targets[id], name)
-		s.devs[st.Dev] = true
+		s.devs[id.dev] = true
 	}
 	if err := s.run(); err != nil {
 		return nil, err
@@ -292,10 +292,10 @@ func (s *holderScan) fds(dir string, hit func(fileID)) error {
 	for _, n := range names {
 		var st unix.Stat_t
 		// Following the link stats the open file itself.
-		if unix.Fstatat(fd, n, &st, 0) != nil || !s.devs[st.Dev] {
+		if unix.Fstatat(fd, n, &st, 0) != nil || !s.devs[uint64(st.Dev)] {
 			continue
 		}
-		id := fileID{st.Dev, st.Ino}
+		id := fileID{uint64(st.Dev), uint64(st.Ino)}
 		if _, ok := s.targets[id]; ok {
 			hit(id)
 		}

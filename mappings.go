@@ -232,9 +232,8 @@ func pushClosed(r []byte) {
 func quarantineMaxBytes() int64 {
 	if vm.maxBytes == 0 {
 		vm.maxBytes = quarantineBytes
-		var rl syscall.Rlimit
-		if syscall.Getrlimit(syscall.RLIMIT_AS, &rl) == nil && uint64(rl.Cur) < uint64(math.MaxInt64) { // Cur is int64 on freebsd
-			vm.maxBytes = min(vm.maxBytes, int64(uint64(rl.Cur)/8))
+		if limit, ok := addressSpaceLimit(); ok && limit < uint64(math.MaxInt64) {
+			vm.maxBytes = min(vm.maxBytes, int64(limit/8))
 		}
 	}
 	return min(vm.maxBytes, quarantineBytes)

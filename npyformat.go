@@ -446,7 +446,7 @@ func createBeside(path string, named bool) (*newFile, error) {
 		}
 	}
 	tmp, err := tempName(path, func(tmp string) error {
-		fd, err = sysOpen(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW, 0o666)
+		fd, err = sysOpen(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|oNofollow, 0o666)
 		return err
 	})
 	if err != nil {

@@ -253,9 +253,9 @@ func openRing(op, name string, readOnly bool) (*ring, error) {
 	if err != nil {
 		return nil, pathError(op, name, err)
 	}
-	flags, prot := syscall.O_RDWR, syscall.PROT_READ|syscall.PROT_WRITE
+	flags, prot := syscall.O_RDWR, protRead|protWrite
 	if readOnly {
-		flags, prot = syscall.O_RDONLY, syscall.PROT_READ
+		flags, prot = syscall.O_RDONLY, protRead
 	}
 	fd, m, st, err := openSegment(loc, name, flags)
 	if err != nil {

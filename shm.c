@@ -1,3 +1,5 @@
+//go:build linux && cgo && !(ppc64 || s390x || mips || mips64)
+
 /*
  * shm.c: see shm.h. Linux only.
  */

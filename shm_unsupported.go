@@ -1,4 +1,4 @@
-//go:build !(linux && cgo)
+//go:build !linux || !cgo || ppc64 || s390x || mips || mips64
 
 package sharedarray
 
@@ -9,8 +9,10 @@ import (
 )
 
 // This build has no system-call layer: shared arrays need Linux (POSIX shm
-// in /dev/shm, O_TMPFILE, fallocate) and cgo (shm_open and the other calls
-// are made in C). Everything that would touch a segment fails with an
+// in /dev/shm, O_TMPFILE, fallocate), cgo (shm_open and the other calls
+// are made in C) and a little-endian machine (the trailer is written
+// little-endian and the dtypes are NumPy's little-endian ones, where
+// SharedArray on a big-endian machine writes both big-endian). Everything that would touch a segment fails with an
 // error wrapping errors.ErrUnsupported; the rest of the API (dtypes,
 // layouts, names, .npy headers) works. docs/platforms.md says what a port
 // would take.
@@ -20,6 +22,10 @@ var errUnsupported = unsupportedError()
 
 func unsupportedError() error {
 	if runtime.GOOS == "linux" {
+		switch runtime.GOARCH {
+		case "ppc64", "s390x", "mips", "mips64":
+			return fmt.Errorf("shared arrays are implemented for little-endian machines only, not linux/%s (see docs/platforms.md): %w", runtime.GOARCH, errors.ErrUnsupported)
+		}
 		return fmt.Errorf("shared arrays need cgo; this program was built with CGO_ENABLED=0: %w", errors.ErrUnsupported)
 	}
 	return fmt.Errorf("shared arrays are implemented for linux only, not %s (see docs/platforms.md): %w", runtime.GOOS, errors.ErrUnsupported)

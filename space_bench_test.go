@@ -1,4 +1,4 @@
-//go:build linux && cgo
+//go:build linux && cgo && !(ppc64 || s390x || mips || mips64)
 
 package sharedarray
 

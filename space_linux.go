@@ -55,7 +55,8 @@ func (h *host) checkSpace(dir string, total int64) error {
 
 // setFS fills the file system fields from statfs.
 func (l *Limits) setFS(st *unix.Statfs_t) {
-	l.FSMemory = st.Type == unix.TMPFS_MAGIC || st.Type == unix.RAMFS_MAGIC
+	fsType := uint32(st.Type) // int32 on 386 and arm, where RAMFS_MAGIC is negative
+	l.FSMemory = fsType == unix.TMPFS_MAGIC || fsType == unix.RAMFS_MAGIC
 	l.FSSize = mulClamp(st.Blocks, int64(st.Bsize))
 	l.FSFree = mulClamp(st.Bavail, int64(st.Bsize))
 }

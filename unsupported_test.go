@@ -1,4 +1,4 @@
-//go:build !(linux && cgo)
+//go:build !linux || !cgo || ppc64 || s390x || mips || mips64
 
 package sharedarray
 
@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -16,12 +18,20 @@ import (
 // wrapping errors.ErrUnsupported, as a *fs.PathError naming it; the rest
 // of the API works. make crossbuild runs this with CGO_ENABLED=0.
 func TestUnsupported(t *testing.T) {
+	why := "built with CGO_ENABLED=0"
+	switch {
+	case runtime.GOOS != "linux":
+		why = "linux only, not " + runtime.GOOS
+	case runtime.GOARCH == "ppc64" || runtime.GOARCH == "s390x" || runtime.GOARCH == "mips" || runtime.GOARCH == "mips64":
+		why = "little-endian machines only, not linux/" + runtime.GOARCH
+	}
 	unsupported := func(op string, err error) {
 		t.Helper()
 		assert.Assert(t, errors.Is(err, errors.ErrUnsupported), "%s: %v", op, err)
 		var pe *fs.PathError
 		assert.Assert(t, errors.As(err, &pe), "%s: %v", op, err)
 		assert.Equal(t, pe.Op, op)
+		assert.Assert(t, strings.Contains(err.Error(), why), "%s: %v does not say %q", op, err, why)
 		t.Logf("%v", err)
 	}
 	_, err := Create("shm://x", []int{2}, Float64)

@@ -30,11 +30,11 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sharedarray/sharedarray"
-	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -318,7 +318,7 @@ func message(op, name string, err error) string {
 		s += " " + quote(name)
 	}
 	c := cause(err)
-	if errors.Is(err, unix.ELOOP) && isShmLink(name) {
+	if errors.Is(err, syscall.ELOOP) && isShmLink(name) {
 		c = "is a symbolic link (arrays in /dev/shm are never opened through links)"
 	}
 	return s + ": " + visible(c)
@@ -599,7 +599,7 @@ func forceRemove(name string) error {
 	if !fi.Mode().IsRegular() {
 		return errors.New("not a regular file; --force removes only regular files")
 	}
-	return unix.Unlink(path)
+	return syscall.Unlink(path)
 }
 
 func (c *cli) export(args []string) int {
@@ -656,7 +656,7 @@ func regularOrAbsent(file string) error {
 	case fi.Mode().IsRegular():
 		return nil
 	case fi.IsDir():
-		return unix.EISDIR
+		return syscall.EISDIR
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return errors.New("is a symbolic link, which export would replace rather than write through; give the target's path")
 	}
@@ -703,7 +703,7 @@ func (c *cli) importNPY(args []string) int {
 	// out after the data is read).
 	switch _, err := sharedarray.Stat(name); {
 	case err == nil, errors.Is(err, sharedarray.ErrFormat), errors.Is(err, sharedarray.ErrPermission):
-		return c.fail(name, unix.EEXIST)
+		return c.fail(name, syscall.EEXIST)
 	case errors.Is(err, sharedarray.ErrNotExist):
 	default:
 		return c.fail(name, err)

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // progress draws a bar on stderr for a transfer, when stderr is a terminal
@@ -23,15 +21,6 @@ type progress struct {
 }
 
 const progressDelay = 500 * time.Millisecond
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), ioctlReadTermios)
-	return err == nil
-}
 
 func newProgress(w io.Writer, label string, total int64) *progress {
 	p := &progress{w: w, label: label, total: total}
