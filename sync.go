@@ -34,17 +34,12 @@ func (a *Array) Mlock() error {
 	return a.onMapping("mlock", func(mem []byte) error {
 		data := a.dataPages(mem)
 		err := sysMlock(data)
-		var rl syscall.Rlimit
-		if err == syscall.ENOMEM && syscall.Getrlimit(rlimitMemlock, &rl) == nil {
-			return &mlockLimitError{len(data), uint64(rl.Cur)} // Cur is int64 on freebsd
+		if limit, ok := memlockLimit(); ok && err == syscall.ENOMEM {
+			return &mlockLimitError{len(data), limit}
 		}
 		return err
 	})
 }
-
-// rlimitMemlock is RLIMIT_MEMLOCK on Linux (syscall does not name it);
-// mlock works on Linux only here.
-const rlimitMemlock = 8
 
 // An mlockLimitError is mlock's ENOMEM: the lock would take the process
 // past RLIMIT_MEMLOCK.

@@ -23,3 +23,16 @@ func addressSpaceLimit() (uint64, bool) {
 	}
 	return rl.Cur, true
 }
+
+// rlimitMemlock is RLIMIT_MEMLOCK (syscall does not name it).
+const rlimitMemlock = 8
+
+// memlockLimit returns RLIMIT_MEMLOCK's soft limit, or false when it
+// cannot be read.
+func memlockLimit() (uint64, bool) {
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(rlimitMemlock, &rl) != nil {
+		return 0, false
+	}
+	return rl.Cur, true
+}

@@ -15,3 +15,5 @@ const (
 )
 
 func addressSpaceLimit() (uint64, bool) { return 0, false }
+
+func memlockLimit() (uint64, bool) { return 0, false }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sharedarray/sharedarray"
-	"golang.org/x/sys/unix"
 )
 
 // gc removes the arrays in /dev/shm (those whose names match one of the
@@ -171,8 +170,7 @@ func staleDeletes(now time.Time) (arrays []sharedarray.Info, bad []badLeftover) 
 		if !isDeleteName(e.Name()) || !e.Type().IsRegular() {
 			continue
 		}
-		var st unix.Stat_t
-		if unix.Lstat("/dev/shm/"+e.Name(), &st) != nil || now.Sub(time.Unix(st.Ctim.Unix())) < staleDeleteAge {
+		if ctime, ok := changeTime("/dev/shm/" + e.Name()); !ok || now.Sub(ctime) < staleDeleteAge {
 			continue
 		}
 		in, err := sharedarray.Stat(e.Name())
