@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sharedarray/sharedarray/internal/byteunit"
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 )
@@ -492,7 +493,7 @@ func TestCgroupLimitReal(t *testing.T) {
 	fits, big := testName(t), testName(t)
 	out, err := child(fmt.Sprintf("cgroup-create %s %s %d %s %d check", procs, fits, 72<<20, big, 256<<20)).CombinedOutput()
 	assert.NilError(t, err, "%s", out)
-	t.Logf("child in %s (limit %s):\n%s", dir, human(limit), out)
+	t.Logf("child in %s (limit %s):\n%s", dir, byteunit.Format(limit), out)
 	assert.Assert(t, strings.Contains(string(out), "created "+fits), "%s", out)
 	assert.Assert(t, strings.Contains(string(out), "cannot allocate memory: need 268436004 bytes (256.0 MiB), cgroup memory limit "+dir+" has "), "%s", out)
 	assert.Assert(t, strings.Contains(string(out), " available of 192.0 MiB: raise the container's memory limit (docker run --memory; Kubernetes: resources.limits.memory)"), "%s", out)

@@ -346,17 +346,11 @@ func readSmall(path string, buf []byte) ([]byte, error) {
 // dirNames lists a directory's entries other than "." and "..".
 func dirNames(dirfd int, buf []byte) ([]string, error) {
 	var names []string
-	for {
-		n, err := unix.Getdents(dirfd, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n <= 0 {
-			return names, nil
-		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	err := readDirents(dirfd, buf, func(b []byte) {
+		_, _, names = unix.ParseDirent(b, -1, names)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return names, nil
 }

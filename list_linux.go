@@ -100,22 +100,11 @@ var (
 // does not report; the open that follows checks them).
 func regularNames(dirfd int) ([]string, error) {
 	var names []string
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := unix.Getdents(dirfd, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n <= 0 {
-			return names, nil
-		}
+	err := readDirents(dirfd, make([]byte, 64<<10), func(b []byte) {
 		// struct linux_dirent64, as unix.Dirent declares it: d_ino,
 		// d_off, d_reclen, d_type, d_name (NUL-terminated). ParseDirent
 		// would drop d_type, which keeps non-regular entries unopened.
-		for b := buf[:n]; len(b) >= direntName; {
+		for len(b) >= direntName {
 			reclen := int(binary.NativeEndian.Uint16(b[direntReclen:]))
 			if reclen < direntName || reclen > len(b) {
 				break
@@ -129,5 +118,27 @@ func regularNames(dirfd int) ([]string, error) {
 			}
 			b = b[reclen:]
 		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return names, nil
+}
+
+// readDirents reads the directory dirfd to its end with getdents64 into
+// buf, retrying on EINTR, and hands each batch of records to each.
+func readDirents(dirfd int, buf []byte, each func(records []byte)) error {
+	for {
+		n, err := unix.Getdents(dirfd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return nil
+		}
+		each(buf[:n])
 	}
 }

@@ -3,6 +3,8 @@ package sharedarray
 import (
 	"fmt"
 	"syscall"
+
+	"github.com/sharedarray/sharedarray/internal/byteunit"
 )
 
 // The limits a SpaceError names in Where.
@@ -32,7 +34,7 @@ type SpaceError struct {
 }
 
 func (e *SpaceError) Error() string {
-	s := fmt.Sprintf("%v: need %d bytes (%s), %s", e.Err, e.Need, human(e.Need), e.limit())
+	s := fmt.Sprintf("%v: need %d bytes (%s), %s", e.Err, e.Need, byteunit.Format(e.Need), e.limit())
 	memory := e.Err == syscall.ENOMEM
 	for _, a := range e.Also {
 		s += "; also " + a.limit()
@@ -51,15 +53,15 @@ func (e *SpaceError) limit() string {
 		s += " " + e.Path
 	}
 	if e.Avail >= 0 {
-		s += fmt.Sprintf(" has %d bytes (%s) available", e.Avail, human(e.Avail))
+		s += fmt.Sprintf(" has %d bytes (%s) available", e.Avail, byteunit.Format(e.Avail))
 	} else {
 		s += " has an unknown amount available"
 	}
 	if e.Size >= 0 {
-		s += " of " + human(e.Size)
+		s += " of " + byteunit.Format(e.Size)
 	}
 	if e.Err == syscall.ENOMEM && e.Avail >= 0 && e.Need <= e.Avail {
-		s += fmt.Sprintf(", not enough for the array and the %s of kernel memory that holds and maps it", human(kernelMemory(e.Need)))
+		s += fmt.Sprintf(", not enough for the array and the %s of kernel memory that holds and maps it", byteunit.Format(kernelMemory(e.Need)))
 	}
 	if e.Fix != "" {
 		s += ": " + e.Fix
@@ -80,17 +82,3 @@ const (
 // memCheckFloor is the size under which Create does not check memory:
 // such a segment cannot, alone, exhaust memory.
 const memCheckFloor = 64 << 20
-
-// human formats a byte count with a binary unit.
-func human(n int64) string {
-	const units = "KMGTPE"
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	f, i := float64(n)/1024, 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %ciB", f, units[i])
-}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/internal/byteunit"
 )
 
 // doctorCommand is `sharedarray doctor`: a preflight to run in the
@@ -252,16 +253,7 @@ func bytesString(n int64) string {
 	if n < 0 {
 		return "unknown"
 	}
-	const units = "KMGTPE"
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	f, i := float64(n)/1024, 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %ciB", f, units[i])
+	return byteunit.Format(n)
 }
 
 // parseSize reads a size such as 268435456, 256M, 1.5G, 64Mi or 2GiB;

@@ -77,39 +77,10 @@ static int attach_copy(const char *name, void *dst, long n) {
 	munmap(p, st.st_size);
 	return 0;
 }
-// create_close_delete_safe: what sharedarray does, in C: an unnamed
-// O_TMPFILE file sized (or reserved), the trailer pwritten, mapped, linked
-// to its name; then unmapped; then Delete's sequence in the directory
-// (opened once): the file opened, its trailer read and checked, the name
-// moved to a private one (renameat2 RENAME_NOREPLACE), checked to be the
-// same file (fstatat) and unlinked.
-static int shm_dirfd = -1;
-static int create_close_delete_safe(const char *dir, const char *path, const char *name, long size, int reserve) {
-	char tr[548] = "[SharedArray]";
-	if (shm_dirfd < 0 && (shm_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) return -1;
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
-	if (fd < 0) return -1;
-	if ((reserve ? fallocate(fd, 0, 0, size) : ftruncate(fd, size)) != 0) { close(fd); return -1; }
-	if (pwrite(fd, tr, 548, size - 548) != 548) { close(fd); return -1; }
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) { close(fd); return -1; }
-	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) != 0) { close(fd); munmap(p, size); return -1; }
-	close(fd);
-	munmap(p, size);
-	fd = openat(shm_dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) return -1;
-	struct stat st, moved;
-	if (fstat(fd, &st) != 0 || pread(fd, tr, 548, st.st_size - 548) != 548) { close(fd); return -1; }
-	close(fd);
-	if (memcmp(tr, "[SharedArray]", 14) != 0) return -1;
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, ".sharedarray-delete-%lx", (unsigned long)random());
-	if (renameat2(shm_dirfd, name, shm_dirfd, tmp, RENAME_NOREPLACE) != 0) return -1;
-	if (fstatat(shm_dirfd, tmp, &moved, AT_SYMLINK_NOFOLLOW) != 0 || moved.st_ino != st.st_ino || moved.st_dev != st.st_dev) return -1;
-	return unlinkat(shm_dirfd, tmp, 0);
-}
 
-// create_close_safe: the Create and Close half of create_close_delete_safe.
+// create_close_safe: what sharedarray's Create and Close do, in C: an
+// unnamed O_TMPFILE file sized (or reserved), the trailer pwritten, mapped,
+// linked to its name; then unmapped.
 static int create_close_safe(const char *dir, const char *path, long size, int reserve) {
 	char tr[548] = "[SharedArray]";
 	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
@@ -121,6 +92,28 @@ static int create_close_safe(const char *dir, const char *path, long size, int r
 	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) != 0) { close(fd); munmap(p, size); return -1; }
 	close(fd);
 	return munmap(p, size);
+}
+
+// create_close_delete_safe: what sharedarray does, in C: create_close_safe,
+// then Delete's sequence in the directory (opened once): the file opened,
+// its trailer read and checked, the name moved to a private one (renameat2
+// RENAME_NOREPLACE), checked to be the same file (fstatat) and unlinked.
+static int shm_dirfd = -1;
+static int create_close_delete_safe(const char *dir, const char *path, const char *name, long size, int reserve) {
+	char tr[548];
+	if (shm_dirfd < 0 && (shm_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) return -1;
+	if (create_close_safe(dir, path, size, reserve) != 0) return -1;
+	int fd = openat(shm_dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) return -1;
+	struct stat st, moved;
+	if (fstat(fd, &st) != 0 || pread(fd, tr, 548, st.st_size - 548) != 548) { close(fd); return -1; }
+	close(fd);
+	if (memcmp(tr, "[SharedArray]", 14) != 0) return -1;
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, ".sharedarray-delete-%lx", (unsigned long)random());
+	if (renameat2(shm_dirfd, name, shm_dirfd, tmp, RENAME_NOREPLACE) != 0) return -1;
+	if (fstatat(shm_dirfd, tmp, &moved, AT_SYMLINK_NOFOLLOW) != 0 || moved.st_ino != st.st_ino || moved.st_dev != st.st_dev) return -1;
+	return unlinkat(shm_dirfd, tmp, 0);
 }
 
 // export_write: attach read-only, write the mapping to path in 8 MiB
