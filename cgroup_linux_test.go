@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sharedarray/sharedarray/internal/byteunit"
+	"github.com/sharedarray/sharedarray/internal/testutil"
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 )
@@ -620,7 +621,7 @@ func TestMemoryCheckEveryPath(t *testing.T) {
 
 	// A full file system is still ENOSPC with SkipMemoryCheck.
 	systemHost = old
-	dir := mountTmpfs(t, 64<<20)
+	dir := testutil.MountTmpfs(t, 64<<20)
 	_, err = Create("file://"+filepath.Join(dir, "a"), []int{80 << 20}, Uint8, SkipMemoryCheck())
 	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
 	assert.Assert(t, strings.Contains(err.Error(), "file system "+dir+" has "), "%v", err)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sharedarray/sharedarray/internal/testutil"
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 )
@@ -260,7 +261,7 @@ func tmpfsUsed(t *testing.T, dir string) int64 {
 // source that knows its size) it is refused before anything is reserved;
 // from a stream, no more than what arrived plus one chunk is reserved.
 func TestLoadNPYShortSourceReservesNothing(t *testing.T) {
-	dir := mountTmpfs(t, 64<<20)
+	dir := testutil.MountTmpfs(t, 64<<20)
 	claim := "{'descr': '<f8', 'fortran_order': False, 'shape': (6291456,), }" // 48 MiB
 	file := npyFile(claim, make([]byte, 128))
 	src := filepath.Join(t.TempDir(), "short.npy")
@@ -332,7 +333,7 @@ func TestLoadNPYMemoryCheckSparse(t *testing.T) {
 // file system, a closed array) leaves it whole and leaves nothing behind;
 // errors name the user's path.
 func TestSaveNPYFailureKeepsSnapshot(t *testing.T) {
-	dir := mountTmpfs(t, 1<<20)
+	dir := testutil.MountTmpfs(t, 1<<20)
 	path := filepath.Join(dir, "snap.npy")
 	small := mustCreate(t, testName(t), []int{100}, Uint8)
 	small.Bytes()[0] = 42
@@ -457,7 +458,7 @@ func TestSaveNPYConcurrent(t *testing.T) {
 // allocates nothing either for a trailer claiming 2 MiB of data that is
 // all hole.
 func TestAttachSparseSlackAllocatesNothing(t *testing.T) {
-	dir := mountTmpfs(t, 4<<20)
+	dir := testutil.MountTmpfs(t, 4<<20)
 	for _, tc := range []struct {
 		label  string
 		nbytes int64

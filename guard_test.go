@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sharedarray/sharedarray/internal/testutil"
 	"gotest.tools/v3/assert"
 )
 
@@ -191,7 +192,7 @@ func TestCopyToFrom(t *testing.T) {
 }
 
 func TestFullFileSystem(t *testing.T) {
-	dir := mountTmpfs(t, 1<<20)
+	dir := testutil.MountTmpfs(t, 1<<20)
 	_, err := Create("file://"+filepath.Join(dir, "big"), []int{2 << 20}, Uint8)
 	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
 	var se *SpaceError
@@ -228,7 +229,7 @@ func TestFullFileSystem(t *testing.T) {
 	defer sp.Close()
 	_, err = sp.CopyFrom(bytes.Repeat([]byte{1}, 2<<20), 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
-	dir2 := mountTmpfs(t, 1<<20)
+	dir2 := testutil.MountTmpfs(t, 1<<20)
 	out, err := child(fmt.Sprintf("fill-sparse %s %d", filepath.Join(dir2, "sparse"), 2<<20)).CombinedOutput()
 	assertFaulted(t, err, out, "SIGBUS")
 }

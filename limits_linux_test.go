@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sharedarray/sharedarray/internal/testutil"
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 )
@@ -99,7 +100,7 @@ func TestLimitsCheckAgrees(t *testing.T) {
 // ReadLimits and Create on a real 80 MiB tmpfs: the size, the type, the
 // arrays in it, and an up-front refusal naming it.
 func TestReadLimitsTmpfs(t *testing.T) {
-	dir := mountTmpfs(t, 80<<20)
+	dir := testutil.MountTmpfs(t, 80<<20)
 	l := ReadLimits(dir)
 	assert.Equal(t, l.Dir, dir)
 	assert.Equal(t, l.Mount.Point, dir)
@@ -158,7 +159,7 @@ func TestReadLimitsReal(t *testing.T) {
 // An ENOSPC from the reservation itself (an array under the size Create
 // checks up front) names the directory whose file system is full.
 func TestSpaceErrorNamesDir(t *testing.T) {
-	dir := mountTmpfs(t, 1<<20)
+	dir := testutil.MountTmpfs(t, 1<<20)
 	_, err := Create("file://"+filepath.Join(dir, "big"), []int{2 << 20}, Uint8)
 	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
 	assert.Assert(t, strings.Contains(err.Error(), "need 2097700 bytes (2.0 MiB), file system "+dir+" has "), "%v", err)

@@ -7,10 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/internal/testutil"
 	"gotest.tools/v3/assert"
 )
 
@@ -85,27 +85,11 @@ func TestDoctor(t *testing.T) {
 	}
 }
 
-// mountTmpfs mounts a tmpfs of size bytes; without the privilege it
-// skips, except in CI, which runs as root.
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
-		msg := fmt.Sprintf("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): %v", err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
-
 // doctor --dir on a real 8 MiB tmpfs, the way a container's small
 // /dev/shm looks: the size, an array in it, and --need refused by the
 // file system with the --shm-size advice.
 func TestDoctorSmallTmpfs(t *testing.T) {
-	dir := mountTmpfs(t, 8<<20)
+	dir := testutil.MountTmpfs(t, 8<<20)
 	a, err := sharedarray.Create("file://"+filepath.Join(dir, "a"), []int{1 << 20}, sharedarray.Uint8)
 	assert.NilError(t, err)
 	a.Close()

@@ -1,4 +1,4 @@
-package sharedarray
+package testutil
 
 import (
 	"fmt"
@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// mountTmpfs mounts a tmpfs of size bytes on a fresh directory. Without the
-// privilege it skips, except in CI, which runs as root and must not skip.
-func mountTmpfs(t *testing.T, size int) string {
+// MountTmpfs mounts a tmpfs of size bytes on a fresh directory and unmounts
+// it when the test ends. Without the privilege it skips, except in CI, which
+// runs as root and must not skip.
+func MountTmpfs(t testing.TB, size int) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
