@@ -1,7 +1,6 @@
 package sharedarray
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sharedarray/sharedarray/internal/testutil"
 	"gotest.tools/v3/assert"
 )
 
@@ -77,18 +77,7 @@ func holdersChild(f []string) int {
 // test ends.
 func startHolder(t *testing.T, name, mode string) *exec.Cmd {
 	t.Helper()
-	cmd := child("hold " + name + " " + mode)
-	in, err := cmd.StdinPipe()
-	assert.NilError(t, err)
-	out, err := cmd.StdoutPipe()
-	assert.NilError(t, err)
-	cmd.Stderr = os.Stderr
-	assert.NilError(t, cmd.Start())
-	t.Cleanup(func() { in.Close(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	assert.NilError(t, err)
-	assert.Equal(t, line, "ready\n")
-	return cmd
+	return testutil.StartHolder(t, child("hold "+name+" "+mode), "holder ("+mode+") of "+name)
 }
 
 func holderPIDs(hs []Holder) []int {

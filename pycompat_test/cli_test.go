@@ -1,7 +1,6 @@
 package pycompat_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	sa "github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/internal/testutil"
 )
 
 // pyHold is a Python process of one environment that holds an array
@@ -31,24 +31,7 @@ func startPyHolder(t *testing.T, b *build, mode, name string) *exec.Cmd {
 	t.Helper()
 	pyFor(t, b) // skips, or fails in CI, when the environment is missing
 	cmd := exec.Command(b.python(), "-c", pyHold, mode, name)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.Close(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "ready\n" {
-		t.Fatalf("%s holder of %s: %q, %v", b.venv, name, line, err)
-	}
-	return cmd
+	return testutil.StartHolder(t, cmd, b.venv+" holder of "+name)
 }
 
 // buildCLI builds cmd/sharedarray into a temporary directory.
