@@ -124,21 +124,3 @@ func regularNames(dirfd int) ([]string, error) {
 	}
 	return names, nil
 }
-
-// readDirents reads the directory dirfd to its end with getdents64 into
-// buf, retrying on EINTR, and hands each batch of records to each.
-func readDirents(dirfd int, buf []byte, each func(records []byte)) error {
-	for {
-		n, err := unix.Getdents(dirfd, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if n <= 0 {
-			return nil
-		}
-		each(buf[:n])
-	}
-}
