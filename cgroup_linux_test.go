@@ -456,40 +456,12 @@ func TestCgroupLimitReal(t *testing.T) {
 		// the cgroup and grows between the child's Room and its Create.
 		t.Skipf("under %s: the emulator's own memory is charged to the test's cgroup", strings.Join(emulator, " "))
 	}
-	skip := func(format string, args ...any) {
-		t.Helper()
-		msg := fmt.Sprintf(format, args...)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
 	pl, err := systemHost.cgroupPlace()
 	if err != nil {
-		skip("no memory cgroup for this process: %v", err)
-	}
-	dir := filepath.Join(pl.dir, fmt.Sprintf("sharedarray-test-%d", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		skip("cannot create a cgroup (needs root or a delegated hierarchy): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := os.Remove(dir); err != nil {
-			t.Errorf("removing the test cgroup: %v", err)
-		}
-	})
-	limitFile := "memory.limit_in_bytes"
-	if pl.version == 2 {
-		limitFile = "memory.max"
-		if _, err := os.Stat(filepath.Join(dir, limitFile)); err != nil {
-			if err := os.WriteFile(filepath.Join(pl.dir, "cgroup.subtree_control"), []byte("+memory"), 0o644); err != nil {
-				skip("cgroup v2: cannot enable the memory controller below %s: %v", pl.dir, err)
-			}
-		}
+		testutil.SkipOrFail(t, "no memory cgroup for this process: %v", err)
 	}
 	const limit = 192 << 20
-	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(fmt.Sprint(limit)), 0o644); err != nil {
-		skip("cannot set %s in %s: %v", limitFile, dir, err)
-	}
+	dir := testutil.MemoryCgroup(t, pl.dir, pl.version, fmt.Sprintf("sharedarray-test-%d", os.Getpid()), limit)
 	procs := filepath.Join(dir, "cgroup.procs")
 	fits, big := testName(t), testName(t)
 	out, err := child(fmt.Sprintf("cgroup-create %s %s %d %s %d check", procs, fits, 72<<20, big, 256<<20)).CombinedOutput()

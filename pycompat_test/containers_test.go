@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	sa "github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/internal/testutil"
 )
 
 // pyFill creates an array with the real SharedArray and writes every byte.
@@ -27,15 +28,7 @@ print("filled", flush=True)
 // ("Bus error") when it writes past the free space, where Go's Create
 // refuses it up front with ENOSPC. A missing array is FileNotFoundError.
 func TestTooSmallTmpfs(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		msg := fmt.Sprintf("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): %v", err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testutil.MountTmpfs(t, 1<<20)
 	for _, b := range builds {
 		t.Run(b.venv, func(t *testing.T) {
 			pyFor(t, b)

@@ -149,35 +149,11 @@ func TestDoctorCgroupChild(t *testing.T) {
 // doctor in a real 128 MiB memory cgroup: the limit is reported, and
 // --need 256M is refused by it with the --memory advice.
 func TestDoctorCgroup(t *testing.T) {
-	skip := func(format string, args ...any) {
-		t.Helper()
-		msg := fmt.Sprintf(format, args...)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
 	cg := sharedarray.ReadLimits("").Cgroup
 	if cg.Version == 0 {
-		skip("no memory cgroup for this process")
+		testutil.SkipOrFail(t, "no memory cgroup for this process")
 	}
-	dir := filepath.Join(cg.Path, fmt.Sprintf("sharedarray-test-cli-%d", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		skip("cannot create a cgroup (needs root or a delegated hierarchy): %v", err)
-	}
-	t.Cleanup(func() { os.Remove(dir) })
-	limitFile := "memory.limit_in_bytes"
-	if cg.Version == 2 {
-		limitFile = "memory.max"
-		if _, err := os.Stat(filepath.Join(dir, limitFile)); err != nil {
-			if err := os.WriteFile(filepath.Join(cg.Path, "cgroup.subtree_control"), []byte("+memory"), 0o644); err != nil {
-				skip("cgroup v2: cannot enable the memory controller below %s: %v", cg.Path, err)
-			}
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte("134217728"), 0o644); err != nil {
-		skip("cannot set %s: %v", limitFile, err)
-	}
+	dir := testutil.MemoryCgroup(t, cg.Path, cg.Version, fmt.Sprintf("sharedarray-test-cli-%d", os.Getpid()), 128<<20)
 	doctor := func(args ...string) string {
 		cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$1" && exec $SHAREDARRAY_EMULATOR "$2" -test.run='^TestDoctorCgroupChild$'`, "sh", filepath.Join(dir, "cgroup.procs"), os.Args[0])
 		cmd.Env = append(os.Environ(), doctorChildEnv+"="+strings.Join(append([]string{"doctor"}, args...), "\n"))
