@@ -179,20 +179,6 @@ func linkFd(fd int, dir, name string) error {
 	return nil
 }
 
-// Stages of sysCreateLinked (SA_STAGE_* in shm.h).
-const (
-	stageOpen = iota + 1
-	stageSize
-	stageWrite
-	stageMap
-	stagePopulate
-	stageLink
-)
-
-// cLinkFails makes sysCreateLinked's link fail with ENOENT, as on a system
-// without /proc; tests set it.
-var cLinkFails bool
-
 // sysCreateLinked is Create's system calls in one C call (sa_create_linked
 // in shm.c): an O_TMPFILE file in dir, sized, reserved unless sparse, the
 // trailer written at its end, mapped, populated if prefault, linked to

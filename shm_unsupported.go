@@ -64,17 +64,6 @@ func sysReadTailAt(int, []byte, *tailBuf) (fileStat, []byte, error) {
 	return fileStat{}, nil, errUnsupported
 }
 
-const (
-	stageOpen = iota + 1
-	stageSize
-	stageWrite
-	stageMap
-	stagePopulate
-	stageLink
-)
-
-var cLinkFails bool
-
 func sysCreateLinked(string, string, uint32, int64, bool, []byte, bool, int64) ([]byte, int, int, error) {
 	return nil, stageOpen, -1, errUnsupported
 }

@@ -9,6 +9,21 @@ import (
 // shm_unsupported.go everywhere else, where every call fails with
 // errUnsupported. The rest of the package is portable Go.
 
+// Stages of sysCreateLinked (SA_STAGE_* in shm.h), which its failures
+// name.
+const (
+	stageOpen = iota + 1
+	stageSize
+	stageWrite
+	stageMap
+	stagePopulate
+	stageLink
+)
+
+// cLinkFails makes sysCreateLinked's link fail with ENOENT, as on a system
+// without /proc; tests set it.
+var cLinkFails bool
+
 // fileStat is what the package needs from fstat.
 type fileStat struct {
 	size    int64
