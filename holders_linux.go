@@ -235,13 +235,8 @@ func (s *holderScan) maps(dir string, hit func(fileID)) error {
 	if err != nil {
 		return err
 	}
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
+	for line := range bytes.Lines(b) {
+		line = bytes.TrimSuffix(line, []byte{'\n'})
 		// start-end perms offset major:minor inode [path]
 		var f [5][]byte
 		n := 0

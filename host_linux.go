@@ -128,13 +128,8 @@ func (h *host) readBytes(p string) (int64, error) {
 // in a list file such as /proc/meminfo or memory.stat, in bytes when the
 // unit is kB.
 func field(text []byte, key string) (int64, bool) {
-	for len(text) > 0 {
-		line := text
-		if i := bytes.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			text = nil
-		}
+	for line := range bytes.Lines(text) {
+		line = bytes.TrimSuffix(line, []byte{'\n'})
 		rest, ok := bytes.CutPrefix(line, []byte(key))
 		if !ok || len(rest) == 0 || (rest[0] != ' ' && rest[0] != ':' && rest[0] != '\t') {
 			continue
