@@ -193,7 +193,7 @@ func (s *holderScan) process(pid int) {
 	if len(held) == 0 {
 		return
 	}
-	comm, _ := readSmall(dir+"/comm", s.buf)
+	comm, _ := readSmallFile(dir+"/comm", s.buf)
 	for id, h := range held {
 		h.Command = strings.TrimSuffix(string(comm), "\n")
 		s.found[id] = append(s.found[id], *h)
@@ -208,7 +208,7 @@ func gone(err error) bool {
 // holdsNothing reports whether /proc/PID/stat shows a kernel thread or a
 // zombie, which have no memory maps and no open files of their own.
 func holdsNothing(dir string) bool {
-	b, err := readSmall(dir+"/stat", make([]byte, 1024))
+	b, err := readSmallFile(dir+"/stat", make([]byte, 1024))
 	if err != nil {
 		return gone(err)
 	}
@@ -322,20 +322,6 @@ func (s *holderScan) readAll(path string) ([]byte, error) {
 		}
 		n += m
 	}
-}
-
-// readSmall reads the start of a small /proc file into buf.
-func readSmall(path string, buf []byte) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	n, err := unix.Read(fd, buf)
-	if err != nil {
-		return nil, err
-	}
-	return slices.Clone(buf[:n]), nil
 }
 
 // dirNames lists a directory's entries other than "." and "..".
