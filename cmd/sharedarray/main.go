@@ -607,12 +607,6 @@ func (c *cli) export(args []string) int {
 		return exitUsage
 	}
 	name, file := args[0], args[1]
-	if err := regularOrAbsent(file); err != nil {
-		return c.fail(file, err)
-	}
-	if sameAsArray(name, file) {
-		return c.fail(file, errors.New("is the array's own file; exporting onto it would replace the array"))
-	}
 	a, err := sharedarray.Attach(name, sharedarray.ReadOnly())
 	if err != nil {
 		return c.fail(name, err)
@@ -640,39 +634,6 @@ func (c *cli) export(args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "exported %s to %s (%d bytes)\n", quote(name), quote(file), n)
 	return exitOK
-}
-
-// regularOrAbsent refuses an export target that exists and is not a
-// regular file: the export renames a new file over the target, which
-// would replace a device (/dev/full), a FIFO or a socket by a regular
-// file, or fail on a directory with a misleading "file exists".
-func regularOrAbsent(file string) error {
-	fi, err := os.Lstat(file)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil // the export reports a missing directory itself
-	case err != nil:
-		return err
-	case fi.Mode().IsRegular():
-		return nil
-	case fi.IsDir():
-		return syscall.EISDIR
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return errors.New("is a symbolic link, which export would replace rather than write through; give the target's path")
-	}
-	return errors.New("not a regular file; export replaces only regular files")
-}
-
-// sameAsArray reports whether file is the file that holds the array name
-// (the same inode: the same path, or a hard link).
-func sameAsArray(name, file string) bool {
-	path, ok := strings.CutPrefix(name, "file://")
-	if !ok {
-		path = "/dev/shm/" + strings.TrimLeft(strings.TrimPrefix(name, "shm://"), "/")
-	}
-	a, err1 := os.Stat(path)
-	f, err2 := os.Stat(file)
-	return err1 == nil && err2 == nil && os.SameFile(a, f)
 }
 
 // blamesFile reports whether an import error is the .npy file's fault:
