@@ -90,7 +90,7 @@ func runChild(spec string) int {
 		return hidepidChild(f[1])
 	case "cgroup-create":
 		return runCgroupChild(f[1:])
-	case "ring-write", "ring-wait":
+	case "ring-write", "ring-wait", "ring-rdlock", "ring-truncate":
 		return ringChild(f)
 	}
 	if code, ok := lifetimeChild(f); ok {

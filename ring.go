@@ -93,6 +93,11 @@ type ring struct {
 	// Close was called meanwhile: the Read then finishes the close, so
 	// that a callback calling Close does not wait for itself.
 	cb atomic.Int32
+
+	// lastHead and lastGen are the head and generation as an accessor
+	// (or Close) last read them: what Head and Generation return once
+	// the mapping is gone or while Close runs.
+	lastHead, lastGen atomic.Uint64
 }
 
 const (
@@ -334,7 +339,8 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 	if v := le.Uint32(hdr[offFlags:]); v != 0 {
 		return nil, bad(offFlags, "flags", v, "no flags are defined")
 	}
-	if v := le.Uint64(hdr[offHead:]); v >= ringMaxSeq {
+	// The head moves: loaded atomically from the mapping, not the copy.
+	if v := atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[ctlOff+offHead]))); v >= ringMaxSeq {
 		return nil, bad(offHead, "head", v, "sequence out of range")
 	}
 	return &ring{
@@ -382,10 +388,18 @@ func (r *ring) close(before func()) error {
 func (r *ring) finishClose(before func()) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if before != nil {
-		guarded(func() error { before(); return nil })
-	}
-	err := unmapSegment(r.mem)
+	guarded(func() error {
+		r.lastHead.Store(atomic.LoadUint64(r.head()))
+		r.lastGen.Store(atomic.LoadUint64(r.u64(offGeneration)))
+		if before != nil {
+			before()
+		}
+		return nil
+	})
+	// Slots and frames handed out (Next, Read callbacks) may outlive the
+	// ring: its range becomes a quarantined reservation, as an Array's,
+	// so a stale slice faults instead of reaching the next mapping.
+	err := retire(r.mem)
 	sysClose(r.fd)
 	r.mem, r.ctl = nil, nil
 	if err != nil {
@@ -408,6 +422,27 @@ func (r *ring) FrameBytes() int { return r.frameBytes }
 
 // Name returns the ring's name as passed.
 func (r *ring) Name() string { return r.name }
+
+// loadShared reads the control word at off for an accessor, caching it in
+// last. After Close, while Close runs, or when the mapping faults (the
+// ring truncated by another process), it returns last: the value as this
+// ring last read it. It never waits for Close (TryRLock: a Read callback
+// calling an accessor while another goroutine closes must not deadlock).
+func (r *ring) loadShared(off int, last *atomic.Uint64) uint64 {
+	if !r.mu.TryRLock() {
+		return last.Load()
+	}
+	defer r.mu.RUnlock()
+	if r.ctl == nil {
+		return last.Load()
+	}
+	var v uint64
+	if guarded(func() error { v = atomic.LoadUint64(r.u64(off)); return nil }) != nil {
+		return last.Load()
+	}
+	last.Store(v)
+	return v
+}
 
 // RingWriter is the single writer of a ring. It holds an OFD lock on the
 // segment for its lifetime: the kernel releases it when the writer closes
@@ -446,7 +481,7 @@ func OpenRingWriter(name string) (*RingWriter, error) {
 	w := &RingWriter{ring: r}
 	if err := w.lockByte(0); err != nil {
 		if errors.Is(err, ErrBusy) {
-			err = fmt.Errorf("%w (pid %d)", ErrBusy, atomic.LoadInt32(r.i32(offWriterPid)))
+			err = w.busyError()
 		}
 		w.unmapNow()
 		return nil, pathError("open ring writer", name, err)
@@ -457,12 +492,41 @@ func OpenRingWriter(name string) (*RingWriter, error) {
 		w.next = atomic.LoadUint64(w.head())
 		return nil
 	})
+	w.lastGen.Store(w.gen)
+	w.lastHead.Store(w.next)
 	if err != nil {
 		w.unmapNow()
 		return nil, pathError("open ring writer", name, err)
 	}
 	w.idx = w.next % w.slots
 	return w, nil
+}
+
+// ringBusyHook, when set (tests), runs when OpenRingWriter found the
+// writer lock taken, before it reads the writer pid from the mapping.
+var ringBusyHook func(path string)
+
+// busyError says why the writer lock byte could not be taken: a live
+// writer (ErrBusy, with the pid it recorded, read under the fault guard as
+// another process may have truncated the ring), or a read lock another
+// process took on the file (not a writer: no ErrBusy).
+func (w *RingWriter) busyError() error {
+	if ringBusyHook != nil {
+		ringBusyHook(w.name)
+	}
+	if !w.writeLocked(0) {
+		if who := w.readLocker(0); who != "" {
+			return fmt.Errorf("no live writer, but the writer lock byte (offset %d) is covered by %s: "+
+				"a whole-file read lock, such as Python's fcntl.lockf(fd, LOCK_SH), keeps any writer out until it is released: %w",
+				w.ctlOff, who, syscall.EAGAIN)
+		}
+		// The lock went away between the two calls: say busy, as it was.
+	}
+	var pid int32
+	if err := guarded(func() error { pid = atomic.LoadInt32(w.i32(offWriterPid)); return nil }); err != nil {
+		return fmt.Errorf("%w (pid unknown: %w)", ErrBusy, err)
+	}
+	return fmt.Errorf("%w (pid %d)", ErrBusy, pid)
 }
 
 func (r *ring) unmapNow() {
@@ -527,7 +591,7 @@ func (w *RingWriter) publish() {
 	if !w.noTime {
 		now = nanotime()
 	}
-	*w.stamp(i) = now
+	atomic.StoreInt64(w.stamp(i), now)
 	storeOrdered(w.seq(i), 2*w.next+2) // after the data and the stamp
 	w.next++
 	if w.idx++; w.idx == w.slots {
@@ -646,8 +710,10 @@ func OpenRingReader(name string) (*RingReader, error) {
 			atomic.AndUint32(word, ^bit)
 		}
 		rd.pos = atomic.LoadUint64(rd.head())
+		rd.lastGen.Store(atomic.LoadUint64(rd.u64(offGeneration)))
 		return nil
 	})
+	rd.lastHead.Store(rd.pos)
 	if err != nil {
 		rd.unmapNow()
 		return nil, pathError("open ring reader", name, err)
@@ -662,11 +728,15 @@ func (rd *RingReader) Overruns() uint64 { return rd.overruns }
 // Seq returns the sequence number Next returns next (if not lapped).
 func (rd *RingReader) Seq() uint64 { return rd.pos }
 
-// Head returns the number of frames published so far.
-func (rd *RingReader) Head() uint64 { return atomic.LoadUint64(rd.head()) }
+// Head returns the number of frames published so far. After Close (or
+// while it runs, from any goroutine), or once the ring was truncated by
+// another process, it returns the head as this reader last read it.
+func (rd *RingReader) Head() uint64 { return rd.loadShared(offHead, &rd.lastHead) }
 
 // Generation returns the ring's generation: how many writers it had.
-func (rd *RingReader) Generation() uint64 { return atomic.LoadUint64(rd.u64(offGeneration)) }
+// After Close, while it runs, or once the ring was truncated, it returns
+// the generation as this reader last read it.
+func (rd *RingReader) Generation() uint64 { return rd.loadShared(offGeneration, &rd.lastGen) }
 
 // Close unmaps the ring and unregisters the reader. Called while a Read
 // callback runs (from the callback itself or another goroutine), it returns
@@ -798,7 +868,7 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 		}
 		lost += gap
 		rd.overruns += gap
-		info := FrameInfo{Seq: s, Time: *rd.stamp(i), Overruns: lost}
+		info := FrameInfo{Seq: s, Time: atomic.LoadInt64(rd.stamp(i)), Overruns: lost}
 		var fnErr error
 		if fn != nil {
 			rd.cb.Store(cbRunning)
@@ -934,7 +1004,7 @@ func StatRing(name string) (RingInfo, error) {
 	if err != nil {
 		return RingInfo{}, pathError("stat ring", name, err)
 	}
-	info.WriterAlive = r.lockHeld(0)
+	info.WriterAlive = r.writeLocked(0)
 	if !info.WriterAlive {
 		info.WriterPid = 0
 	}

@@ -406,8 +406,11 @@ func TestRingWriterKilled(t *testing.T) {
 // ringChild runs "ring-write NAME N" (ringWriteChild) or "ring-wait NAME":
 // open a reader, say "ready" and wait for a frame until killed.
 func ringChild(f []string) int {
-	if f[0] == "ring-write" {
+	switch f[0] {
+	case "ring-write":
 		return ringWriteChild(f[1:])
+	case "ring-rdlock", "ring-truncate":
+		return ringHostileChild(f)
 	}
 	r, err := OpenRingReader(f[1])
 	if err != nil {
