@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -60,6 +62,9 @@ func holdersOf(infos []sharedarray.Info) (m map[string][]sharedarray.Holder, com
 	return nil, false, false, err
 }
 
+// lsBeforeRing, when set (tests), runs before ls reads an entry's ring state.
+var lsBeforeRing func(name string)
+
 func (c *cli) ls(args []string) int {
 	if !c.want(args, 0) {
 		return exitUsage
@@ -71,6 +76,7 @@ func (c *cli) ls(args []string) int {
 	held, complete, scanned, herr := holdersOf(infos)
 	now := time.Now()
 	entries := make([]lsEntry, 0, len(infos))
+	var gone []string
 	for _, in := range infos {
 		e := lsEntry{Name: in.Name, Dtype: in.Dtype.String(), Shape: in.Shape, NBytes: dataBytes(in), FileBytes: in.Size,
 			Layout: in.Layout.String(), Modified: in.ModTime.UTC().Format(time.RFC3339), AgeSeconds: int64(now.Sub(in.ModTime).Seconds()),
@@ -86,8 +92,37 @@ func (c *cli) ls(args []string) int {
 			e.Holders = append(e.Holders, lh)
 		}
 		e.Attached = len(e.Holders)
-		e.Ring = ringOf(in.Name, in)
+		if lsBeforeRing != nil {
+			lsBeforeRing(in.Name)
+		}
+		ring, rerr := ringOf(in.Name, in)
+		if errors.Is(rerr, fs.ErrNotExist) {
+			gone = append(gone, in.Name)
+			continue
+		}
+		if rerr != nil {
+			fmt.Fprintf(c.stderr, "sharedarray: ls: %s: ring state unreadable: %v\n", quote(in.Name), rerr)
+		}
+		e.Ring = ring
 		entries = append(entries, e)
+	}
+	// The listing took time (the /proc scan, a StatRing per ring): an array
+	// removed meanwhile is not listed as if it were there, and is named.
+	kept := entries[:0]
+	for _, e := range entries {
+		if _, err := os.Lstat("/dev/shm/" + e.Name); errors.Is(err, fs.ErrNotExist) {
+			gone = append(gone, e.Name)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	entries = kept
+	if len(gone) > 0 {
+		qs := make([]string, len(gone))
+		for i, n := range gone {
+			qs[i] = quote(n)
+		}
+		fmt.Fprintf(c.stderr, "sharedarray: ls: %d array(s) removed while ls ran, not listed: %s\n", len(gone), strings.Join(qs, ", "))
 	}
 	if herr != nil {
 		if scanned {

@@ -454,8 +454,14 @@ func (c *cli) info(args []string) int {
 	fmt.Fprintf(tw, "file bytes\t%d\n", in.Size)
 	fmt.Fprintf(tw, "layout\t%s (%d-byte trailer; %s)\n", in.Layout, in.Layout.TrailerSize(), readers(in.Layout))
 	fmt.Fprintf(tw, "modified\t%s\n", in.ModTime.UTC().Format(time.RFC3339))
-	if r := ringOf(args[0], in); r != nil {
+	r, rerr := ringOf(args[0], in)
+	if errors.Is(rerr, fs.ErrNotExist) {
+		return c.fail(args[0], rerr) // removed since Stat: no stale answer
+	}
+	if r != nil {
 		fmt.Fprintf(tw, "frame ring\t%s\n", r)
+	} else if rerr != nil {
+		fmt.Fprintf(tw, "frame ring\tunreadable: %v\n", rerr)
 	}
 	hs, herr := sharedarray.Holders(args[0])
 	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) {

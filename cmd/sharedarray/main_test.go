@@ -46,6 +46,9 @@ func runCLI(args ...string) (int, string, string) {
 const holdEnv = "SHAREDARRAY_CLI_TEST_HOLD"
 
 func TestMain(m *testing.M) {
+	if path := os.Getenv(rdlockEnv); path != "" {
+		os.Exit(rdlockHolder(path))
+	}
 	if n := os.Getenv(holdEnv); n != "" {
 		a, err := sharedarray.Attach(n, sharedarray.ReadOnly())
 		if err != nil {

@@ -3,11 +3,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/internal/testutil"
+	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 )
 
@@ -59,4 +64,79 @@ func TestRingShown(t *testing.T) {
 	code, out, _ = runCLI("info", p)
 	assert.Equal(t, code, 0)
 	assert.Assert(t, !strings.Contains(out, "ring"), out)
+}
+
+// rdlockEnv makes the test binary a process holding a classic whole-file
+// read lock (l_len 0, to the end of the file) on a path until its stdin
+// closes: what fcntl.lockf(fd, LOCK_SH) takes in Python, and what any user
+// with read access can do.
+const rdlockEnv = "SHAREDARRAY_CLI_TEST_RDLOCK"
+
+func rdlockHolder(path string) int {
+	fd, err := unix.Open(path, unix.O_RDONLY, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 3
+	}
+	lk := unix.Flock_t{Type: unix.F_RDLCK, Whence: 0, Start: 0, Len: 0}
+	if err := unix.FcntlFlock(uintptr(fd), unix.F_SETLK, &lk); err != nil {
+		fmt.Fprintln(os.Stderr, "lock:", err)
+		return 3
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// ls, ls --json and info return at once, with the true state, while
+// another process holds a whole-file read lock on a ring (they spun at
+// 100 % CPU for as long as the lock was held).
+func TestRingWholeFileReadLockCLI(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 4, []int{2}, sharedarray.Float32)
+	assert.NilError(t, err)
+	assert.NilError(t, w.Write(make([]byte, 8)))
+	assert.NilError(t, w.Close())
+	args := append(strings.Fields(os.Getenv("SHAREDARRAY_EMULATOR")), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), rdlockEnv+"=/dev/shm/"+n)
+	testutil.StartHolder(t, cmd, "read lock on "+n)
+
+	want := "ring: 4 slots, head 1, generation 1, no writer, 0 reader(s), 0 waiting"
+	for _, argv := range [][]string{{"info", n}, {"ls"}, {"ls", "--json"}} {
+		done := make(chan struct{})
+		var code int
+		var out, errs string
+		go func() { defer close(done); code, out, errs = runCLI(argv...) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v hangs under a whole-file read lock", argv)
+		}
+		assert.Equal(t, code, 0, errs)
+		if argv[0] == "info" || len(argv) == 1 {
+			assert.Assert(t, strings.Contains(out, want), "%v: %s", argv, out)
+		}
+	}
+	e := lsJSON(t)[n]
+	assert.DeepEqual(t, e.Ring, &lsRing{Slots: 4, Head: 1, Generation: 1})
+}
+
+// A ring removed while ls runs (here: just before ls reads its ring state)
+// is not listed as if it were there, and ls says so.
+func TestLsRingRemovedMeanwhile(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 2, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	assert.NilError(t, w.Close())
+	lsBeforeRing = func(name string) {
+		if name == n {
+			assert.NilError(t, sharedarray.Delete(n))
+		}
+	}
+	defer func() { lsBeforeRing = nil }()
+	code, out, errs := runCLI("ls")
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, !strings.Contains(out, n), out)
+	assert.Assert(t, strings.Contains(errs, "removed while ls ran, not listed: "+n), errs)
 }

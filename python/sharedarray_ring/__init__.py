@@ -302,13 +302,32 @@ class _Ring:
                 return False
             raise
 
-    def _held(self, start, length):
-        """The first lock another open file description holds in the range."""
-        lk = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, self._ctl_off + start, length, 0)
+    def _write_locked(self, byte):
+        """Whether another open file description write-locks control byte `byte`.
+
+        Probes one byte with a read lock, which only write locks conflict
+        with: writers and readers register with write locks, so a read lock
+        anyone with read access can take (fcntl.lockf(fd, LOCK_SH) locks the
+        whole file) is not counted, and F_OFD_GETLK's choice among several
+        conflicting locks (the oldest, not the lowest) does not matter.
+        """
+        lk = struct.pack(_FLOCK, fcntl.F_RDLCK, os.SEEK_SET, self._ctl_off + byte, 1, 0)
         got = struct.unpack(_FLOCK, fcntl.fcntl(self._fd, F_OFD_GETLK, lk))
-        if got[0] == fcntl.F_UNLCK:
+        return got[0] == fcntl.F_WRLCK
+
+    def _read_locker(self, byte):
+        """Who holds a read lock keeping control byte `byte` from a write lock, or None."""
+        lk = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, self._ctl_off + byte, 1, 0)
+        got = struct.unpack(_FLOCK, fcntl.fcntl(self._fd, F_OFD_GETLK, lk))
+        if got[0] != fcntl.F_RDLCK:
             return None
-        return got[2] - self._ctl_off, max(got[3], 1)
+        length = "%d bytes" % got[3] if got[3] > 0 else "to the end of the file"
+        who = "process %d" % got[4] if got[4] > 0 else "an open file description of another process"
+        return "a read lock from offset %d, %s, held by %s" % (got[2], length, who)
+
+    def _readers(self):
+        """Registered readers: reader bytes 1..255 write-locked, probed one by one (bounded, exact)."""
+        return sum(1 for b in range(1, MAX_READERS + 1) if self._write_locked(b))
 
     def _check_open(self):
         if self._fd < 0:
@@ -344,8 +363,15 @@ class Writer(_Ring):
     def __init__(self, name):
         super().__init__(name)
         if not self._lock(0):
+            who = None if self._write_locked(0) else self._read_locker(0)
             pid = self._pid.value
             self.close()
+            if who is not None:
+                raise RingError(
+                    _errno.EAGAIN,
+                    "%s: no live writer, but the writer lock byte (offset %d) is covered by %s: a whole-file "
+                    "read lock, such as fcntl.lockf(fd, LOCK_SH), keeps any writer out until it is released"
+                    % (name, self._ctl_off, who))
             raise BusyError(_errno.EBUSY, "%s: ring has a live writer (pid %d)" % (name, pid))
         # The generation is only written by a writer holding the lock.
         self._generation.value = self._generation.value + 1
@@ -362,7 +388,7 @@ class Writer(_Ring):
                 raise RingError(_errno.EOVERFLOW, "sequence exhausted")
             self._seq(i).value = 2 * self.seq + 1
             self._writing = True
-        return self.array[i]
+        return self.array[i, ...]  # a view, also of a 0-d frame (array[i] would be a scalar copy)
 
     def publish(self):
         """Mark the frame complete, advance the head, wake waiting readers."""
@@ -380,9 +406,19 @@ class Writer(_Ring):
             self._futex.wake(self._head_addr)
 
     def write(self, frame):
-        """Copy frame into the next slot and publish it."""
+        """Copy frame into the next slot and publish it.
+
+        frame must have the ring's dtype (casting "no") and a shape that
+        broadcasts to frame_shape; otherwise TypeError or ValueError is
+        raised before the slot is touched, and the ring is left as it was.
+        """
+        self._check_open()
+        src = np.asanyarray(frame)
+        if not np.can_cast(src.dtype, self.dtype, casting="no"):
+            raise TypeError("%s: frame dtype %s, the ring's is %s" % (self.name, src.dtype, self.dtype))
+        np.broadcast_to(src, self.frame_shape)  # ValueError if the shapes do not fit
         slot = self.next()
-        np.copyto(slot, frame, casting="no")
+        np.copyto(slot, src, casting="no")
         self.publish()
 
     def close(self):
@@ -432,7 +468,13 @@ class Reader(_Ring):
         deadline = None if timeout is None else time.monotonic() + timeout
         lost = 0
         slots = self.slots
+        spins = 0
         while True:
+            spins += 1
+            if spins % 64 == 0 and deadline is not None and time.monotonic() >= deadline:
+                # A writer (or a hostile process) rewriting slots faster
+                # than they are read never keeps a bounded call past its timeout.
+                raise TimeoutError(_errno.ETIMEDOUT, "%s: no complete frame before the timeout" % self.name)
             h = self._head.value
             if h >= MAX_SEQ:
                 raise RingError(_errno.EINVAL, "%s: ring head = %d: sequence out of range" % (self.name, h))
@@ -472,7 +514,7 @@ class Reader(_Ring):
             lost += gap
             self.overruns += gap
             stamp = self._stamp(i).value
-            slot = self.array[i]  # holds the mapping until the check below
+            slot = self.array[i, ...]  # a view (also of a 0-d frame); holds the mapping until the check below
             if fn is not None:
                 result = fn(slot, s)
             elif out is None:
@@ -584,14 +626,8 @@ def stat(name):
     """A dict: slots, frame_shape, dtype, head, generation, writer_pid, writer_alive, readers, waiters."""
     r = _Ring(name)
     try:
-        alive = r._held(0, 1) is not None
-        readers, start = 0, 1
-        while start < 1 + MAX_READERS:
-            got = r._held(start, 1 + MAX_READERS - start)
-            if got is None:
-                break
-            readers += 1
-            start = got[0] + got[1]
+        alive = r._write_locked(0)
+        readers = r._readers()
         return {
             "slots": r.slots, "frame_shape": r.frame_shape, "dtype": r.dtype, "head": r.head,
             "generation": r.generation, "writer_pid": r._pid.value if alive else 0,
