@@ -35,6 +35,20 @@ any mix of two frames fails the check.
   ring_helper.py attach NAME
       SharedArray.attach and print the shape and dtype as JSON.
   ring_helper.py stat NAME
+      print sr.stat(NAME) as JSON, with the seconds it took.
+  ring_helper.py zerod NAME COUNT
+      write COUNT 0-d frames (frame_shape ()), alternately through next()
+      and write(); print a JSON summary.
+  ring_helper.py bad-write NAME
+      write() frames of the wrong dtype and shape: each must raise before
+      the ring changes; print what each raised and whether the ring stayed.
+  ring_helper.py lockf NAME
+      take fcntl.lockf(fd, LOCK_SH) on the ring file (a whole-file read
+      lock), print "ready", hold it until killed.
+  ring_helper.py churn NAME STEPS
+      open 8 readers, then close and open them at random for STEPS steps,
+      comparing stat()'s reader count with the truth after each; also
+      open r1, r2, close r1, open r3 (2 readers). Print the mismatches.
 """
 import json
 import os
@@ -127,7 +141,7 @@ def write(name, count, pause_every, create=None):
     t0 = time.monotonic()
     for _ in range(count):
         slot = w.next()
-        slot[:] = expected(w.seq, words)
+        slot[...] = expected(w.seq, words).reshape(w.frame_shape)  # also a 0-d frame
         w.publish()
         if pause_every and w.seq % pause_every == 0:
             time.sleep(0.001)
@@ -286,16 +300,89 @@ def main():
             print(json.dumps({"busy": False}), flush=True)
         except sr.BusyError as e:
             print(json.dumps({"busy": True, "msg": str(e)}), flush=True)
+        except sr.RingError as e:
+            print(json.dumps({"busy": False, "raised": type(e).__name__, "errno": e.errno, "msg": str(e)}), flush=True)
         return 0
     if op == "attach":
         a = sa.attach(name)
         print(json.dumps({"shape": list(a.shape), "dtype": a.dtype.str}), flush=True)
         return 0
     if op == "stat":
+        t0 = time.monotonic()
         st = sr.stat(name)
+        st["seconds"] = time.monotonic() - t0
         st["dtype"] = str(st["dtype"])
         st["frame_shape"] = list(st["frame_shape"])
         print(json.dumps(st), flush=True)
+        return 0
+    if op == "zerod":
+        w = sr.open_writer(name)
+        n = int(sys.argv[3])
+        shapes = set()
+        for k in range(n):
+            v = expected(w.seq, 1)[0]
+            if k % 2 == 0:
+                slot = w.next()
+                shapes.add(str(slot.shape))
+                slot[...] = v
+                w.publish()
+            else:
+                w.write(np.asarray(v, dtype=w.dtype))
+        print(json.dumps({"published": n, "head": w.head, "frame_shape": list(w.frame_shape),
+                          "slot_shapes": sorted(shapes)}), flush=True)
+        w.close()
+        return 0
+    if op == "bad-write":
+        w = sr.open_writer(name)
+        w.write(np.zeros(w.frame_shape, w.dtype))
+
+        def state():
+            return [w.head, w.seq, w._writing] + [w._seq(i).value for i in range(w.slots)]
+        before = state()
+        out = {}
+        for what, frame in (("dtype", np.zeros(w.frame_shape, np.float32)),
+                            ("python int", 7),
+                            ("shape", np.zeros((3,) + tuple(w.frame_shape), w.dtype))):
+            try:
+                w.write(frame)
+                out[what] = None
+            except (TypeError, ValueError) as e:
+                out[what] = type(e).__name__
+        out["unchanged"] = state() == before
+        w.write(np.ones(w.frame_shape, w.dtype))  # and the writer goes on
+        out["head"] = w.head
+        print(json.dumps(out), flush=True)
+        w.close()
+        return 0
+    if op == "lockf":
+        import fcntl
+        fd = os.open(sr._path(name), os.O_RDONLY)
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        print("ready", flush=True)
+        time.sleep(120)  # until the test kills it
+        return 0
+    if op == "churn":
+        import random
+        rng = random.Random(16)
+        bad = []
+        r1, r2 = sr.open_reader(name), sr.open_reader(name)
+        r1.close()
+        r3 = sr.open_reader(name)
+        if sr.stat(name)["readers"] != 2:
+            bad.append("r1, r2, close r1, r3: %d readers" % sr.stat(name)["readers"])
+        r2.close()
+        r3.close()
+        live = [sr.open_reader(name) for _ in range(8)]
+        for step in range(int(sys.argv[3])):
+            if live and (len(live) == 8 or rng.random() < 0.5):
+                live.pop(rng.randrange(len(live))).close()
+            else:
+                live.append(sr.open_reader(name))
+            got = sr.stat(name)["readers"]
+            if got != len(live):
+                bad.append("step %d: stat says %d, %d open" % (step, got, len(live)))
+        print(json.dumps({"mismatches": bad, "open": len(live)}), flush=True)
+        time.sleep(120)  # the readers stay open for the Go side to count, until killed
         return 0
     if op == "delete":
         sa.delete(name)
