@@ -72,10 +72,12 @@
 // Array's methods are safe for concurrent use, Close included, but
 // coordinating writers is the application's business. Close waits for the
 // operations in progress on the Array (CopyTo, CopyFrom, WriteNPY, Msync,
-// Mlock, Munlock); those that start after it fail with ErrClosed. A slice
-// from Bytes or View must not be used after Close: touching it faults
-// rather than reaching the next array mapped, for as long as its range is
-// among the most recently closed ones (see Array). If another process
+// Mlock, Munlock); those that start after it fail with ErrClosed. One
+// lifetime rule covers every slice the package hands out (Bytes, View, a
+// ring slot from Next or NextSlot, a frame given to a Read callback): it
+// must not be used after Close of its Array, RingWriter or RingReader;
+// touching it then faults rather than reaching the next array mapped, for
+// as long as its range is among the most recently closed ones (see Array). If another process
 // truncates a segment this process has mapped, touching the lost pages
 // through a slice raises SIGBUS, which stops a Go program; CopyTo, CopyFrom
 // and WriteNPY (to any writer) return an error matching ErrFault instead.

@@ -308,7 +308,10 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 	if ctlOff+ringHeaderSize > trailerAt {
 		return nil, &notRingError{name: name, msg: "no room for a control block between the data and the trailer"}
 	}
-	var hdr [ringHeaderSize]byte
+	// Only the fields no process writes after creation are copied (plain
+	// loads); the moving words (generation, pid, head, waiters) are read
+	// with sync/atomic where they are used.
+	var hdr [offGeneration]byte
 	copy(hdr[:], mem[ctlOff:])
 	le := binary.LittleEndian
 	if string(hdr[:8]) != ringMagic {
@@ -450,10 +453,14 @@ func (r *ring) loadShared(off int, last *atomic.Uint64) uint64 {
 // second live writer is refused with ErrBusy.
 //
 // A RingWriter is used by one goroutine at a time; Close may be called from
-// any goroutine. The slice Next returns is valid until Close. If another
-// process truncates the ring, Next, Publish and Write return an error
-// matching ErrFault; the program's own stores into the slice fault with
-// SIGBUS, as into Array.Bytes.
+// any goroutine, and its accessors (Generation, Seq, Slots, FrameShape,
+// Dtype, FrameBytes, Name) are safe during and after Close (they read no
+// shared memory). The slice Next returns is valid until Close, and after
+// it faults as a stale Array.Bytes slice does (see Array: the ring's
+// mapping is retired through the same quarantine). If another process
+// truncates the ring, Next, Publish and Write return an error matching
+// ErrFault; the program's own stores into the slice fault with SIGBUS, as
+// into Array.Bytes.
 type RingWriter struct {
 	*ring
 	next    uint64 // sequence of the frame being written or to write
@@ -469,7 +476,13 @@ type RingWriter struct {
 func (w *RingWriter) SetPublishTime(on bool) { w.noTime = !on }
 
 // OpenRingWriter takes over the ring as its writer. It fails with an error
-// matching ErrBusy while another writer (in any process) has it open. The
+// matching ErrBusy while another writer (in any process) has it open (the
+// message names the pid the writer recorded; if the ring was truncated
+// meanwhile, the error matches ErrFault too), and with an error matching
+// syscall.EAGAIN, not ErrBusy, when no writer lives but another process
+// holds a read lock over the writer's lock byte (a whole-file read lock,
+// which anyone with read access can take), naming that process when the
+// kernel does. The
 // new writer increments the ring's generation, records its pid and goes on
 // from the head sequence: a frame a dead writer left half written (its
 // slot marked in progress) was never published, and is written again.
@@ -678,7 +691,11 @@ func MonotonicNanos() int64 { return nanotime() }
 // OpenRingReader.
 //
 // A RingReader is used by one goroutine at a time; Close may be called from
-// any goroutine and makes a waiting Next return ErrClosed.
+// any goroutine and makes a waiting Next return ErrClosed. Its accessors
+// never panic during or after Close: Seq, Overruns, Slots, FrameShape,
+// Dtype, FrameBytes and Name read no shared memory; Head and Generation
+// return the value as this reader last read it once it is closed. A frame
+// a Read callback was given follows Array's rule for stale slices.
 type RingReader struct {
 	*ring
 	pos      uint64 // next sequence to read
@@ -983,7 +1000,10 @@ type RingInfo struct {
 
 // StatRing describes the named ring: its geometry and its live state. It
 // opens the segment read-only and fails with an error matching ErrNotRing
-// for an array that is not a ring.
+// for an array that is not a ring. It makes a bounded number of system
+// calls (one lock probe per reader byte: 256), whatever locks other
+// processes hold, and its counts are exact: a read lock (which anyone with
+// read access can take) is never counted as a writer or a reader.
 func StatRing(name string) (RingInfo, error) {
 	r, err := openRing("stat ring", name, true)
 	if err != nil {

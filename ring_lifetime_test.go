@@ -371,3 +371,22 @@ func TestRingAccessorsListed(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStatRing: the bounded, exact count (256 one-byte lock probes)
+// with 8 readers registered.
+func BenchmarkStatRing(b *testing.B) {
+	name := testName(b)
+	w, err := CreateRing(name, 2, []int{1}, Uint64)
+	assert.NilError(b, err)
+	defer w.Close()
+	for range 8 {
+		r, err := OpenRingReader(name)
+		assert.NilError(b, err)
+		defer r.Close()
+	}
+	for b.Loop() {
+		if info, err := StatRing(name); err != nil || info.Readers != 8 {
+			b.Fatal(info, err)
+		}
+	}
+}

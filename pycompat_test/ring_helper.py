@@ -49,6 +49,11 @@ any mix of two frames fails the check.
       open 8 readers, then close and open them at random for STEPS steps,
       comparing stat()'s reader count with the truth after each; also
       open r1, r2, close r1, open r3 (2 readers). Print the mismatches.
+  ring_helper.py replaced NAME OTHER
+      open_writer(NAME) while another "process" renames OTHER over NAME
+      between the module's open and SharedArray's attach; create(NAME-c)
+      while NAME-c is replaced right after SharedArray.create. Print what
+      each raised and whether the replacement survived untouched.
 """
 import json
 import os
@@ -360,6 +365,44 @@ def main():
         fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         print("ready", flush=True)
         time.sleep(120)  # until the test kills it
+        return 0
+    if op == "replaced":
+        other = sys.argv[3]
+        out = {}
+        attach = sr._sa.attach
+
+        def racing_attach(n, *a, **k):
+            os.rename(sr._path(other), sr._path(n))  # an atomic replace-by-rename
+            return attach(n, *a, **k)
+        sr._sa.attach = racing_attach
+        try:
+            sr.open_writer(name).close()
+            out["open"] = None
+        except sr.RingError as e:
+            out["open"] = str(e)
+        sr._sa.attach = attach
+        create = sr._sa.create
+        cname = name + "-c"
+
+        def racing_create(n, *a, **k):
+            arr = create(n, *a, **k)
+            repl = create(cname + "-r", (5,), dtype=np.int16)
+            repl[:] = 7
+            del repl
+            os.rename(sr._path(cname + "-r"), sr._path(n))
+            return arr
+        sr._sa.create = racing_create
+        try:
+            sr.create(cname, 2, (3,), np.uint8)
+            out["create"] = None
+        except sr.RingError as e:
+            out["create"] = str(e)
+        sr._sa.create = create
+        kept = sa.attach(cname)
+        out["replacement_intact"] = kept.shape == (5,) and bool((kept == 7).all())
+        del kept
+        sa.delete(cname)
+        print(json.dumps(out), flush=True)
         return 0
     if op == "churn":
         import random

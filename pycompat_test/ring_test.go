@@ -749,3 +749,24 @@ func TestRingPythonReaderChurn(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, st.Readers, num(m, "open"))
 }
+
+// The Python module opens the ring file by name for its locks and
+// SharedArray attaches it by name again: a file renamed over the name in
+// between is refused (the locks would guard another file), and create
+// never grows, writes or deletes a file that replaced the one
+// SharedArray.create made.
+func TestRingPythonNameReplaced(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name, other := uniqueName(t), uniqueName(t)
+	for _, n := range []string{name, other} {
+		w, err := sa.CreateRing(n, 2, []int{4}, sa.Uint8)
+		assert.NilError(t, err)
+		assert.NilError(t, w.Close())
+	}
+	t.Cleanup(func() { os.Remove("/dev/shm/" + name + "-c") })
+	m := ringRun(t, b, "replaced", name, other)
+	t.Log(m)
+	assert.Assert(t, strings.Contains(fmt.Sprint(m["open"]), "the file changed while it was opened"), m["open"])
+	assert.Assert(t, strings.Contains(fmt.Sprint(m["create"]), "the file was replaced"), m["create"])
+	assert.Equal(t, m["replacement_intact"], true)
+}

@@ -203,8 +203,28 @@ def _fence():
     _fence_lock.release()
 
 
+def _mapped_file(addr):
+    """(major, minor, inode) of the file mapped at addr in this process, from /proc/self/maps."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            fields = line.split()
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            if lo <= addr < hi:
+                major, minor = (int(x, 16) for x in fields[3].split(":"))
+                return major, minor, int(fields[4])
+    return None
+
+
+def _same_file(fd, arr):
+    """Whether arr (attached by name) maps the file fd has open (opened by name too)."""
+    st = os.fstat(fd)
+    return _mapped_file(arr.ctypes.data) == (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+
+
 class _Ring:
     _fd = -1
+    _last_head = 0
+    _last_generation = 0
 
     def __init__(self, name):
         _supported()
@@ -222,7 +242,9 @@ class _Ring:
         arr = _sa.attach(name)
         base = arr.base
         mapped = getattr(base, "size", None)
-        if mapped is not None and mapped != size:
+        if (mapped is not None and mapped != size) or not _same_file(self._fd, arr):
+            # Renamed, replaced or resized between our open and
+            # SharedArray's: the locks would guard another file.
             raise RingError(_errno.EAGAIN, "%s: the file changed while it was opened" % name)
         if arr.ndim < 1 or not 1 <= arr.shape[0] <= MAX_SLOTS:
             raise RingError(_errno.EINVAL, "%s: not a frame ring: shape %s: a ring's first dimension is its 1..%d slots" % (name, arr.shape, MAX_SLOTS))
@@ -283,13 +305,17 @@ class _Ring:
 
     @property
     def head(self):
-        """Frames published so far."""
-        return self._head.value
+        """Frames published so far (after close: as last read)."""
+        if self._head is not None:
+            self._last_head = self._head.value
+        return self._last_head
 
     @property
     def generation(self):
-        """How many writers the ring has had."""
-        return self._generation.value
+        """How many writers the ring has had (after close: as last read)."""
+        if self._generation is not None:
+            self._last_generation = self._generation.value
+        return self._last_generation
 
     def _lock(self, byte):
         """Take an OFD write lock on one control-block byte, without waiting."""
@@ -336,6 +362,7 @@ class _Ring:
     def close(self):
         """Unmap (when the last view goes) and release this process's locks."""
         if self._fd >= 0:
+            self.head, self.generation  # kept for the accessors after close
             if self._futex.available:
                 self._futex.wake(self._head_addr)
             os.close(self._fd)
@@ -581,15 +608,24 @@ def create(name, slots, frame_shape, dtype=np.float64):
         raise ValueError("slots must be 1..%d" % MAX_SLOTS)
     arr = _sa.create(name, (slots,) + frame_shape, dtype=dtype)
     data_bytes = arr.nbytes
-    del arr
     if data_bytes == 0:
+        del arr
         _sa.delete(name)
         raise ValueError("frame shape %s holds no bytes" % (frame_shape,))
     path = _path(name)
+    ours = None  # (dev, inode) of the file SharedArray created, once checked
     try:
         fd = os.open(path, os.O_RDWR)
         try:
-            size = os.fstat(fd).st_size
+            if not _same_file(fd, arr):
+                # Another process replaced the name since SharedArray made
+                # it: never grow, write or delete a file we did not create.
+                del arr
+                raise RingError(_errno.EAGAIN, "%s: the file was replaced while the ring was created; it is left alone" % name)
+            del arr
+            st = os.fstat(fd)
+            ours = (st.st_dev, st.st_ino)
+            size = st.st_size
             tail_len = min(size - data_bytes, MAX_TRAILER)
             tail = os.pread(fd, tail_len, size - tail_len)
             ctl_off, ctl_size = _geometry(data_bytes, slots)
@@ -604,8 +640,12 @@ def create(name, slots, frame_shape, dtype=np.float64):
         finally:
             os.close(fd)
     except BaseException:
+        # Remove what we made, only if the name still holds it (another
+        # process may have replaced it: never delete what we did not create).
         try:
-            _sa.delete(name)
+            st = os.stat(path, follow_symlinks=False)
+            if ours == (st.st_dev, st.st_ino):
+                _sa.delete(name)
         except OSError:
             pass
         raise
