@@ -291,7 +291,7 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 			err = fill(fd, mem[:m.nbytes])
 		}
 		if err == nil && o.initTail != nil {
-			err = o.initTail(mem)
+			err = o.initTail(fd, mem)
 		}
 		if err != nil && mem != nil {
 			retire(mem) // fill handed the data to a reader

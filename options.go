@@ -18,8 +18,8 @@ type options struct {
 
 	// initTail, if set, initialises the bytes between the data and the
 	// trailer (a ring's control block) before Create publishes the
-	// segment; it is given the whole mapping.
-	initTail func(mem []byte) error
+	// segment; it is given the new file's descriptor and the whole mapping.
+	initTail func(fd int, mem []byte) error
 }
 
 func makeOptions(opts []Option) options {

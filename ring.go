@@ -78,6 +78,7 @@ func ringGeometry(dataBytes int64, slots int) (ctlOff, ctlSize int64) {
 type ring struct {
 	name       string
 	fd         int
+	dev, ino   uint64 // which file fd is
 	mem        []byte // the whole mapping
 	ctl        []byte // the control block, inside mem
 	ctlOff     int64
@@ -221,21 +222,27 @@ func CreateRing(name string, slots int, frameShape []int, dtype Dtype, opts ...O
 			return nil, pathError("create ring", name, err)
 		}
 	}
-	o.initTail = func(mem []byte) error {
+	var made fileStat // which file was created: the writer must open that one
+	o.initTail = func(fd int, mem []byte) error {
 		initControlBlock(mem[ctlOff:ctlOff+ctlSize], uint64(slots), uint64(frameBytes), uint64(ctlSize))
-		return nil
+		st, _, err := sysFstatTail(fd)
+		made = st
+		return err
 	}
 	a, err := create("create ring", name, loc, m, total, o, nil)
 	if err != nil {
 		return nil, err
 	}
 	a.Close()
-	w, err := OpenRingWriter(name)
-	if err != nil {
-		return nil, err
+	if ringCreateHook != nil {
+		ringCreateHook(name)
 	}
-	return w, nil
+	return openRingWriter("create ring", name, &made)
 }
+
+// ringCreateHook, when set (tests), runs between CreateRing's creation of
+// the file and the opening of its writer by name.
+var ringCreateHook func(name string)
 
 // initControlBlock writes a fresh control block into b (zeroed).
 func initControlBlock(b []byte, slots, frameBytes, ctlSize uint64) {
@@ -289,6 +296,7 @@ func openRing(op, name string, readOnly bool) (*ring, error) {
 		return nil, err
 	}
 	r.fd = fd
+	r.dev, r.ino = st.dev, st.ino
 	return r, nil
 }
 
@@ -487,9 +495,20 @@ func (w *RingWriter) SetPublishTime(on bool) { w.noTime = !on }
 // from the head sequence: a frame a dead writer left half written (its
 // slot marked in progress) was never published, and is written again.
 func OpenRingWriter(name string) (*RingWriter, error) {
+	return openRingWriter("open ring writer", name, nil)
+}
+
+// openRingWriter is OpenRingWriter; with want, only of that file (dev and
+// inode): CreateRing opens the file it created by name, and another
+// process may have renamed a different ring over the name meanwhile.
+func openRingWriter(op, name string, want *fileStat) (*RingWriter, error) {
 	r, err := openRing("open ring writer", name, false)
 	if err != nil {
 		return nil, err
+	}
+	if want != nil && (r.dev != want.dev || r.ino != want.ino) {
+		r.unmapNow()
+		return nil, pathError(op, name, fmt.Errorf("the name was replaced by another file between creating the ring and opening its writer (the other file is left alone): %w", syscall.ESTALE))
 	}
 	w := &RingWriter{ring: r}
 	if err := w.lockByte(0); err != nil {
