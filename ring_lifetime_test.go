@@ -200,7 +200,6 @@ func TestRingAccessorsAfterClose(t *testing.T) {
 
 // ringAccessors calls every accessor of r and w.
 func ringAccessors(r *RingReader, w *RingWriter) map[string]any {
-	w.SetPublishTime(true)
 	return map[string]any{
 		"r.Head": r.Head(), "r.Generation": r.Generation(), "r.Seq": r.Seq(), "r.Overruns": r.Overruns(),
 		"r.Slots": r.Slots(), "r.FrameShape": r.FrameShape(), "r.Dtype": r.Dtype(), "r.FrameBytes": r.FrameBytes(), "r.Name": r.Name(),
