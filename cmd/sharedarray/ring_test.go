@@ -140,3 +140,26 @@ func TestLsRingRemovedMeanwhile(t *testing.T) {
 	assert.Assert(t, !strings.Contains(out, n), out)
 	assert.Assert(t, strings.Contains(errs, "removed while ls ran, not listed: "+n), errs)
 }
+
+// ls --json and info count readers exactly after churn: open r1, r2,
+// close r1, open r3 is 2 readers (the range scan said 1).
+func TestRingReaderCountCLI(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 2, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	defer w.Close()
+	open := func() *sharedarray.RingReader {
+		r, err := sharedarray.OpenRingReader(n)
+		assert.NilError(t, err)
+		return r
+	}
+	r1, r2 := open(), open()
+	defer r2.Close()
+	assert.NilError(t, r1.Close())
+	r3 := open()
+	defer r3.Close()
+	assert.Equal(t, lsJSON(t)[n].Ring.Readers, 2)
+	code, out, errs := runCLI("info", n)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, ", 2 reader(s), "), out)
+}
