@@ -402,6 +402,27 @@ def main():
         out["replacement_intact"] = kept.shape == (5,) and bool((kept == 7).all())
         del kept
         sa.delete(cname)
+        # Replaced after the control block is written, before the writer opens.
+        writer = sr.Writer
+
+        def racing_writer(n, *a, **k):
+            os.rename(sr._path(other2), sr._path(n))
+            return writer(n, *a, **k)
+        other2 = name + "-o2"
+        repl = create(other2, (5,), dtype=np.int16)
+        repl[:] = 7
+        del repl
+        sr.Writer = racing_writer
+        try:
+            sr.create(cname, 2, (3,), np.uint8)
+            out["create_writer"] = None
+        except sr.RingError as e:
+            out["create_writer"] = str(e)
+        sr.Writer = writer
+        kept = sa.attach(cname)
+        out["replacement_intact_2"] = kept.shape == (5,) and bool((kept == 7).all())
+        del kept
+        sa.delete(cname)
         print(json.dumps(out), flush=True)
         return 0
     if op == "churn":

@@ -769,4 +769,6 @@ func TestRingPythonNameReplaced(t *testing.T) {
 	assert.Assert(t, strings.Contains(fmt.Sprint(m["open"]), "the file changed while it was opened"), m["open"])
 	assert.Assert(t, strings.Contains(fmt.Sprint(m["create"]), "the file was replaced"), m["create"])
 	assert.Equal(t, m["replacement_intact"], true)
+	assert.Assert(t, strings.Contains(fmt.Sprint(m["create_writer"]), "the file was replaced"), m["create_writer"])
+	assert.Equal(t, m["replacement_intact_2"], true)
 }

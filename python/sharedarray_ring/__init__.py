@@ -226,12 +226,17 @@ class _Ring:
     _last_head = 0
     _last_generation = 0
 
-    def __init__(self, name):
+    def __init__(self, name, _expect=None):
         _supported()
         self.name = name
         path = _path(name)
         self._fd = os.open(path, os.O_RDWR)
         try:
+            if _expect is not None:
+                st = os.fstat(self._fd)
+                if (st.st_dev, st.st_ino) != _expect:
+                    # create() made another file: this one replaced it.
+                    raise RingError(_errno.EAGAIN, "%s: the file was replaced while the ring was created; it is left alone" % name)
             self._attach(name)
         except BaseException:
             os.close(self._fd)
@@ -387,8 +392,8 @@ class _Ring:
 class Writer(_Ring):
     """The single writer of a ring (open_writer, create)."""
 
-    def __init__(self, name):
-        super().__init__(name)
+    def __init__(self, name, _expect=None):
+        super().__init__(name, _expect)
         if not self._lock(0):
             who = None if self._write_locked(0) else self._read_locker(0)
             pid = self._pid.value
@@ -649,7 +654,7 @@ def create(name, slots, frame_shape, dtype=np.float64):
         except OSError:
             pass
         raise
-    return Writer(name)
+    return Writer(name, ours)  # the file made above, not one renamed over the name since
 
 
 def open_writer(name):
