@@ -322,6 +322,9 @@ func (a *Array) fill(buf []byte, off, end int, first bool) (int, error) {
 // the bytes written as they go. Errors name path.
 func (a *Array) SaveNPY(path string, opts ...Option) error {
 	o := makeOptions(opts)
+	if err := o.check("SaveNPY", forSave); err != nil {
+		return pathError("export", path, err)
+	}
 	fail := func(err error) error {
 		var pe *fs.PathError
 		if errors.As(err, &pe) && pe.Path == a.name {
@@ -807,8 +810,8 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 	if err != nil {
 		return nil, pathError("import", name, err)
 	}
-	if o.readOnly {
-		return nil, pathError("import", name, fmt.Errorf("ReadOnly applies to Attach, not LoadNPY: %w", ErrInvalid))
+	if err := o.check("LoadNPY", forLoad); err != nil {
+		return nil, pathError("import", name, err)
 	}
 	info, err := readNPYHeader(r)
 	if err != nil {
