@@ -356,7 +356,7 @@ func TestFileMsync(t *testing.T) {
 			assert.NilError(t, err)
 			defer a.Close()
 			assert.NilError(t, fillArray(a, 51))
-			assert.NilError(t, a.Msync(sa.MS_SYNC))
+			assert.NilError(t, a.Msync(sa.MsyncSync))
 			n := len(a.Bytes())
 			r := p.call(t, map[string]any{"op": "read_file", "path": path, "offset": 0, "length": n})
 			assert.Equal(t, r["hex"], fmt.Sprintf("%x", a.Bytes()), "python's read(2) of the msynced file")
