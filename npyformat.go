@@ -32,10 +32,6 @@ const (
 	npyMaxDims   = 64
 )
 
-// ErrNPY is matched by errors about a .npy file that cannot be imported: a
-// bad header, an unsupported dtype or layout, a truncated data section.
-var ErrNPY = errors.New("sharedarray: bad or unsupported .npy file")
-
 // npyHeaderDict returns the header dict for d and shape. For the dtypes
 // gonpy knows it asks gonpy; gonpy frames the header itself wrongly (16-byte
 // padding, no '\n' terminator), so only its dict is kept.
