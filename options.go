@@ -137,7 +137,7 @@ func Sparse() Option {
 // of 64 MiB or more on a tmpfs (/dev/shm) without first checking it
 // against the free space and the memory the process can get: its memory
 // cgroup's limit (a container's) and the host's MemAvailable (see
-// Limits.Check). Without it such a Create fails up front with a
+// CheckSpace). Without it such a Create fails up front with a
 // *SpaceError, since reserving the pages could wake the OOM killer. A full
 // file system is still ENOSPC.
 func SkipMemoryCheck() Option {
