@@ -34,23 +34,29 @@ const (
 
 // npyHeaderDict returns the header dict for d and shape. For the dtypes
 // gonpy knows it asks gonpy; gonpy frames the header itself wrongly (16-byte
-// padding, no '\n' terminator), so only its dict is kept.
+// padding, no '\n' terminator), so only its dict is kept. The other dtypes
+// get npyDict, which writes the dict the way gonpy does, so that every
+// export's header has one form (TestNPYHeaderOneForm).
 func npyHeaderDict(d Dtype, shape []int) string {
 	if dict, ok := gonpyDict(d, shape); ok {
 		return dict
 	}
+	return npyDict(d.String(), shape)
+}
+
+// npyDict writes the header dict of descr (NumPy's dtype.str) and shape as
+// gonpy does: every dimension followed by a comma, no spaces ("(3,4,)",
+// "(3,)", "()"), and ",}" to close, a form Python's literal syntax, and
+// so numpy.load, reads. (gonpy's descr for int8 and uint8 is "<i1" and
+// "<u1" where NumPy writes "|i1"; numpy.load reads both as the same dtype.)
+func npyDict(descr string, shape []int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "{'descr': '%s', 'fortran_order': False, 'shape': (", d)
-	for i, n := range shape {
-		if i > 0 {
-			b.WriteString(" ")
-		}
+	fmt.Fprintf(&b, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr)
+	for _, n := range shape {
 		b.WriteString(strconv.Itoa(n))
-		if i < len(shape)-1 || len(shape) == 1 {
-			b.WriteString(",")
-		}
+		b.WriteString(",")
 	}
-	b.WriteString("), }")
+	b.WriteString("),}")
 	return b.String()
 }
 
@@ -99,8 +105,10 @@ func gonpyDict(d Dtype, shape []int) (string, bool) {
 }
 
 // npyHeader returns the whole header, magic to '\n', for d and shape.
-func npyHeader(d Dtype, shape []int) []byte {
-	dict := npyHeaderDict(d, shape)
+func npyHeader(d Dtype, shape []int) []byte { return frameHeader(npyHeaderDict(d, shape)) }
+
+// frameHeader returns the whole header, magic to '\n', around dict.
+func frameHeader(dict string) []byte {
 	major, pre := 1, 10 // magic 6, version 2, HEADER_LEN 2
 	if len(dict)+1+pre > 65535 {
 		major, pre = 2, 12
