@@ -75,8 +75,8 @@ func (a *Array) Layout() Layout { return a.layout }
 // Shape returns a copy of the dimensions.
 func (a *Array) Shape() []int { return append(make([]int, 0, len(a.shape)), a.shape...) }
 
-// Ndim returns the number of dimensions.
-func (a *Array) Ndim() int { return len(a.shape) }
+// ndim returns the number of dimensions.
+func (a *Array) ndim() int { return len(a.shape) }
 
 // Strides returns the byte strides of the C-ordered data, as NumPy gives
 // them for SharedArray.attach's array: each is itemsize times the product
@@ -213,22 +213,22 @@ func create(op, name string, loc location, m meta, total int64, o options, fill 
 
 // newMeta checks a user's shape, dtype and layout choice.
 func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
-	if err := dtype.Valid(); err != nil {
+	if err := dtype.valid(); err != nil {
 		return meta{}, err
 	}
 	if layout == 0 {
 		layout = LayoutDual
-		if len(shape) > LayoutDual.MaxDims() {
+		if len(shape) > LayoutDual.maxDims() {
 			layout = LayoutNumPy2
 		}
 	}
 	if layout.TrailerSize() == 0 {
 		return meta{}, fmt.Errorf("unknown layout %d: %w", layout, ErrInvalid)
 	}
-	if len(shape) > layout.MaxDims() {
-		return meta{}, fmt.Errorf("%d dimensions, layout %s carries at most %d: %w", len(shape), layout, layout.MaxDims(), ErrInvalid)
+	if len(shape) > layout.maxDims() {
+		return meta{}, fmt.Errorf("%d dimensions, layout %s carries at most %d: %w", len(shape), layout, layout.maxDims(), ErrInvalid)
 	}
-	if !layout.Carries(dtype) {
+	if !layout.carries(dtype) {
 		return meta{}, kindErrorf(ErrDtype, "layout %s cannot carry %s (SharedArray 3.0.0 cannot attach S, U or V arrays)", layout, dtype)
 	}
 	n, err := dataBytes(int64(dtype.size()), shape)

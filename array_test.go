@@ -29,7 +29,7 @@ func TestCreateAttachRoundTrip(t *testing.T) {
 	assert.DeepEqual(t, a.Shape(), []int{3, 4})
 	assert.DeepEqual(t, a.Strides(), []int{32, 8})
 	assert.Equal(t, a.Len(), 12)
-	assert.Equal(t, a.Ndim(), 2)
+	assert.Equal(t, a.ndim(), 2)
 	assert.Equal(t, a.Dtype(), Float64)
 	assert.Equal(t, a.Layout(), LayoutDual)
 	assert.Assert(t, a.Writable())

@@ -146,7 +146,7 @@ func closeRaces(t *testing.T) {
 	}{
 		{"metadata", func(a *Array) error {
 			_ = a.Name() + a.String() + a.Dtype().Name() + a.Layout().String()
-			if a.Len() != size || a.Ndim() != 1 || len(a.Shape()) != 1 || len(a.Strides()) != 1 || !a.Writable() {
+			if a.Len() != size || a.ndim() != 1 || len(a.Shape()) != 1 || len(a.Strides()) != 1 || !a.Writable() {
 				return errors.New("metadata changed")
 			}
 			return nil
