@@ -3,6 +3,7 @@ package sharedarray_test
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/sharedarray/sharedarray"
 )
@@ -17,9 +18,16 @@ func ExampleCheckSpace() {
 	err := sharedarray.CheckSpace("shm://huge", []int{1 << 50}, sharedarray.Uint8) // 1 PiB
 	var se *sharedarray.SpaceError
 	if errors.As(err, &se) {
-		fmt.Println("needs", se.Need, "bytes; refused by the limits:", se.Where != "", se.Fix != "")
+		fmt.Println("needs", se.Need, "bytes; what to change is said:", se.Fix != "")
+		switch se.Where {
+		case sharedarray.WhereFileSystem: // /dev/shm is full (or too small): ENOSPC
+			fmt.Println("refused:", errors.Is(err, syscall.ENOSPC))
+		case sharedarray.WhereCgroup, sharedarray.WhereHostMemory: // memory: ENOMEM
+			fmt.Println("refused:", errors.Is(err, syscall.ENOMEM))
+		}
 	}
 	// Output:
 	// <nil>
-	// needs 1125899906843172 bytes; refused by the limits: true true
+	// needs 1125899906843172 bytes; what to change is said: true
+	// refused: true
 }
