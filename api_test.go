@@ -17,7 +17,7 @@ import (
 // (ring.go); they are checked once its examples land. Remove a name here
 // when an example uses it.
 var ringOwned = []string{
-	"ErrNotRing", "MonotonicNanos", "RingInfo", "RingReader", "RingWriter",
+	"ErrNotRing", "MonotonicNanos", "RingInfo",
 	"RingReader.FrameShape", "RingReader.LatestTimeout", "RingReader.Name",
 	"RingWriter.FrameShape", "RingWriter.Name", "RingWriter.SetPublishTime",
 }
