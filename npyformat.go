@@ -792,8 +792,10 @@ func LoadNPY(name, path string, opts ...Option) (*Array, error) {
 // are converted to little-endian; Fortran-order files are stored in C order
 // (the same array, transposed in memory); datetime units are dropped, as
 // SharedArray stores none. Object, structured and StringDType arrays are
-// refused with an error matching ErrNPY. Options are those of Create
-// (ReadOnly is refused, as by Create).
+// refused with an error matching ErrNPY. Options are WithLayout,
+// WithPerm, Sparse and SkipMemoryCheck; any other is refused before r is
+// read (Prefault too: an import always maps the pages it fills in one
+// call).
 //
 // The header is not trusted to say how much data follows. When r can tell
 // how many bytes it holds (a Len method, as *bytes.Reader has; a regular
