@@ -9,7 +9,7 @@ export SHAREDARRAY_VENVS ?= $(HOME)/.cache/sharedarray/venvs
 # coordinator at the deadline (golang/go#75804) and fails with no crasher.
 FUZZTIME    ?= 200000x
 
-.PHONY: all test unit race lint crossbuild arm64 fuzz pycompat venvs bench gobench demo clean
+.PHONY: all test unit examples race lint crossbuild arm64 fuzz pycompat venvs bench gobench demo clean
 
 all: test
 
@@ -19,6 +19,11 @@ test: lint arm64 crossbuild race fuzz pycompat
 ## unit: the Go unit tests.
 unit:
 	$(GO) test -count=1 ./...
+
+## examples: the examples that live in modules of their own (examples/gonum:
+## gonum stays out of this module's requirements).
+examples:
+	cd examples/gonum && $(GO) test -count=1 ./... && $(GO) vet ./...
 
 ## race: the Go unit tests under the race detector.
 race:

@@ -77,8 +77,8 @@ func (a *Array) Layout() Layout { return a.layout }
 // Shape returns a copy of the dimensions.
 func (a *Array) Shape() []int { return append(make([]int, 0, len(a.shape)), a.shape...) }
 
-// Ndim returns the number of dimensions.
-func (a *Array) Ndim() int { return len(a.shape) }
+// ndim returns the number of dimensions.
+func (a *Array) ndim() int { return len(a.shape) }
 
 // Strides returns the byte strides of the C-ordered data, as NumPy gives
 // them for SharedArray.attach's array: each is itemsize times the product
@@ -180,8 +180,8 @@ func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, erro
 	if err != nil {
 		return nil, pathError("create", name, err)
 	}
-	if o.readOnly {
-		return nil, pathError("create", name, fmt.Errorf("ReadOnly applies to Attach, not Create: %w", ErrInvalid))
+	if err := o.check("Create", forCreate); err != nil {
+		return nil, pathError("create", name, err)
 	}
 	m, err := newMeta(shape, dtype, o.layout)
 	if err != nil {
@@ -199,6 +199,11 @@ func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, erro
 // create makes the segment, runs fill (if any) on its data before the
 // segment gets its name, and returns the Array. op labels errors.
 func create(op, name string, loc location, m meta, total int64, o options, fill func(fd int, data []byte) error) (*Array, error) {
+	if op == "create ring" { // Create and LoadNPY checked theirs before any work
+		if err := o.check("CreateRing", forCreate); err != nil {
+			return nil, pathError(op, name, err)
+		}
+	}
 	mem, err := createSegment(loc, m, total, o, fill)
 	if err != nil {
 		return nil, wrapOp(op, name, err)
@@ -210,22 +215,22 @@ func create(op, name string, loc location, m meta, total int64, o options, fill 
 
 // newMeta checks a user's shape, dtype and layout choice.
 func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
-	if err := dtype.Valid(); err != nil {
+	if err := dtype.valid(); err != nil {
 		return meta{}, err
 	}
 	if layout == 0 {
 		layout = LayoutDual
-		if len(shape) > LayoutDual.MaxDims() {
+		if len(shape) > LayoutDual.maxDims() {
 			layout = LayoutNumPy2
 		}
 	}
 	if layout.TrailerSize() == 0 {
 		return meta{}, fmt.Errorf("unknown layout %d: %w", layout, ErrInvalid)
 	}
-	if len(shape) > layout.MaxDims() {
-		return meta{}, fmt.Errorf("%d dimensions, layout %s carries at most %d: %w", len(shape), layout, layout.MaxDims(), ErrInvalid)
+	if len(shape) > layout.maxDims() {
+		return meta{}, fmt.Errorf("%d dimensions, layout %s carries at most %d: %w", len(shape), layout, layout.maxDims(), ErrInvalid)
 	}
-	if !layout.Carries(dtype) {
+	if !layout.carries(dtype) {
 		return meta{}, kindErrorf(ErrDtype, "layout %s cannot carry %s (SharedArray 3.0.0 cannot attach S, U or V arrays)", layout, dtype)
 	}
 	n, err := dataBytes(int64(dtype.size()), shape)
@@ -454,6 +459,9 @@ func populateData(fd int, mem []byte, n int64) error {
 // Near vm.max_map_count it fails as Create does.
 func Attach(name string, opts ...Option) (*Array, error) {
 	o := makeOptions(opts)
+	if err := o.check("Attach", forAttach); err != nil {
+		return nil, pathError("attach", name, err)
+	}
 	loc, err := parseName(name)
 	if err != nil {
 		return nil, pathError("attach", name, err)

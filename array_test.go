@@ -29,7 +29,7 @@ func TestCreateAttachRoundTrip(t *testing.T) {
 	assert.DeepEqual(t, a.Shape(), []int{3, 4})
 	assert.DeepEqual(t, a.Strides(), []int{32, 8})
 	assert.Equal(t, a.Len(), 12)
-	assert.Equal(t, a.Ndim(), 2)
+	assert.Equal(t, a.ndim(), 2)
 	assert.Equal(t, a.Dtype(), Float64)
 	assert.Equal(t, a.Layout(), LayoutDual)
 	assert.Assert(t, a.Writable())
@@ -248,7 +248,7 @@ func TestCloseAndUseAfterClose(t *testing.T) {
 	assert.Assert(t, a.Bytes() == nil)
 	_, err = View[uint8](a)
 	assert.Assert(t, errors.Is(err, fs.ErrClosed))
-	assert.Assert(t, errors.Is(a.Msync(MS_SYNC), fs.ErrClosed))
+	assert.Assert(t, errors.Is(a.Msync(MsyncSync), fs.ErrClosed))
 	assert.Assert(t, errors.Is(a.Mlock(), fs.ErrClosed))
 	assert.Assert(t, errors.Is(a.Munlock(), fs.ErrClosed))
 	b, err := Attach(a.Name())
@@ -265,7 +265,7 @@ func TestCloseConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			a.Bytes()
-			a.Msync(MS_ASYNC)
+			a.Msync(MsyncAsync)
 			a.Close()
 		}()
 	}
@@ -306,12 +306,12 @@ func TestFileArrays(t *testing.T) {
 	a := mustCreate(t, name, []int{2, 3}, Int32)
 	v, _ := View[int32](a)
 	v[5] = 99
-	assert.NilError(t, a.Msync(MS_SYNC))
+	assert.NilError(t, a.Msync(MsyncSync))
 	raw, err := os.ReadFile(filepath.Join(dir, "a.dat"))
 	assert.NilError(t, err)
 	assert.Equal(t, len(raw), 24+548)
 	assert.Equal(t, raw[20], byte(99), "msync wrote the data to the file")
-	assert.NilError(t, a.Msync(MS_ASYNC|MS_INVALIDATE))
+	assert.NilError(t, a.Msync(MsyncAsync|MsyncInvalidate))
 	info, err := Stat(name)
 	assert.NilError(t, err)
 	assert.DeepEqual(t, info.Shape, []int{2, 3})
@@ -446,5 +446,5 @@ func TestMlock(t *testing.T) {
 	a := mustCreate(t, testName(t), []int{512}, Float64)
 	assert.NilError(t, a.Mlock())
 	assert.NilError(t, a.Munlock())
-	assert.NilError(t, a.Msync(MS_SYNC))
+	assert.NilError(t, a.Msync(MsyncSync))
 }

@@ -57,8 +57,8 @@
 // /dev/shm is an error at Create rather than a SIGBUS later. Before it
 // reserves 64 MiB or more on a tmpfs it also checks the memory cgroup's
 // limit and the host's MemAvailable, so a container short of memory gets a
-// *SpaceError naming the limit rather than the OOM killer (ReadLimits and
-// docs/containers.md have the details). Shapes NumPy refuses ("array is
+// *SpaceError naming the limit rather than the OOM killer (CheckSpace asks
+// the same question before creating; docs/containers.md has the details). Shapes NumPy refuses ("array is
 // too big", even behind a zero dimension) are refused everywhere, so
 // nothing written here crashes a Python reader. LoadNPY never trusts a
 // header's size: a short file is refused before anything is reserved and

@@ -81,7 +81,7 @@ const (
 
 // Bytes returns the NumPy dtype S<n>: n bytes, NUL padded. n must be in
 // 1..2147483647 (SharedArray stores the item size in 32 bits); for any
-// other n the Dtype is invalid: Valid says why and Create refuses it.
+// other n the Dtype is invalid: Create refuses it, saying why.
 func Bytes(n int) Dtype { return makeDtype(numBytes, clampSize(n, 1)) }
 
 // Str returns the NumPy dtype U<n>: n UTF-32LE code points (4n bytes). n
@@ -94,7 +94,7 @@ func Str(n int) Dtype { return makeDtype(numStr, clampSize(n, 4)) }
 func Void(n int) Dtype { return makeDtype(numVoid, clampSize(n, 1)) }
 
 // clampSize returns n × unit as an item size, or -1 when it is negative
-// or does not fit in 32 bits; Valid rejects -1. It never wraps.
+// or does not fit in 32 bits; valid rejects -1. It never wraps.
 func clampSize(n, unit int) int32 {
 	if n < 0 || n > math.MaxInt32/unit {
 		return -1
@@ -169,9 +169,9 @@ func (d Dtype) Name() string {
 	return d.String()
 }
 
-// Valid returns nil when d can be stored in a shared array, and otherwise
+// valid returns nil when d can be stored in a shared array, and otherwise
 // an error wrapping ErrDtype that says why.
-func (d Dtype) Valid() error {
+func (d Dtype) valid() error {
 	if f, ok := fixedDtypes[d.num()]; ok {
 		if f.dt != d {
 			return kindErrorf(ErrDtype, "%s has item size %d, not %d", f.name, f.dt.size(), d.size())
@@ -236,7 +236,7 @@ func dtypeFromTypenum(num int32, itemsize int64) (Dtype, error) {
 			return 0, kindErrorf(ErrDtype, "item size %d", itemsize)
 		}
 		d := makeDtype(num, int32(itemsize))
-		return d, d.Valid()
+		return d, d.valid()
 	}
 	return 0, typenumError(num)
 }
@@ -303,7 +303,7 @@ func ParseDtype(s string) (Dtype, error) {
 	if order == '>' && d.size() > 1 && d.num() != numBytes && d.num() != numVoid {
 		return 0, kindErrorf(ErrDtype, "%q is big-endian; shared arrays are little-endian (SharedArray stores no byte order)", s)
 	}
-	if err := d.Valid(); err != nil {
+	if err := d.valid(); err != nil {
 		return 0, nestf(ErrDtype, err, "%q", s)
 	}
 	return d, nil

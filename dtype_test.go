@@ -52,7 +52,7 @@ func TestDtypeString(t *testing.T) {
 		back, err := ParseDtype(want)
 		assert.NilError(t, err)
 		assert.Equal(t, back, d)
-		assert.NilError(t, d.Valid())
+		assert.NilError(t, d.valid())
 	}
 	assert.Equal(t, Str(3).ItemSize(), 12)
 	assert.Equal(t, Str(3).Name(), "U3")
@@ -62,6 +62,6 @@ func TestDtypeString(t *testing.T) {
 		if d == Bool {
 			continue
 		}
-		assert.Assert(t, errors.Is(d.Valid(), ErrDtype), "%v", d)
+		assert.Assert(t, errors.Is(d.valid(), ErrDtype), "%v", d)
 	}
 }

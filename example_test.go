@@ -60,7 +60,7 @@ func ExampleArray_Msync() {
 	defer a.Close()
 	v, _ := sharedarray.View[int16](a)
 	v[0], v[1], v[2] = 1, 2, 3
-	fmt.Println(a.Msync(sharedarray.MS_SYNC))
+	fmt.Println(a.Msync(sharedarray.MsyncSync))
 	raw, _ := os.ReadFile(filepath.Join(dir, "field.dat"))
 	fmt.Println(raw[:6], len(raw))
 	// Output:

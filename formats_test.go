@@ -179,13 +179,13 @@ func TestCreateTooBig(t *testing.T) {
 // Dtype that Create refuses.
 func TestDtypeConstructorsOverflow(t *testing.T) {
 	for _, d := range []Dtype{Str(1<<62 + 1), Str(-1), Str(math.MaxInt32/4 + 1), Bytes(1 << 31), Bytes(-5), Void(math.MaxInt), Bytes(0), Str(0)} {
-		assert.Assert(t, errors.Is(d.Valid(), ErrDtype), "%v", d)
+		assert.Assert(t, errors.Is(d.valid(), ErrDtype), "%v", d)
 		_, err := Create(testName(t), []int{1}, d)
 		assert.Assert(t, errors.Is(err, ErrDtype), "%v", err)
 	}
 	assert.Equal(t, Str(math.MaxInt32/4).ItemSize(), math.MaxInt32/4*4)
-	assert.NilError(t, Str(math.MaxInt32/4).Valid())
-	assert.NilError(t, Bytes(math.MaxInt32).Valid())
+	assert.NilError(t, Str(math.MaxInt32/4).valid())
+	assert.NilError(t, Bytes(math.MaxInt32).valid())
 }
 
 // Only .npy versions 1.0, 2.0 and 3.0 load, as in NumPy.

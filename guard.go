@@ -1,20 +1,10 @@
 package sharedarray
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
 )
-
-// ErrFault is wrapped by the errors of the guarded paths (CopyTo, CopyFrom,
-// WriteNPY) when touching the mapping faulted: another process truncated
-// the segment under it, or a Sparse segment's file system had no page left
-// to give. Plain slices from Bytes and View have no such guard: the same
-// fault there raises SIGBUS, which stops a Go program. A fault in the
-// caller's slice given to CopyTo or CopyFrom (read-only memory, another
-// truncated mapping) matches ErrFault too, with an error saying so.
-var ErrFault = errors.New("sharedarray: memory fault in the mapping (segment truncated by another process, or its file system full)")
 
 // guarded runs f, turning a memory fault in it into an error: one wrapping
 // ErrClosed when the address is in the reservation of a closed Array (a

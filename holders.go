@@ -32,12 +32,11 @@ type UninspectedError struct {
 }
 
 func (e *UninspectedError) Error() string {
-	return "sharedarray: holders: " + e.Reason()
+	return "sharedarray: holders: " + e.reason()
 }
 
-// Reason says which processes could not be inspected, without the
-// "sharedarray: holders:" prefix.
-func (e *UninspectedError) Reason() string {
+// reason says which processes could not be inspected.
+func (e *UninspectedError) reason() string {
 	s := fmt.Sprintf("%d process(es) could not be inspected (permission denied)", len(e.PIDs))
 	if e.Hidden {
 		h := "/proc hides other users' processes (hidepid)"

@@ -146,7 +146,7 @@ func closeRaces(t *testing.T) {
 	}{
 		{"metadata", func(a *Array) error {
 			_ = a.Name() + a.String() + a.Dtype().Name() + a.Layout().String()
-			if a.Len() != size || a.Ndim() != 1 || len(a.Shape()) != 1 || len(a.Strides()) != 1 || !a.Writable() {
+			if a.Len() != size || a.ndim() != 1 || len(a.Shape()) != 1 || len(a.Strides()) != 1 || !a.Writable() {
 				return errors.New("metadata changed")
 			}
 			return nil
@@ -176,7 +176,7 @@ func closeRaces(t *testing.T) {
 			_, err := a.CopyFrom(bytes.Repeat([]byte{0xAA}, size), 0)
 			return err
 		}},
-		{"Msync", func(a *Array) error { return a.Msync(MS_SYNC) }},
+		{"Msync", func(a *Array) error { return a.Msync(MsyncSync) }},
 		{"Mlock", func(a *Array) error {
 			if err := a.Mlock(); err != nil {
 				return err
@@ -304,7 +304,7 @@ func TestCloseWaitsForOperation(t *testing.T) {
 			_, err := a.CopyFrom(src, 0)
 			return err
 		}},
-		{"Msync", true, func(a *Array) error { return a.Msync(MS_SYNC) }},
+		{"Msync", true, func(a *Array) error { return a.Msync(MsyncSync) }},
 		{"WriteNPY", false, func(a *Array) error {
 			out.Reset()
 			_, err := a.WriteNPY(&out)
@@ -756,7 +756,7 @@ func TestCloseLeavesReservation(t *testing.T) {
 	assert.Assert(t, a.Bytes() == nil)
 	_, err = View[uint8](a)
 	assert.Assert(t, errors.Is(err, ErrClosed))
-	for _, err := range []error{a.Msync(MS_SYNC), a.Mlock(), a.Munlock(), a.SaveNPY(filepath.Join(t.TempDir(), "x"))} {
+	for _, err := range []error{a.Msync(MsyncSync), a.Mlock(), a.Munlock(), a.SaveNPY(filepath.Join(t.TempDir(), "x"))} {
 		assert.Assert(t, errors.Is(err, ErrClosed), "%v", err)
 	}
 	_, err = a.WriteNPY(io.Discard)

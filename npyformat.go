@@ -32,29 +32,31 @@ const (
 	npyMaxDims   = 64
 )
 
-// ErrNPY is matched by errors about a .npy file that cannot be imported: a
-// bad header, an unsupported dtype or layout, a truncated data section.
-var ErrNPY = errors.New("sharedarray: bad or unsupported .npy file")
-
 // npyHeaderDict returns the header dict for d and shape. For the dtypes
 // gonpy knows it asks gonpy; gonpy frames the header itself wrongly (16-byte
-// padding, no '\n' terminator), so only its dict is kept.
+// padding, no '\n' terminator), so only its dict is kept. The other dtypes
+// get npyDict, which writes the dict the way gonpy does, so that every
+// export's header has one form (TestNPYHeaderOneForm).
 func npyHeaderDict(d Dtype, shape []int) string {
 	if dict, ok := gonpyDict(d, shape); ok {
 		return dict
 	}
+	return npyDict(d.String(), shape)
+}
+
+// npyDict writes the header dict of descr (NumPy's dtype.str) and shape as
+// gonpy does: every dimension followed by a comma, no spaces ("(3,4,)",
+// "(3,)", "()"), and ",}" to close, a form Python's literal syntax, and
+// so numpy.load, reads. (gonpy's descr for int8 and uint8 is "<i1" and
+// "<u1" where NumPy writes "|i1"; numpy.load reads both as the same dtype.)
+func npyDict(descr string, shape []int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "{'descr': '%s', 'fortran_order': False, 'shape': (", d)
-	for i, n := range shape {
-		if i > 0 {
-			b.WriteString(" ")
-		}
+	fmt.Fprintf(&b, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr)
+	for _, n := range shape {
 		b.WriteString(strconv.Itoa(n))
-		if i < len(shape)-1 || len(shape) == 1 {
-			b.WriteString(",")
-		}
+		b.WriteString(",")
 	}
-	b.WriteString("), }")
+	b.WriteString("),}")
 	return b.String()
 }
 
@@ -103,8 +105,10 @@ func gonpyDict(d Dtype, shape []int) (string, bool) {
 }
 
 // npyHeader returns the whole header, magic to '\n', for d and shape.
-func npyHeader(d Dtype, shape []int) []byte {
-	dict := npyHeaderDict(d, shape)
+func npyHeader(d Dtype, shape []int) []byte { return frameHeader(npyHeaderDict(d, shape)) }
+
+// frameHeader returns the whole header, magic to '\n', around dict.
+func frameHeader(dict string) []byte {
 	major, pre := 1, 10 // magic 6, version 2, HEADER_LEN 2
 	if len(dict)+1+pre > 65535 {
 		major, pre = 2, 12
@@ -322,6 +326,9 @@ func (a *Array) fill(buf []byte, off, end int, first bool) (int, error) {
 // the bytes written as they go. Errors name path.
 func (a *Array) SaveNPY(path string, opts ...Option) error {
 	o := makeOptions(opts)
+	if err := o.check("SaveNPY", forSave); err != nil {
+		return pathError("export", path, err)
+	}
 	fail := func(err error) error {
 		var pe *fs.PathError
 		if errors.As(err, &pe) && pe.Path == a.name {
@@ -785,8 +792,10 @@ func LoadNPY(name, path string, opts ...Option) (*Array, error) {
 // are converted to little-endian; Fortran-order files are stored in C order
 // (the same array, transposed in memory); datetime units are dropped, as
 // SharedArray stores none. Object, structured and StringDType arrays are
-// refused with an error matching ErrNPY. Options are those of Create
-// (ReadOnly is refused, as by Create).
+// refused with an error matching ErrNPY. Options are WithLayout,
+// WithPerm, Sparse and SkipMemoryCheck; any other is refused before r is
+// read (Prefault too: an import always maps the pages it fills in one
+// call).
 //
 // The header is not trusted to say how much data follows. When r can tell
 // how many bytes it holds (a Len method, as *bytes.Reader has; a regular
@@ -807,8 +816,8 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 	if err != nil {
 		return nil, pathError("import", name, err)
 	}
-	if o.readOnly {
-		return nil, pathError("import", name, fmt.Errorf("ReadOnly applies to Attach, not LoadNPY: %w", ErrInvalid))
+	if err := o.check("LoadNPY", forLoad); err != nil {
+		return nil, pathError("import", name, err)
 	}
 	info, err := readNPYHeader(r)
 	if err != nil {

@@ -34,22 +34,21 @@ func TestNPYHeaderFraming(t *testing.T) {
 	}
 }
 
-// The dicts NumPy writes itself (numpy.save) for the dtypes gonpy cannot
-// express.
-func TestNPYHeaderNumPyStyle(t *testing.T) {
+// The dicts of the dtypes gonpy cannot express have gonpy's form.
+func TestNPYHeaderDicts(t *testing.T) {
 	for _, tc := range []struct {
 		d     Dtype
 		shape []int
 		want  string
 	}{
-		{Bool, []int{3, 4}, "{'descr': '|b1', 'fortran_order': False, 'shape': (3, 4), }"},
-		{Float16, []int{5}, "{'descr': '<f2', 'fortran_order': False, 'shape': (5,), }"},
-		{Str(3), nil, "{'descr': '<U3', 'fortran_order': False, 'shape': (), }"},
+		{Bool, []int{3, 4}, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,4,),}"},
+		{Float16, []int{5}, "{'descr': '<f2', 'fortran_order': False, 'shape': (5,),}"},
+		{Str(3), nil, "{'descr': '<U3', 'fortran_order': False, 'shape': (),}"},
+		// gonpy's own dict for its dtypes.
+		{Float64, []int{3, 4}, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,4,),}"},
 	} {
 		assert.Equal(t, npyHeaderDict(tc.d, tc.shape), tc.want)
 	}
-	// gonpy's own dict for its dtypes.
-	assert.Equal(t, npyHeaderDict(Float64, []int{3, 4}), "{'descr': '<f8', 'fortran_order': False, 'shape': (3,4,),}")
 }
 
 func ones(n int) []int {
@@ -265,4 +264,21 @@ func TestLoadNPYPathErrors(t *testing.T) {
 	assert.Equal(t, pe.Path, dir)
 	assert.Assert(t, errors.Is(err, syscall.EISDIR), "%v", err)
 	assert.Assert(t, !errors.Is(err, ErrNPY), "%v", err)
+}
+
+// TestNPYHeaderOneForm: for the dtypes gonpy exports, the hand-written
+// header dict (used for the others) is byte for byte gonpy's, so every
+// export's header has one form; and the whole headers are identical.
+// Before, gonpy wrote "(3,4,),}" and the hand path "(3, 4), }".
+func TestNPYHeaderOneForm(t *testing.T) {
+	gonpyTypes := []Dtype{Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float32, Float64, Complex64, Complex128}
+	for _, d := range gonpyTypes {
+		for _, shape := range [][]int{{}, {0}, {3}, {3, 4}, {0, 2, 5}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}} {
+			g, ok := gonpyDict(d, shape)
+			assert.Assert(t, ok, "gonpy does not export %s", d)
+			descr, _, _ := strings.Cut(strings.TrimPrefix(g, "{'descr': '"), "'")
+			assert.Equal(t, npyDict(descr, shape), g, "%s %v", d, shape)
+			assert.Equal(t, string(npyHeader(d, shape)), string(frameHeader(npyDict(descr, shape))), "%s %v", d, shape)
+		}
+	}
 }

@@ -70,10 +70,10 @@ func TestTrailerRoundTrip(t *testing.T) {
 		Float64, LongDouble, Complex64, Complex128, CLongDouble, Datetime64, Timedelta64, Bytes(7), Str(3), Void(12)}
 	for _, l := range Layouts() {
 		for _, dt := range dtypes {
-			if !l.Carries(dt) {
+			if !l.carries(dt) {
 				continue
 			}
-			for _, nd := range []int{0, 1, 3, l.MaxDims()} {
+			for _, nd := range []int{0, 1, 3, l.maxDims()} {
 				shape := make([]int, nd)
 				for i := range shape {
 					shape[i] = 1 + i%3
@@ -208,7 +208,7 @@ func FuzzDecodeTrailer(f *testing.F) {
 			{dtype: Bool, shape: []int{0, 5}, nbytes: 0},
 			{dtype: Bytes(3), shape: []int{2}, nbytes: 6},
 		} {
-			if l.Carries(m.dtype) {
+			if l.carries(m.dtype) {
 				f.Add(segmentBytes(l, m))
 			}
 		}

@@ -15,11 +15,13 @@ import (
 
 	"github.com/sharedarray/sharedarray"
 	"github.com/sharedarray/sharedarray/internal/byteunit"
+	"github.com/sharedarray/sharedarray/internal/hostinfo"
 )
 
 // doctorCommand is `sharedarray doctor`: a preflight to run in the
 // container or pod that will share arrays. The checks are
-// sharedarray.ReadLimits and Limits.Check; this file only prints them.
+// hostinfo.Read and hostinfo.Check (the rules of sharedarray.Create);
+// this file only prints them.
 var doctorCommand = &command{
 	name: "doctor",
 	args: "[--need SIZE] [--dir DIR] [--json]",
@@ -37,7 +39,7 @@ func (c *cli) doctorFlags() {
 // doctorReport is what doctor --json prints: the Limits, the room left,
 // and the answer for --need.
 type doctorReport struct {
-	*sharedarray.Limits
+	*hostinfo.Limits
 	Room      int64     `json:"room"`       // largest array (--need SIZE) that fits now, -1 if no known limit
 	RoomLimit string    `json:"room_limit"` // the limit that sets it
 	Need      *int64    `json:"need,omitempty"`
@@ -72,12 +74,12 @@ func (c *cli) doctor(args []string) int {
 		}
 		need = n
 	}
-	l := sharedarray.ReadLimits(c.fs.Lookup("dir").Value.String())
+	l := hostinfo.Read(c.fs.Lookup("dir").Value.String())
 	r := doctorReport{Limits: l, Problems: []string{}, Warnings: l.Warnings}
 	if r.Warnings == nil {
 		r.Warnings = []string{}
 	}
-	r.Room, r.RoomLimit = l.Room()
+	r.Room, r.RoomLimit = hostinfo.Room(l)
 	if r.Room >= 0 {
 		// Room counts the trailer; room is the largest --need that fits.
 		r.Room = max(0, r.Room-int64(sharedarray.LayoutDual.TrailerSize()))
@@ -99,7 +101,7 @@ func (c *cli) doctor(args []string) int {
 			seg = math.MaxInt64 // no array is that large: Check refuses it
 		}
 		r.Need = &need
-		r.err = l.Check(seg)
+		r.err = hostinfo.Check(l, seg)
 		fits := r.err == nil
 		r.Fits = &fits
 		var se *sharedarray.SpaceError

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/internal/hostinfo"
 	"github.com/sharedarray/sharedarray/internal/testutil"
 	"gotest.tools/v3/assert"
 )
@@ -149,7 +150,7 @@ func TestDoctorCgroupChild(t *testing.T) {
 // doctor in a real 128 MiB memory cgroup: the limit is reported, and
 // --need 256M is refused by it with the --memory advice.
 func TestDoctorCgroup(t *testing.T) {
-	cg := sharedarray.ReadLimits("").Cgroup
+	cg := hostinfo.Read("").Cgroup
 	if cg.Version == 0 {
 		testutil.SkipOrFail(t, "no memory cgroup for this process")
 	}

@@ -116,7 +116,7 @@ func (c *cli) gc(args []string) int {
 		var ue *sharedarray.UninspectedError
 		errors.As(herr, &ue)
 		fmt.Fprintf(c.stderr, "sharedarray: gc: kept %d unheld array(s): %s, and they may hold them (%s)\n",
-			undecided, ue.Reason(), inspectHint(os.Geteuid()))
+			undecided, strings.TrimPrefix(ue.Error(), "sharedarray: holders: "), inspectHint(os.Geteuid()))
 		code = exitFail
 	}
 	if otherLayouts > 0 {

@@ -128,7 +128,7 @@ func (c *cli) ls(args []string) int {
 		if scanned {
 			var ue *sharedarray.UninspectedError
 			errors.As(herr, &ue)
-			fmt.Fprintf(c.stderr, "sharedarray: ls: %s: ATTACHED counts marked + are lower bounds\n", ue.Reason())
+			fmt.Fprintf(c.stderr, "sharedarray: ls: %s: ATTACHED counts marked + are lower bounds\n", strings.TrimPrefix(ue.Error(), "sharedarray: holders: "))
 		} else {
 			c.report("/proc", herr)
 		}
