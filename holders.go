@@ -3,6 +3,7 @@ package sharedarray
 import (
 	"fmt"
 	"io/fs"
+	"strings"
 	"syscall"
 )
 
@@ -26,9 +27,14 @@ type Holder struct {
 // caller neither in its gid= group nor holding CAP_SYS_PTRACE): they are
 // not listed in /proc at all, so their number is unknown and PIDs cannot
 // name them.
+//
+// Commands[i] is the name of process PIDs[i] (from /proc/PID/comm, which
+// every user may read unless /proc is mounted hidepid=noaccess), or "" if
+// it could not be read.
 type UninspectedError struct {
-	PIDs   []int // the processes that could not be inspected, sorted
-	Hidden bool  // /proc hides other users' processes from the caller
+	PIDs     []int    // the processes that could not be inspected, sorted
+	Commands []string // their names, as Holder.Command; "" if unknown
+	Hidden   bool     // /proc hides other users' processes from the caller
 }
 
 func (e *UninspectedError) Error() string {
@@ -36,9 +42,26 @@ func (e *UninspectedError) Error() string {
 }
 
 // Reason says which processes could not be inspected, without the
-// "sharedarray: holders:" prefix.
+// "sharedarray: holders:" prefix: their number, and the first
+// maxNamedPIDs of them by PID and name (PID 1 "init").
 func (e *UninspectedError) Reason() string {
 	s := fmt.Sprintf("%d process(es) could not be inspected (permission denied)", len(e.PIDs))
+	if len(e.PIDs) > 0 {
+		var b strings.Builder
+		for i, pid := range e.PIDs[:min(len(e.PIDs), maxNamedPIDs)] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "PID %d", pid)
+			if i < len(e.Commands) && e.Commands[i] != "" {
+				fmt.Fprintf(&b, " %q", e.Commands[i])
+			}
+		}
+		if more := len(e.PIDs) - maxNamedPIDs; more > 0 {
+			fmt.Fprintf(&b, " and %d more", more)
+		}
+		s += ": " + b.String()
+	}
 	if e.Hidden {
 		h := "/proc hides other users' processes (hidepid)"
 		if len(e.PIDs) == 0 {
@@ -48,6 +71,9 @@ func (e *UninspectedError) Reason() string {
 	}
 	return s
 }
+
+// maxNamedPIDs is how many uninspected processes Reason names.
+const maxNamedPIDs = 10
 
 // Is makes errors.Is(err, ErrPermission) true.
 func (e *UninspectedError) Is(target error) bool { return target == fs.ErrPermission }

@@ -51,7 +51,7 @@ func holdersOf(names []string) (map[string][]Holder, error) {
 	}
 	hidden := procHidesOthers()
 	if len(s.uninspected) > 0 || hidden {
-		return out, &UninspectedError{PIDs: s.uninspected, Hidden: hidden}
+		return out, &UninspectedError{PIDs: s.uninspected, Commands: s.commands, Hidden: hidden}
 	}
 	return out, nil
 }
@@ -119,7 +119,8 @@ type holderScan struct {
 	devs        map[uint64]bool // the devices the targets live on
 	found       map[fileID][]Holder
 	uninspected []int
-	buf         []byte // reused for maps files and directory entries
+	commands    []string // the uninspected processes' names, "" if unknown
+	buf         []byte   // reused for maps files and directory entries
 }
 
 // run reads /proc once, in PID order.
@@ -157,13 +158,86 @@ func (s *holderScan) pids() ([]int, error) {
 	return pids, nil
 }
 
-// process inspects one process's maps and descriptors. A process that
-// exits meanwhile is skipped; one that cannot be read is recorded as
-// uninspected, unless it is a kernel thread or a zombie (which hold no
-// mapping and no descriptor).
+// process inspects one process. Every file is read relative to one
+// descriptor of /proc/PID, so a PID reused meanwhile is never mistaken for
+// the process listed: the old descriptor then answers ENOENT or ESRCH and
+// the process counts as exited. A process that exits meanwhile is skipped;
+// one that cannot be read is recorded as uninspected, unless its stat shows
+// a kernel thread or a process that is entirely a zombie (which hold no
+// mapping and no descriptor). A process whose main thread has exited while
+// other threads run (its leader is a zombie: /proc/PID/maps and
+// /proc/PID/fd read empty) is inspected through a live thread's
+// /proc/PID/task/TID files.
 func (s *holderScan) process(pid int) {
-	dir := "/proc/" + strconv.Itoa(pid)
+	dfd, err := unix.Open("/proc/"+strconv.Itoa(pid), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if !gone(err) {
+			s.uninspect(pid, -1)
+		}
+		return
+	}
+	defer unix.Close(dfd)
 	held := map[fileID]*Holder{}
+	r := s.inspect(dfd, pid, held)
+	if r == inspectEmpty || r == inspectDenied {
+		switch st := readTaskStat(dfd, s.buf); {
+		case st.gone:
+			return
+		case !st.ok:
+			// stat unreadable (hidepid=noaccess): cannot tell.
+			if r == inspectDenied {
+				s.uninspect(pid, dfd)
+			}
+		case st.kthread || st.zombie && st.threads <= 1:
+			// Holds nothing.
+		case st.zombie:
+			// The main thread has exited; the others share its memory
+			// and (unless one unshared it) its descriptor table.
+			clear(held)
+			switch r = s.inspectThreads(dfd, pid, held); r {
+			case inspectGone:
+				return
+			case inspectDenied:
+				s.uninspect(pid, dfd)
+			}
+		case r == inspectDenied:
+			s.uninspect(pid, dfd)
+		}
+	}
+	if r == inspectGone || len(held) == 0 {
+		return
+	}
+	comm, _ := readSmallFileAt(dfd, "comm", s.buf)
+	for id, h := range held {
+		h.Command = strings.TrimSuffix(string(comm), "\n")
+		s.found[id] = append(s.found[id], *h)
+	}
+}
+
+// uninspect records pid as uninspected, with its command name when
+// /proc/PID/comm (readable by everyone unless hidepid=noaccess) says it.
+func (s *holderScan) uninspect(pid, dfd int) {
+	s.uninspected = append(s.uninspected, pid)
+	comm := ""
+	if dfd >= 0 {
+		if b, err := readSmallFileAt(dfd, "comm", s.buf); err == nil {
+			comm = strings.TrimSuffix(string(b), "\n")
+		}
+	}
+	s.commands = append(s.commands, comm)
+}
+
+// What inspect found.
+const (
+	inspectOK     = iota // read, with a non-empty memory map
+	inspectEmpty         // read, but the memory map is empty
+	inspectDenied        // maps or descriptors could not be read
+	inspectGone          // the process (or thread) exited while read
+)
+
+// inspect reads the maps and descriptors in the /proc directory dfd (a
+// process's or one of its threads'), adding what it holds to held.
+func (s *holderScan) inspect(dfd, pid int, held map[fileID]*Holder) int {
 	hold := func(id fileID) *Holder {
 		h := held[id]
 		if h == nil {
@@ -173,31 +247,73 @@ func (s *holderScan) process(pid int) {
 		return h
 	}
 	denied := false
-	switch err := s.maps(dir, func(id fileID) { hold(id).Mapped = true }); {
+	n, err := s.maps(dfd, func(id fileID) { hold(id).Mapped = true })
+	switch {
 	case err == nil:
 	case gone(err):
-		return
+		return inspectGone
 	default:
 		denied = true
 	}
-	switch err := s.fds(dir, func(id fileID) { hold(id).Open = true }); {
+	switch err := s.fds(dfd, func(id fileID) { hold(id).Open = true }); {
 	case err == nil:
 	case gone(err):
-		return
+		return inspectGone
 	default:
 		denied = true
 	}
-	if denied && !holdsNothing(dir) {
-		s.uninspected = append(s.uninspected, pid)
+	switch {
+	case denied:
+		return inspectDenied
+	case n == 0:
+		return inspectEmpty
 	}
-	if len(held) == 0 {
-		return
+	return inspectOK
+}
+
+// inspectThreads inspects a process whose main thread is a zombie through
+// its first live thread in /proc/PID/task. It returns inspectGone when no
+// thread is left (the process ended meanwhile). The number of threads
+// tried is bounded by what one read of the task directory lists.
+func (s *holderScan) inspectThreads(dfd, pid int, held map[fileID]*Holder) int {
+	tfd, err := unix.Openat(dfd, "task", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if gone(err) {
+			return inspectGone
+		}
+		return inspectDenied
 	}
-	comm, _ := readSmallFile(dir+"/comm", s.buf)
-	for id, h := range held {
-		h.Command = strings.TrimSuffix(string(comm), "\n")
-		s.found[id] = append(s.found[id], *h)
+	defer unix.Close(tfd)
+	names, err := dirNames(tfd, s.buf)
+	if err != nil {
+		if gone(err) {
+			return inspectGone
+		}
+		return inspectDenied
 	}
+	result := inspectGone
+	for _, n := range names {
+		if tid, err := strconv.Atoi(n); err != nil || tid == pid {
+			continue
+		}
+		fd, err := unix.Openat(tfd, n, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			if !gone(err) {
+				result = inspectDenied
+			}
+			continue
+		}
+		r := s.inspect(fd, pid, held)
+		unix.Close(fd)
+		switch r {
+		case inspectOK:
+			return inspectOK
+		case inspectDenied:
+			result = inspectDenied
+		}
+		clear(held) // an exiting thread's partial answer
+	}
+	return result
 }
 
 // gone reports an error meaning the process exited while being read.
@@ -205,35 +321,79 @@ func gone(err error) bool {
 	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)
 }
 
-// holdsNothing reports whether /proc/PID/stat shows a kernel thread or a
-// zombie, which have no memory maps and no open files of their own.
-func holdsNothing(dir string) bool {
-	b, err := readSmallFile(dir+"/stat", make([]byte, 1024))
-	if err != nil {
-		return gone(err)
-	}
-	// pid (comm) state ppid pgrp session tty_nr tpgid flags ...
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 7 {
-		return false
-	}
-	if f[0] == "Z" || f[0] == "X" {
-		return true
-	}
-	flags, err := strconv.ParseUint(f[6], 10, 64)
-	const pfKthread = 0x00200000
-	return err == nil && flags&pfKthread != 0
+// taskStat is what /proc/PID/stat says about whether a process can hold
+// anything.
+type taskStat struct {
+	ok, gone bool // read and understood; the process has exited
+	kthread  bool // a kernel thread: no memory map, no descriptors
+	zombie   bool // the main thread has exited (state Z or X)
+	threads  int  // live threads, the zombie main thread included
 }
 
-// maps calls hit for each mapping in /proc/PID/maps of a target file.
-func (s *holderScan) maps(dir string, hit func(fileID)) error {
-	b, err := s.readAll(dir + "/maps")
+// readTaskStat reads /proc/PID/stat through the /proc/PID descriptor dfd.
+// Its fields are readable whatever the caller's permissions (unless
+// hidepid=noaccess).
+func readTaskStat(dfd int, buf []byte) taskStat {
+	b, err := readSmallFileAt(dfd, "stat", buf[:min(len(buf), 1024)])
 	if err != nil {
-		return err
+		return taskStat{gone: gone(err)}
+	}
+	return parseTaskStat(b)
+}
+
+// parseTaskStat reads the text of /proc/PID/stat.
+func parseTaskStat(b []byte) taskStat {
+	// pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt
+	// majflt cmajflt utime stime cutime cstime priority nice num_threads
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return taskStat{}
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 18 {
+		return taskStat{}
+	}
+	flags, err1 := strconv.ParseUint(f[6], 10, 64)
+	threads, err2 := strconv.Atoi(f[17])
+	if err1 != nil || err2 != nil {
+		return taskStat{}
+	}
+	const pfKthread = 0x00200000
+	return taskStat{ok: true, kthread: flags&pfKthread != 0, zombie: f[0] == "Z" || f[0] == "X", threads: threads}
+}
+
+// readSmallFileAt reads up to len(buf) bytes of the file name in the
+// directory dirfd.
+func readSmallFileAt(dirfd int, name string, buf []byte) ([]byte, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	n := 0
+	for n < len(buf) {
+		got, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if got == 0 {
+			break
+		}
+		n += got
+	}
+	return buf[:n], nil
+}
+
+// maps calls hit for each mapping of a target file in the maps file of
+// the /proc directory dfd. It returns the length of the file: 0 for a
+// process (or thread) without a memory map.
+func (s *holderScan) maps(dfd int, hit func(fileID)) (int, error) {
+	b, err := s.readAll(dfd, "maps")
+	if err != nil {
+		return 0, err
 	}
 	for line := range bytes.Lines(b) {
 		line = bytes.TrimSuffix(line, []byte{'\n'})
@@ -270,12 +430,13 @@ func (s *holderScan) maps(dir string, hit func(fileID)) error {
 			hit(id)
 		}
 	}
-	return nil
+	return len(b), nil
 }
 
-// fds calls hit for each descriptor in /proc/PID/fd open on a target file.
-func (s *holderScan) fds(dir string, hit func(fileID)) error {
-	fd, err := unix.Open(dir+"/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+// fds calls hit for each descriptor open on a target file in the fd
+// directory of the /proc directory dfd.
+func (s *holderScan) fds(dfd int, hit func(fileID)) error {
+	fd, err := unix.Openat(dfd, "fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
@@ -298,9 +459,10 @@ func (s *holderScan) fds(dir string, hit func(fileID)) error {
 	return nil
 }
 
-// readAll reads a whole /proc file into s.buf, growing it as needed.
-func (s *holderScan) readAll(path string) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+// readAll reads the whole file name in the directory dirfd into s.buf,
+// growing it as needed.
+func (s *holderScan) readAll(dirfd int, name string) ([]byte, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -63,6 +64,25 @@ func holdersChild(f []string) int {
 		if len(f) > 2 && slices.Contains(ue.PIDs, atoi(f[2])) {
 			fmt.Fprintln(os.Stderr, "a zombie counted as uninspected:", f[2])
 			return 9
+		}
+		if len(f) > 3 && !slices.Contains(ue.PIDs, atoi(f[3])) {
+			fmt.Fprintln(os.Stderr, "a live process whose main thread exited counted as holding nothing:", f[3], ue.PIDs)
+			return 10
+		}
+		if len(ue.Commands) != len(ue.PIDs) {
+			fmt.Fprintln(os.Stderr, "Commands and PIDs differ in length:", ue.Commands, ue.PIDs)
+			return 11
+		}
+		for i, pid := range ue.PIDs {
+			comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+			if err == nil && ue.Commands[i] != strings.TrimSuffix(string(comm), "\n") {
+				fmt.Fprintf(os.Stderr, "PID %d: command %q, /proc says %q\n", pid, ue.Commands[i], comm)
+				return 12
+			}
+			if err == nil && !strings.Contains(ue.Reason(), fmt.Sprintf("PID %d %q", pid, ue.Commands[i])) && i < 10 {
+				fmt.Fprintf(os.Stderr, "Reason does not name PID %d: %s\n", pid, ue.Reason())
+				return 13
+			}
 		}
 		if !slices.ContainsFunc(hs, func(h Holder) bool { return h.PID == os.Getpid() && h.Mapped }) {
 			fmt.Fprintln(os.Stderr, "the child itself is not among", hs)
@@ -157,8 +177,8 @@ func TestHoldersOf(t *testing.T) {
 }
 
 // A process the caller may not inspect is reported, not counted as zero:
-// run as nobody, Holders names root's PID 1 uninspected and still finds
-// the caller itself.
+// run as nobody, Holders names root's PID 1 uninspected, with its command
+// name, and still finds the caller itself.
 func TestHoldersUninspected(t *testing.T) {
 	name := testName(t)
 	mustCreate(t, name, []int{8}, Uint8, WithPerm(0o644)).Close()
@@ -174,7 +194,10 @@ func TestHoldersUninspected(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	assert.Equal(t, asNobody(t, fmt.Sprintf("holders %s %d", name, z.Process.Pid)), 0)
+	// A process of root's whose main thread has exited while another
+	// runs is not a zombie: it is uninspected, never "holds nothing".
+	zl := testutil.StartZombieLeader(t, shmDir+"/"+name, "map")
+	assert.Equal(t, asNobody(t, fmt.Sprintf("holders %s %d %d", name, z.Process.Pid, zl.Process.Pid)), 0)
 }
 
 func atoi(s string) int {
@@ -271,4 +294,44 @@ func BenchmarkHolders1000(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A process whose main thread has exited while another thread runs (its
+// leader a zombie, its /proc/PID/maps and /proc/PID/fd empty) still holds
+// what it maps or keeps open: Holders finds it through
+// /proc/PID/task/TID.
+func TestHoldersZombieLeader(t *testing.T) {
+	for _, mode := range []string{"map", "fd"} {
+		t.Run(mode, func(t *testing.T) {
+			name := testName(t)
+			mustCreate(t, name, []int{64}, Uint8).Close()
+			z := testutil.StartZombieLeader(t, shmDir+"/"+name, mode)
+			pid := z.Process.Pid
+			maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+			assert.NilError(t, err)
+			assert.Equal(t, len(maps), 0, "the leader's maps should read empty")
+			hs, err := Holders(name)
+			inspected(t, err, z)
+			assert.DeepEqual(t, hs, []Holder{{PID: pid, Command: "zombie", Mapped: mode == "map", Open: mode == "fd"}})
+			m, err := HoldersOf([]string{name})
+			inspected(t, err, z)
+			assert.DeepEqual(t, holderPIDs(m[name]), []int{pid})
+		})
+	}
+}
+
+func TestParseTaskStat(t *testing.T) {
+	for _, tc := range []struct {
+		stat string
+		want taskStat
+	}{
+		{"14680 (z) Z 1 14668 7223 0 -1 4227084 115 0 0 0 0 0 0 0 20 0 2 0 25385 0", taskStat{ok: true, zombie: true, threads: 2}},
+		{"14681 (a) b) (c) S 1 14668 7223 0 -1 4194368 1 0 0 0 0 0 0 0 20 0 7 0", taskStat{ok: true, threads: 7}},
+		{"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0", taskStat{ok: true, kthread: true, threads: 1}},
+		{"9 (x) X 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0", taskStat{ok: true, zombie: true, threads: 1}},
+		{"9 (x) S 1 1", taskStat{}},
+		{"9 x S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0", taskStat{}},
+	} {
+		assert.Equal(t, parseTaskStat([]byte(tc.stat)), tc.want, tc.stat)
+	}
 }
