@@ -118,3 +118,28 @@ func Holders(name string) ([]Holder, error) {
 func HoldersOf(names []string) (map[string][]Holder, error) {
 	return holdersOf(names)
 }
+
+// HoldersOfInfos is HoldersOf for arrays as List or Stat described them:
+// the holders reported for an Info are those of the very file List or
+// Stat read (matched by its device and inode number), whatever its name
+// holds now. The answer is thus about the same file as the rest of the
+// Info (its age, its layout) even when another process renames, swaps
+// (renameat2 RENAME_EXCHANGE) or replaces names meanwhile, and a file
+// removed since is still reported with the processes that hold it. The
+// map has an entry, possibly empty, for every Info, keyed by its Name. An
+// Info that List or Stat did not return (the zero Info, one built by
+// hand) makes it return a nil map and an error matching ErrInvalid.
+// Errors are otherwise those of HoldersOf.
+func HoldersOfInfos(infos []Info) (map[string][]Holder, error) {
+	targets := make(map[fileID][]string, len(infos))
+	for _, in := range infos {
+		if in.id == (fileID{}) {
+			return nil, pathError("holders", in.Name, fmt.Errorf("the Info does not come from List or Stat: %w", ErrInvalid))
+		}
+		targets[in.id] = append(targets[in.id], in.Name)
+	}
+	return holdersOfFiles(targets)
+}
+
+// fileID identifies a file: its device and inode numbers.
+type fileID struct{ dev, ino uint64 }

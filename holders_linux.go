@@ -14,7 +14,7 @@ import (
 )
 
 func holdersOf(names []string) (map[string][]Holder, error) {
-	s := &holderScan{targets: make(map[fileID][]string, len(names)), devs: map[uint64]bool{}}
+	targets := make(map[fileID][]string, len(names))
 	for _, name := range names {
 		loc, err := parseName(name)
 		if err != nil {
@@ -32,13 +32,23 @@ func holdersOf(names []string) (map[string][]Holder, error) {
 			return nil, pathError("holders", name, err)
 		}
 		id := fileID{uint64(st.Dev), uint64(st.Ino)} // uint32 on mips
-		s.targets[id] = append(s.targets[id], name)
+		targets[id] = append(targets[id], name)
+	}
+	return holdersOfFiles(targets)
+}
+
+// holdersOfFiles finds the holders of the files targets names, by device
+// and inode, in one pass over /proc. The map has an entry, possibly
+// empty, for every name in targets.
+func holdersOfFiles(targets map[fileID][]string) (map[string][]Holder, error) {
+	s := &holderScan{targets: targets, devs: map[uint64]bool{}}
+	for id := range targets {
 		s.devs[id.dev] = true
 	}
 	if err := s.run(); err != nil {
 		return nil, err
 	}
-	out := make(map[string][]Holder, len(names))
+	out := make(map[string][]Holder, len(targets))
 	for _, names := range s.targets {
 		for _, name := range names {
 			out[name] = []Holder{}
@@ -109,9 +119,6 @@ func hidesOthers(mountinfo, status []byte, groups []int) bool {
 	}
 	return true
 }
-
-// fileID identifies a file: its device and inode numbers.
-type fileID struct{ dev, ino uint64 }
 
 // holderScan is one pass over /proc.
 type holderScan struct {
