@@ -457,8 +457,9 @@ func (c *cli) info(args []string) int {
 	if r := ringOf(args[0], in); r != nil {
 		fmt.Fprintf(tw, "frame ring\t%s\n", r)
 	}
-	hs, herr := sharedarray.Holders(args[0])
-	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) {
+	m, herr := sharedarray.HoldersOfInfos([]sharedarray.Info{in}) // the file Stat read
+	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) && m != nil {
+		hs := m[in.Name]
 		fmt.Fprintf(tw, "attached\t%s\n", attachedString(len(hs), herr != nil))
 		for _, h := range hs {
 			fmt.Fprintf(tw, "holder\t%s\n", holderString(h))
