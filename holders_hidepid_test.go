@@ -104,3 +104,20 @@ func TestParseTaskStat(t *testing.T) {
 		assert.Equal(t, parseTaskStat([]byte(tc.stat)), tc.want, tc.stat)
 	}
 }
+
+// Without statx (old kernels, seccomp), descriptors are still matched,
+// through fstatat.
+func TestHoldersFdWithoutStatx(t *testing.T) {
+	name := testName(t)
+	mustCreate(t, name, []int{8}, Uint8).Close()
+	f, err := os.Open(shmDir + "/" + name)
+	assert.NilError(t, err)
+	defer f.Close()
+	for _, works := range []bool{true, false} {
+		statxWorks.Store(works)
+		hs, err := Holders(name)
+		inspected(t, err)
+		assert.DeepEqual(t, hs, []Holder{{PID: os.Getpid(), Command: selfComm(t), Open: true}})
+	}
+	statxWorks.Store(true)
+}

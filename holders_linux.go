@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -453,17 +454,46 @@ func (s *holderScan) fds(dfd int, hit func(fileID)) error {
 		return err
 	}
 	for _, n := range names {
-		var st unix.Stat_t
-		// Following the link stats the open file itself.
-		if unix.Fstatat(fd, n, &st, 0) != nil || !s.devs[uint64(st.Dev)] {
+		id, ok := fdTarget(fd, n)
+		if !ok || !s.devs[id.dev] {
 			continue
 		}
-		id := fileID{uint64(st.Dev), uint64(st.Ino)}
 		if _, ok := s.targets[id]; ok {
 			hit(id)
 		}
 	}
 	return nil
+}
+
+// statxWorks is cleared when statx is missing (Linux before 4.11, or a
+// seccomp filter refusing it).
+var statxWorks atomic.Bool
+
+func init() { statxWorks.Store(true) }
+
+// fdTarget returns the device and inode of the file open as descriptor
+// name in the fd directory dirfd. Following the link reaches the open file
+// itself without a lookup; statx with AT_STATX_DONT_SYNC then answers
+// from what the kernel has cached (device and inode never change), so a
+// file on a network or FUSE file system whose server does not answer
+// cannot stall the scan where a plain stat would wait for it.
+func fdTarget(dirfd int, name string) (fileID, bool) {
+	if statxWorks.Load() {
+		var stx unix.Statx_t
+		err := unix.Statx(dirfd, name, unix.AT_STATX_DONT_SYNC, unix.STATX_INO, &stx)
+		if err == nil {
+			return fileID{unix.Mkdev(stx.Dev_major, stx.Dev_minor), stx.Ino}, true
+		}
+		if err != unix.ENOSYS && err != unix.EPERM {
+			return fileID{}, false
+		}
+		statxWorks.Store(false)
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(dirfd, name, &st, 0) != nil {
+		return fileID{}, false
+	}
+	return fileID{uint64(st.Dev), uint64(st.Ino)}, true // uint32 on mips
 }
 
 // readAll reads the whole file name in the directory dirfd into s.buf,
