@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -219,4 +221,35 @@ func TestGCNamesRealUninspected(t *testing.T) {
 	}
 	assert.Assert(t, strings.Contains(errs, want), "%q lacks %q", errs, want)
 	assert.Assert(t, exists(n))
+}
+
+// rm --force removes the file it checked, not what the name holds by the
+// time of the removal: a valid array swapped in after the check is put
+// back, and rm fails.
+func TestRmForceSwapped(t *testing.T) {
+	junk, arr := name(t), name(t)
+	assert.NilError(t, os.WriteFile("/dev/shm/"+junk, []byte("not an array"), 0o600))
+	mkArray(t, arr, 0)
+	f, err := os.Open("/dev/shm/" + arr)
+	assert.NilError(t, err)
+	defer f.Close()
+	rmBeforeRemove = func(path string) {
+		assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, path, unix.AT_FDCWD, "/dev/shm/"+arr, unix.RENAME_EXCHANGE))
+	}
+	t.Cleanup(func() { rmBeforeRemove = nil })
+	code, out, errs := runCLI("rm", "--force", junk)
+	assert.Equal(t, code, 1, out)
+	oneError(t, errs, "rm", junk)
+	assert.Assert(t, strings.Contains(errs, "another file took the name"), errs)
+	assert.Assert(t, stillLinked(t, f), "rm --force removed the array swapped in")
+	rmBeforeRemove = nil
+	_, err = sharedarray.Stat(junk) // the array, under the junk's name
+	assert.NilError(t, err)
+	b, err := os.ReadFile("/dev/shm/" + arr)
+	assert.NilError(t, err)
+	assert.Equal(t, string(b), "not an array")
+	// Unswapped, it goes.
+	code, _, errs = runCLI("rm", "--force", arr)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, !exists(arr))
 }
