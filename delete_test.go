@@ -394,3 +394,27 @@ func TestHoldersOfInfosSwapped(t *testing.T) {
 	assert.DeepEqual(t, holderPIDs(m[free]), []int{os.Getpid()})
 	assert.Equal(t, len(m[held]), 0, "%v", m[held])
 }
+
+func TestInfoSameFile(t *testing.T) {
+	a, b := testName(t), testName(t)
+	mustCreate(t, a, []int{8}, Uint8).Close()
+	mustCreate(t, b, []int{8}, Uint8).Close()
+	in, err := Stat(a)
+	assert.NilError(t, err)
+	fi, err := os.Lstat(shmDir + "/" + a)
+	assert.NilError(t, err)
+	assert.Assert(t, in.SameFile(fi))
+	assert.Assert(t, !(Info{Name: a, Size: in.Size, ModTime: in.ModTime}).SameFile(fi))
+	assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, shmDir+"/"+a, unix.AT_FDCWD, shmDir+"/"+b, unix.RENAME_EXCHANGE))
+	fi, err = os.Lstat(shmDir + "/" + a)
+	assert.NilError(t, err)
+	assert.Assert(t, !in.SameFile(fi))
+	fi, err = os.Lstat(shmDir + "/" + b)
+	assert.NilError(t, err)
+	assert.Assert(t, in.SameFile(fi))
+	old := time.Now().Add(-time.Hour)
+	assert.NilError(t, os.Chtimes(shmDir+"/"+b, old, old))
+	fi, err = os.Lstat(shmDir + "/" + b)
+	assert.NilError(t, err)
+	assert.Assert(t, !in.SameFile(fi), "modified")
+}

@@ -208,12 +208,25 @@ func staleDeletes(now time.Time) (arrays []sharedarray.Info, bad []badLeftover) 
 		if !isDeleteName(e.Name()) || !e.Type().IsRegular() {
 			continue
 		}
-		if ctime, ok := changeTime("/dev/shm/" + e.Name()); !ok || now.Sub(ctime) < staleDeleteAge {
+		stale := func() bool {
+			fi, err := os.Lstat("/dev/shm/" + e.Name())
+			if err != nil {
+				return false
+			}
+			ctime, ok := changeTime(fi)
+			return ok && now.Sub(ctime) >= staleDeleteAge
+		}
+		if !stale() {
 			continue
 		}
 		in, err := sharedarray.Stat(e.Name())
 		if err != nil {
 			bad = append(bad, badLeftover{e.Name(), err})
+			continue
+		}
+		// The age must be that of the file Stat read (which gc removes,
+		// if at all): check again, on it.
+		if fi, err := os.Lstat("/dev/shm/" + e.Name()); err != nil || !in.SameFile(fi) || !stale() {
 			continue
 		}
 		arrays = append(arrays, in)
