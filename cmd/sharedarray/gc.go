@@ -99,9 +99,10 @@ func (c *cli) gc(args []string) int {
 			gcBeforeDelete(in.Name)
 		}
 		switch err := sharedarray.DeleteIfUnchanged(in); {
-		case errors.Is(err, syscall.ESTALE):
-			// Swapped, replaced or modified since List read it: what was
-			// checked is not what the name holds.
+		case errors.Is(err, syscall.ESTALE) || errors.Is(err, syscall.ELOOP):
+			// Swapped, replaced (by a symbolic link, say) or modified
+			// since List read it: what was checked is not what the name
+			// holds.
 			fmt.Fprintf(c.stderr, "sharedarray: gc %s: changed while gc ran; kept\n", quote(in.Name))
 		case errors.Is(err, sharedarray.ErrNotExist):
 			fmt.Fprintf(c.stderr, "sharedarray: gc %s: removed or renamed by another process while gc ran\n", quote(in.Name))

@@ -253,3 +253,25 @@ func TestRmForceSwapped(t *testing.T) {
 	assert.Equal(t, code, 0, errs)
 	assert.Assert(t, !exists(arr))
 }
+
+// A symbolic link put in place of the checked array before the removal is
+// "changed while gc ran": kept, link and array both.
+func TestGCSymlinkSwappedIn(t *testing.T) {
+	a, b := name(t), name(t)
+	mkArray(t, a, 2*time.Hour)
+	gcBeforeDelete = func(n string) {
+		if n == a {
+			assert.NilError(t, os.Rename("/dev/shm/"+a, "/dev/shm/"+b))
+			assert.NilError(t, os.Symlink(b, "/dev/shm/"+a))
+		}
+	}
+	t.Cleanup(func() { gcBeforeDelete = nil })
+	code, out, errs := runCLI(gcArgs(t, a, a)...)
+	assert.Equal(t, code, 0, errs)
+	assert.Equal(t, out, "")
+	assert.Assert(t, strings.Contains(errs, "gc "+a+": changed while gc ran; kept"), errs)
+	fi, err := os.Lstat("/dev/shm/" + a)
+	assert.NilError(t, err)
+	assert.Assert(t, fi.Mode()&os.ModeSymlink != 0)
+	assert.Assert(t, exists(b))
+}
