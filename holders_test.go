@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"slices"
@@ -317,5 +318,56 @@ func TestHoldersZombieLeader(t *testing.T) {
 			inspected(t, err, z)
 			assert.DeepEqual(t, holderPIDs(m[name]), []int{pid})
 		})
+	}
+}
+
+// Holders' answer follows holders coming and going, in any order, main
+// threads exited or not: after each step it is exactly the live set.
+func TestHoldersChurn(t *testing.T) {
+	name := testName(t)
+	mustCreate(t, name, []int{64}, Uint8).Close()
+	live := map[int]*exec.Cmd{}
+	check := func(step string) {
+		t.Helper()
+		var want []int
+		for pid := range live {
+			want = append(want, pid)
+		}
+		slices.Sort(want)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			hs, err := Holders(name)
+			inspected(t, err)
+			got := holderPIDs(hs)
+			if slices.Equal(got, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: holders %v, live %v", step, got, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	kill := func(i int) {
+		pids := slices.Sorted(maps.Keys(live))
+		pid := pids[i%len(pids)]
+		c := live[pid]
+		assert.NilError(t, c.Process.Signal(syscall.SIGKILL))
+		c.Wait()
+		delete(live, pid)
+	}
+	steps := []string{"map", "fd", "zmap", "zfd", "kill", "map", "kill", "zmap", "fd", "kill", "kill", "map", "zfd", "kill"}
+	for i, s := range steps {
+		switch s {
+		case "map", "fd":
+			c := startHolder(t, name, s)
+			live[c.Process.Pid] = c
+		case "zmap", "zfd":
+			c := testutil.StartZombieLeader(t, shmDir+"/"+name, s[1:])
+			live[c.Process.Pid] = c
+		case "kill":
+			kill(i * 7)
+		}
+		check(fmt.Sprintf("step %d (%s)", i, s))
 	}
 }
