@@ -173,9 +173,9 @@ func (s *holderScan) pids() ([]int, error) {
 // one that cannot be read is recorded as uninspected, unless its stat shows
 // a kernel thread or a process that is entirely a zombie (which hold no
 // mapping and no descriptor). A process whose main thread has exited while
-// other threads run (its leader is a zombie: /proc/PID/maps and
-// /proc/PID/fd read empty) is inspected through a live thread's
-// /proc/PID/task/TID files.
+// other threads run (its leader is a zombie, or on its way there: its
+// /proc/PID/maps and /proc/PID/fd read empty) is inspected through a live
+// thread's /proc/PID/task/TID files.
 func (s *holderScan) process(pid int) {
 	dfd, err := unix.Open("/proc/"+strconv.Itoa(pid), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -196,11 +196,13 @@ func (s *holderScan) process(pid int) {
 			if r == inspectDenied {
 				s.uninspect(pid, dfd)
 			}
-		case st.kthread || st.zombie && st.threads <= 1:
+		case st.kthread:
 			// Holds nothing.
-		case st.zombie:
-			// The main thread has exited; the others share its memory
-			// and (unless one unshared it) its descriptor table.
+		case st.threads > 1 && (st.zombie || r == inspectEmpty):
+			// The main thread has exited (or is exiting: its memory
+			// map is gone before it turns zombie); the other threads
+			// share the process's memory and (unless one unshared it)
+			// its descriptor table.
 			clear(held)
 			switch r = s.inspectThreads(dfd, pid, held); r {
 			case inspectGone:
@@ -208,9 +210,12 @@ func (s *holderScan) process(pid int) {
 			case inspectDenied:
 				s.uninspect(pid, dfd)
 			}
+		case st.zombie:
+			// Entirely a zombie: holds nothing.
 		case r == inspectDenied:
 			s.uninspect(pid, dfd)
 		}
+		// Left: a single-threaded process exiting (no memory map).
 	}
 	if r == inspectGone || len(held) == 0 {
 		return
