@@ -196,6 +196,12 @@ func TestGCNamesUninspected(t *testing.T) {
 	assert.Assert(t, strings.Contains(errs, "PID 1008 and 2 more, and they may hold them"), errs)
 	assert.Equal(t, strings.Count(errs, "\n"), 1, errs)
 
+	// ls names them too, and marks its counts.
+	_, out, errs = runCLI("ls")
+	assert.Assert(t, strings.Contains(errs, "sharedarray: ls: 12 process(es) could not be inspected (permission denied): PID 1 ('init me'), PID 1000"), errs)
+	assert.Assert(t, strings.Contains(errs, "; ATTACHED counts marked + are lower bounds"), errs)
+	assert.Equal(t, strings.Fields(rowOf(t, out, n))[6], "0+")
+
 	// --force removes it anyway.
 	code, out, errs = runCLI("gc", "--older-than", "1h", "--force", n)
 	assert.Equal(t, code, 0, errs)

@@ -94,7 +94,7 @@ func (c *cli) ls(args []string) int {
 		if scanned {
 			var ue *sharedarray.UninspectedError
 			errors.As(herr, &ue)
-			fmt.Fprintf(c.stderr, "sharedarray: ls: %s: ATTACHED counts marked + are lower bounds\n", uninspectedReason(ue))
+			fmt.Fprintf(c.stderr, "sharedarray: ls: %s; ATTACHED counts marked + are lower bounds\n", uninspectedReason(ue))
 		} else {
 			c.report("/proc", herr)
 		}
