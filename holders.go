@@ -84,7 +84,10 @@ func (e *UninspectedError) Is(target error) bool { return target == fs.ErrPermis
 // number, not by path, so a holder is found after the segment is renamed
 // or deleted while it still maps it; a process that attached, read and
 // closed the array without keeping a mapping is not a holder. The caller's
-// own process is included when it holds the segment.
+// own process is included when it holds the segment. A process whose main
+// thread has exited while other threads run (its /proc/PID/maps and
+// /proc/PID/fd then read empty) is read through a live thread's
+// /proc/PID/task/TID files, and is a holder like any other.
 //
 // When some processes cannot be inspected, or /proc hides other users'
 // processes (hidepid), Holders returns what it found and an
