@@ -577,6 +577,8 @@ type Info struct {
 	Layout  Layout    // trailer layout
 	Size    int64     // file size in bytes: data, trailer and any slack
 	ModTime time.Time // last modification of the file
+
+	id fileID // the file List or Stat read; zero in an Info built by hand
 }
 
 // Strides returns the byte strides of the array's C-ordered data, as
@@ -584,7 +586,7 @@ type Info struct {
 func (i Info) Strides() []int { return cStrides(i.Shape, i.Dtype.ItemSize()) }
 
 func makeInfo(name string, m meta, st fileStat) Info {
-	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime}
+	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime, id: fileID{st.dev, st.ino}}
 }
 
 // Delete removes the named array, and only it. It opens the file by name
@@ -623,6 +625,84 @@ func Delete(name string) error {
 	return deleteAt(dirfd, prefix, base, name)
 }
 
+// DeleteIfUnchanged removes the array in describes (as List or Stat
+// returned it), and only if it is still that file, unchanged: the same
+// device and inode number, size and modification time, with a valid
+// trailer. The file at in.Name is moved to a fresh private name in the
+// same directory (renameat2 RENAME_NOREPLACE, as Delete does), checked
+// there, where no other process's rename can reach it, and unlinked; if it
+// is not the file in describes (another process renamed, swapped or
+// replaced the name since List or Stat read it, or changed the file), it
+// is moved back and DeleteIfUnchanged returns an error matching
+// syscall.ESTALE, having removed nothing. This is what a check followed
+// by a removal needs (sharedarray gc: the array is old and no process
+// holds it, per HoldersOfInfos): the removal acts on the file that was
+// checked, never on whatever the name holds by then.
+//
+// A symbolic link at the name is refused (an error matching
+// syscall.ELOOP) and left in place. An Info that List or Stat did not
+// return makes it fail with an error matching ErrInvalid.
+func DeleteIfUnchanged(in Info) error {
+	name := in.Name
+	if in.id == (fileID{}) {
+		return pathError("delete", name, fmt.Errorf("the Info does not come from List or Stat: %w", ErrInvalid))
+	}
+	loc, err := parseName(name)
+	if err != nil {
+		return pathError("delete", name, err)
+	}
+	dirfd, prefix, base, err := loc.openDir()
+	if err != nil {
+		return pathError("delete", name, err)
+	}
+	if dirfd != atFdcwd {
+		defer sysClose(dirfd)
+	}
+	return deleteExactAt(dirfd, prefix, base, name, in)
+}
+
+// deleteExactAt is DeleteIfUnchanged's work in the directory dirfd on the
+// entry prefix+base.
+func deleteExactAt(dirfd int, prefix, base, name string, in Info) error {
+	cname := cstr2(prefix, base)
+	ctmp := privateName(prefix)
+	if err := sysRenameNoreplace(dirfd, cname, ctmp); err != nil {
+		return pathError("delete", name, err)
+	}
+	st, tail, err := sysReadTailAt(dirfd, ctmp, new(tailBuf))
+	if err == nil {
+		switch {
+		case st.dev != in.id.dev || st.ino != in.id.ino:
+			err = fmt.Errorf("the name holds another file than the one checked (another process renamed, swapped or replaced it); that file was left in place: %w", syscall.ESTALE)
+		case st.size != in.Size || !st.modTime.Equal(in.ModTime):
+			err = fmt.Errorf("the file changed since it was checked (size %d, was %d; modified %s, was %s); it was left in place: %w",
+				st.size, in.Size, st.modTime.Format(time.RFC3339Nano), in.ModTime.Format(time.RFC3339Nano), syscall.ESTALE)
+		default:
+			if _, err = checkMeta(st, tail, name); err == nil {
+				if err = sysUnlinkat(dirfd, ctmp); err == nil {
+					return nil
+				}
+			}
+		}
+	} else if err == syscall.ELOOP {
+		err = fmt.Errorf("is a symbolic link; Delete removes arrays, not links to them: %w", err)
+	}
+	if rerr := sysRenameNoreplace(dirfd, ctmp, cname); rerr != nil {
+		return pathError("delete", name, fmt.Errorf("%w, and moving the file back failed (%v): it is now named %q", err, rerr, string(ctmp[:len(ctmp)-1])))
+	}
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return pathError("delete", name, err)
+}
+
+// privateName returns a fresh private name for a file being deleted in
+// the directory prefix names, NUL-terminated.
+func privateName(prefix string) []byte {
+	return append(strconv.AppendUint(append(append(make([]byte, 0, len(prefix)+len(deletePrefix)+17), prefix...), deletePrefix...), rand.Uint64(), 16), 0)
+}
+
 // deletePrefix starts the private names Delete moves a file to; List
 // skips them.
 const deletePrefix = ".sharedarray-delete-"
@@ -650,7 +730,7 @@ func deleteAt(dirfd int, prefix, base, name string) error {
 			return err
 		}
 	}
-	ctmp := append(strconv.AppendUint(append(append(make([]byte, 0, len(prefix)+len(deletePrefix)+17), prefix...), deletePrefix...), rand.Uint64(), 16), 0)
+	ctmp := privateName(prefix)
 	tmp := string(ctmp[:len(ctmp)-1])
 	moved, err := sysUnlinkChecked(dirfd, cname, ctmp, st.dev, st.ino)
 	switch {

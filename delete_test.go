@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -296,4 +297,124 @@ func TestListSkipsPrivateNames(t *testing.T) {
 	for _, in := range infos {
 		assert.Assert(t, in.Name != name)
 	}
+}
+
+// DeleteIfUnchanged removes the file an Info describes and nothing else:
+// after a swap of names, a change of size or mtime, it removes nothing,
+// says ESTALE and leaves every file where it was.
+func TestDeleteIfUnchanged(t *testing.T) {
+	a, b := testName(t), testName(t)
+	mustCreate(t, a, []int{8}, Uint8).Close()
+	mustCreate(t, b, []int{8}, Uint8).Close()
+	ino := func(n string) uint64 {
+		var st syscall.Stat_t
+		if syscall.Lstat(shmDir+"/"+n, &st) != nil {
+			return 0
+		}
+		return st.Ino
+	}
+	inA, inB := ino(a), ino(b)
+	infoA, err := Stat(a)
+	assert.NilError(t, err)
+
+	// Swapped: the name a now holds b's file.
+	assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, shmDir+"/"+a, unix.AT_FDCWD, shmDir+"/"+b, unix.RENAME_EXCHANGE))
+	err = DeleteIfUnchanged(infoA)
+	assert.ErrorIs(t, err, syscall.ESTALE)
+	assert.Equal(t, ino(a), inB)
+	assert.Equal(t, ino(b), inA)
+	assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, shmDir+"/"+a, unix.AT_FDCWD, shmDir+"/"+b, unix.RENAME_EXCHANGE))
+
+	// Modified (mtime) since it was checked.
+	old := time.Now().Add(-time.Hour)
+	assert.NilError(t, os.Chtimes(shmDir+"/"+a, old, old))
+	assert.ErrorIs(t, DeleteIfUnchanged(infoA), syscall.ESTALE)
+	assert.Equal(t, ino(a), inA)
+
+	// Checked again: removed, and only it.
+	infos, err := List()
+	assert.NilError(t, err)
+	i := slices.IndexFunc(infos, func(in Info) bool { return in.Name == a })
+	assert.Assert(t, i >= 0)
+	assert.NilError(t, DeleteIfUnchanged(infos[i]))
+	assert.Equal(t, ino(a), uint64(0))
+	assert.Equal(t, ino(b), inB)
+
+	// Grown since it was checked.
+	infoB, err := Stat(b)
+	assert.NilError(t, err)
+	f, err := os.OpenFile(shmDir+"/"+b, os.O_RDWR, 0)
+	assert.NilError(t, err)
+	assert.NilError(t, f.Truncate(infoB.Size+4096))
+	f.Close()
+	assert.ErrorIs(t, DeleteIfUnchanged(infoB), syscall.ESTALE)
+	assert.Equal(t, ino(b), inB)
+
+	// Not from List or Stat.
+	assert.ErrorIs(t, DeleteIfUnchanged(Info{Name: b}), ErrInvalid)
+	_, err = HoldersOfInfos([]Info{{Name: b}})
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.Equal(t, ino(b), inB)
+	assertNoPrivateNames(t, shmDir, func(st *syscall.Stat_t) bool { return st.Ino == inA || st.Ino == inB })
+
+	// A link swapped in at a file:// name is refused and left.
+	dir := t.TempDir()
+	p := dir + "/x.arr"
+	mustCreate(t, "file://"+p, []int{8}, Uint8).Close()
+	info, err := Stat("file://" + p)
+	assert.NilError(t, err)
+	assert.NilError(t, os.Rename(p, dir+"/y.arr"))
+	assert.NilError(t, os.Symlink(dir+"/y.arr", p))
+	assert.ErrorIs(t, DeleteIfUnchanged(info), syscall.ELOOP)
+	fi, err := os.Lstat(p)
+	assert.NilError(t, err)
+	assert.Assert(t, fi.Mode()&os.ModeSymlink != 0)
+	_, err = Stat("file://" + dir + "/y.arr")
+	assert.NilError(t, err)
+}
+
+// HoldersOfInfos reports the holders of the file List read, whatever the
+// name holds by the time it scans /proc.
+func TestHoldersOfInfosSwapped(t *testing.T) {
+	free, held := testName(t), testName(t)
+	mustCreate(t, free, []int{8}, Uint8).Close()
+	h := mustCreate(t, held, []int{8}, Uint8)
+	defer h.Close()
+	freeInfo, err := Stat(free)
+	assert.NilError(t, err)
+	heldInfo, err := Stat(held)
+	assert.NilError(t, err)
+	assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, shmDir+"/"+free, unix.AT_FDCWD, shmDir+"/"+held, unix.RENAME_EXCHANGE))
+	m, err := HoldersOfInfos([]Info{freeInfo, heldInfo})
+	inspected(t, err)
+	assert.Equal(t, len(m[free]), 0, "%v", m[free])
+	assert.DeepEqual(t, holderPIDs(m[held]), []int{os.Getpid()})
+	m, err = HoldersOf([]string{free, held}) // by name: the swapped files
+	inspected(t, err)
+	assert.DeepEqual(t, holderPIDs(m[free]), []int{os.Getpid()})
+	assert.Equal(t, len(m[held]), 0, "%v", m[held])
+}
+
+func TestInfoSameFile(t *testing.T) {
+	a, b := testName(t), testName(t)
+	mustCreate(t, a, []int{8}, Uint8).Close()
+	mustCreate(t, b, []int{8}, Uint8).Close()
+	in, err := Stat(a)
+	assert.NilError(t, err)
+	fi, err := os.Lstat(shmDir + "/" + a)
+	assert.NilError(t, err)
+	assert.Assert(t, in.SameFile(fi))
+	assert.Assert(t, !(Info{Name: a, Size: in.Size, ModTime: in.ModTime}).SameFile(fi))
+	assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, shmDir+"/"+a, unix.AT_FDCWD, shmDir+"/"+b, unix.RENAME_EXCHANGE))
+	fi, err = os.Lstat(shmDir + "/" + a)
+	assert.NilError(t, err)
+	assert.Assert(t, !in.SameFile(fi))
+	fi, err = os.Lstat(shmDir + "/" + b)
+	assert.NilError(t, err)
+	assert.Assert(t, in.SameFile(fi))
+	old := time.Now().Add(-time.Hour)
+	assert.NilError(t, os.Chtimes(shmDir+"/"+b, old, old))
+	fi, err = os.Lstat(shmDir + "/" + b)
+	assert.NilError(t, err)
+	assert.Assert(t, !in.SameFile(fi), "modified")
 }

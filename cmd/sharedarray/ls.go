@@ -41,18 +41,15 @@ type lsHolder struct {
 }
 
 // holdersOf finds the holders of every listed array in one pass over
-// /proc. complete is false when some processes could not be inspected
+// /proc: those of the file List read, whatever its name holds by then.
+// complete is false when some processes could not be inspected
 // (the counts are lower bounds) or /proc could not be read at all (ok is
 // false then, and there are no counts).
 func holdersOf(infos []sharedarray.Info) (m map[string][]sharedarray.Holder, complete, ok bool, err error) {
-	names := make([]string, len(infos))
-	for i, in := range infos {
-		names[i] = in.Name
-	}
-	if len(names) == 0 {
+	if len(infos) == 0 {
 		return nil, true, true, nil
 	}
-	m, err = sharedarray.HoldersOf(names)
+	m, err = holdersOfInfos(infos)
 	switch {
 	case err == nil:
 		return m, true, true, nil
@@ -64,6 +61,10 @@ func holdersOf(infos []sharedarray.Info) (m map[string][]sharedarray.Holder, com
 
 // lsBeforeRing, when set (tests), runs before ls reads an entry's ring state.
 var lsBeforeRing func(name string)
+
+// holdersOfInfos is sharedarray.HoldersOfInfos; tests replace it to make
+// processes uninspected.
+var holdersOfInfos = sharedarray.HoldersOfInfos
 
 func (c *cli) ls(args []string) int {
 	if !c.want(args, 0) {
@@ -128,7 +129,7 @@ func (c *cli) ls(args []string) int {
 		if scanned {
 			var ue *sharedarray.UninspectedError
 			errors.As(herr, &ue)
-			fmt.Fprintf(c.stderr, "sharedarray: ls: %s: ATTACHED counts marked + are lower bounds\n", strings.TrimPrefix(ue.Error(), "sharedarray: holders: "))
+			fmt.Fprintf(c.stderr, "sharedarray: ls: %s; ATTACHED counts marked + are lower bounds\n", uninspectedReason(ue))
 		} else {
 			c.report("/proc", herr)
 		}

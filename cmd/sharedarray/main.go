@@ -463,8 +463,9 @@ func (c *cli) info(args []string) int {
 	} else if rerr != nil {
 		fmt.Fprintf(tw, "frame ring\tunreadable: %v\n", rerr)
 	}
-	hs, herr := sharedarray.Holders(args[0])
-	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) {
+	m, herr := sharedarray.HoldersOfInfos([]sharedarray.Info{in}) // the file Stat read
+	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) && m != nil {
+		hs := m[in.Name]
 		fmt.Fprintf(tw, "attached\t%s\n", attachedString(len(hs), herr != nil))
 		for _, h := range hs {
 			fmt.Fprintf(tw, "holder\t%s\n", holderString(h))
@@ -585,27 +586,6 @@ func (c *cli) rm(args []string) int {
 		fmt.Fprintf(c.stdout, "deleted %s\n", quote(name))
 	}
 	return code
-}
-
-// forceRemove removes a regular file that Delete refused as not a valid
-// SharedArray. Delete parsed the name already; only the scheme goes. It
-// never removes a directory (unlink(2), unlike os.Remove, does not fall
-// back to rmdir), nor a link, FIFO, socket or device.
-func forceRemove(name string) error {
-	path := name
-	if p, ok := strings.CutPrefix(name, "file://"); ok {
-		path = p
-	} else {
-		path = "/dev/shm/" + strings.TrimLeft(strings.TrimPrefix(name, "shm://"), "/")
-	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return errors.New("not a regular file; --force removes only regular files")
-	}
-	return syscall.Unlink(path)
 }
 
 func (c *cli) export(args []string) int {
