@@ -20,9 +20,6 @@ var ringOwned = []string{
 	"ErrNotRing", "MonotonicNanos", "RingInfo",
 	"RingReader.FrameShape", "RingReader.LatestTimeout", "RingReader.Name",
 	"RingWriter.FrameShape", "RingWriter.Name", "RingWriter.SetPublishTime",
-	// gc's identity checks (issue 16), merged before the API's second pass
-	// decides their place: that pass removes them from this list.
-	"DeleteIfUnchanged", "HoldersOfInfos", "Info.SameFile",
 }
 
 // TestEveryNameHasExample: every exported name of the package (as go doc

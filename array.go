@@ -578,15 +578,23 @@ type Info struct {
 	Size    int64     // file size in bytes: data, trailer and any slack
 	ModTime time.Time // last modification of the file
 
-	id fileID // the file List or Stat read; zero in an Info built by hand
+	// Dev and Ino identify the file List or Stat read: its device and
+	// inode numbers, as stat(2) gives them. Two Infos with the same Dev
+	// and Ino describe the same file, whatever its name. HoldersOf and
+	// DeleteIfUnchanged act on that file; both refuse an Info whose Dev
+	// and Ino are zero (one built by hand).
+	Dev, Ino uint64
 }
+
+// id returns the file identity List or Stat recorded in in.
+func (in Info) id() fileID { return fileID{in.Dev, in.Ino} }
 
 // Strides returns the byte strides of the array's C-ordered data, as
 // Array.Strides does.
 func (i Info) Strides() []int { return cStrides(i.Shape, i.Dtype.ItemSize()) }
 
 func makeInfo(name string, m meta, st fileStat) Info {
-	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime, id: fileID{st.dev, st.ino}}
+	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime, Dev: st.dev, Ino: st.ino}
 }
 
 // Delete removes the named array, and only it. It opens the file by name
@@ -636,7 +644,7 @@ func Delete(name string) error {
 // is moved back and DeleteIfUnchanged returns an error matching
 // syscall.ESTALE, having removed nothing. This is what a check followed
 // by a removal needs (sharedarray gc: the array is old and no process
-// holds it, per HoldersOfInfos): the removal acts on the file that was
+// holds it, per HoldersOf): the removal acts on the file that was
 // checked, never on whatever the name holds by then.
 //
 // A symbolic link at the name is refused (an error matching
@@ -644,7 +652,7 @@ func Delete(name string) error {
 // return makes it fail with an error matching ErrInvalid.
 func DeleteIfUnchanged(in Info) error {
 	name := in.Name
-	if in.id == (fileID{}) {
+	if in.id() == (fileID{}) {
 		return pathError("delete", name, fmt.Errorf("the Info does not come from List or Stat: %w", ErrInvalid))
 	}
 	loc, err := parseName(name)
@@ -672,7 +680,7 @@ func deleteExactAt(dirfd int, prefix, base, name string, in Info) error {
 	st, tail, err := sysReadTailAt(dirfd, ctmp, new(tailBuf))
 	if err == nil {
 		switch {
-		case st.dev != in.id.dev || st.ino != in.id.ino:
+		case st.dev != in.Dev || st.ino != in.Ino:
 			err = fmt.Errorf("the name holds another file than the one checked (another process renamed, swapped or replaced it); that file was left in place: %w", syscall.ESTALE)
 		case st.size != in.Size || !st.modTime.Equal(in.ModTime):
 			err = fmt.Errorf("the file changed since it was checked (size %d, was %d; modified %s, was %s); it was left in place: %w",

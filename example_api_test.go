@@ -239,10 +239,11 @@ func ExampleArray_Mlock() {
 	// Output: <nil> <nil>
 }
 
-// Reclaim arrays nobody uses: HoldersOf checks many names in one pass
-// over /proc. Processes this user may not inspect make the answer a lower
-// bound (an *UninspectedError beside the complete map): keep the arrays
-// then.
+// Reclaim arrays nobody uses: HoldersOf checks many arrays, as List or
+// Stat described them, in one pass over /proc, and DeleteIfUnchanged
+// removes exactly the file that was checked. Processes this user may not
+// inspect make the answer a lower bound (an *UninspectedError beside the
+// complete map): keep the arrays then.
 func ExampleHoldersOf() {
 	used, unused := exampleName("used"), exampleName("unused")
 	a, _ := sharedarray.Create(used, []int{8}, sharedarray.Uint8)
@@ -252,7 +253,15 @@ func ExampleHoldersOf() {
 	b.Close()
 	defer sharedarray.Delete(unused)
 
-	held, err := sharedarray.HoldersOf([]string{used, unused})
+	var infos []sharedarray.Info // List() would give every array in /dev/shm
+	for _, name := range []string{used, unused} {
+		in, err := sharedarray.Stat(name)
+		if err != nil {
+			panic(err)
+		}
+		infos = append(infos, in)
+	}
+	held, err := sharedarray.HoldersOf(infos)
 	var ue *sharedarray.UninspectedError
 	if errors.As(err, &ue) {
 		fmt.Fprintln(os.Stderr, "lower bound:", ue.Error(), ue.PIDs, ue.Hidden)
@@ -266,10 +275,46 @@ func ExampleHoldersOf() {
 		}
 	}
 	fmt.Println("used:", me.Mapped, "unused:", len(held[unused]))
-	if len(held[unused]) == 0 && ue == nil {
-		sharedarray.Delete(unused) // nobody maps it or has it open
+	for _, in := range infos {
+		if len(held[in.Name]) == 0 && ue == nil {
+			// Nobody maps it or has it open: remove that file, not
+			// whatever the name may hold by now.
+			if err := sharedarray.DeleteIfUnchanged(in); err != nil {
+				fmt.Fprintln(os.Stderr, err) // it changed since: kept
+			}
+		}
 	}
 	// Output: used: true unused: 0
+}
+
+// Delete only what was inspected: DeleteIfUnchanged removes the file an
+// Info describes, and refuses (syscall.ESTALE, nothing removed) when the
+// name now holds another file, or that file changed. Info.Dev and
+// Info.Ino say which file an Info describes.
+func ExampleDeleteIfUnchanged() {
+	name := exampleName("inspected")
+	a, _ := sharedarray.Create(name, []int{8}, sharedarray.Uint8)
+	a.Close()
+	defer sharedarray.Delete(name)
+	checked, _ := sharedarray.Stat(name) // say, found old and unheld
+
+	// Meanwhile another process replaces the array with a new one.
+	sharedarray.Delete(name)
+	b, _ := sharedarray.Create(name, []int{4}, sharedarray.Float32)
+	b.Close()
+	now, _ := sharedarray.Stat(name)
+	fmt.Println("same file:", now.Dev == checked.Dev && now.Ino == checked.Ino)
+
+	err := sharedarray.DeleteIfUnchanged(checked)
+	fmt.Println("delete refused:", errors.Is(err, syscall.ESTALE))
+	_, err = sharedarray.Stat(name)
+	fmt.Println("new array kept:", err == nil)
+	fmt.Println(sharedarray.DeleteIfUnchanged(now))
+	// Output:
+	// same file: false
+	// delete refused: true
+	// new array kept: true
+	// <nil>
 }
 
 // CopyFrom and CopyTo move bytes in and out under the fault guard;

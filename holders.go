@@ -97,7 +97,7 @@ func (e *UninspectedError) Is(target error) bool { return target == fs.ErrPermis
 // reported at all. The answer is a snapshot: a process may attach or
 // detach right after it is taken.
 func Holders(name string) ([]Holder, error) {
-	m, err := HoldersOf([]string{name})
+	m, err := holdersOf([]string{name})
 	if m == nil {
 		return nil, err
 	}
@@ -108,38 +108,31 @@ func Holders(name string) ([]Holder, error) {
 	return hs, err
 }
 
-// HoldersOf does Holders' work for many segments with a single pass over
-// /proc, whatever their number. The map has an entry (possibly empty) for
-// every name that exists; a name that does not (removed meanwhile) is
-// absent from it. A name that is not valid, or one that cannot be checked
-// for another reason than not existing, makes it return a nil map and an
-// error about that name.
-// An *UninspectedError comes with the complete map, as with Holders.
+// HoldersOf does Holders' work for many arrays, as List or Stat described
+// them, with a single pass over /proc, whatever their number. The holders
+// reported for an Info are those of the very file List or Stat read
+// (matched by its Dev and Ino), whatever its name holds now: the answer is
+// about the same file as the rest of the Info (its age, its layout) even
+// when another process renames, swaps (renameat2 RENAME_EXCHANGE) or
+// replaces names meanwhile, and a file removed since is still reported
+// with the processes that hold it. DeleteIfUnchanged then removes that
+// file and no other.
+//
+// The map has an entry, possibly empty, for every Info, keyed by its Name.
+// An Info that List or Stat did not return (Dev and Ino zero: the zero
+// Info, one built by hand) makes it return a nil map and an error matching
+// ErrInvalid. An *UninspectedError comes with the complete map, as with
+// Holders.
 //
 // It is implemented on Linux only; elsewhere it returns an error wrapping
 // errors.ErrUnsupported.
-func HoldersOf(names []string) (map[string][]Holder, error) {
-	return holdersOf(names)
-}
-
-// HoldersOfInfos is HoldersOf for arrays as List or Stat described them:
-// the holders reported for an Info are those of the very file List or
-// Stat read (matched by its device and inode number), whatever its name
-// holds now. The answer is thus about the same file as the rest of the
-// Info (its age, its layout) even when another process renames, swaps
-// (renameat2 RENAME_EXCHANGE) or replaces names meanwhile, and a file
-// removed since is still reported with the processes that hold it. The
-// map has an entry, possibly empty, for every Info, keyed by its Name. An
-// Info that List or Stat did not return (the zero Info, one built by
-// hand) makes it return a nil map and an error matching ErrInvalid.
-// Errors are otherwise those of HoldersOf.
-func HoldersOfInfos(infos []Info) (map[string][]Holder, error) {
+func HoldersOf(infos []Info) (map[string][]Holder, error) {
 	targets := make(map[fileID][]string, len(infos))
 	for _, in := range infos {
-		if in.id == (fileID{}) {
+		if in.id() == (fileID{}) {
 			return nil, pathError("holders", in.Name, fmt.Errorf("the Info does not come from List or Stat: %w", ErrInvalid))
 		}
-		targets[in.id] = append(targets[in.id], in.Name)
+		targets[in.id()] = append(targets[in.id()], in.Name)
 	}
 	return holdersOfFiles(targets)
 }

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// holdersOf finds the holders of the files at names (Holders' one name)
+// in one pass over /proc; a name that does not exist is absent from the map.
 func holdersOf(names []string) (map[string][]Holder, error) {
 	targets := make(map[fileID][]string, len(names))
 	for _, name := range names {

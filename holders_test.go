@@ -168,9 +168,19 @@ func TestHoldersOf(t *testing.T) {
 	mustCreate(t, held, []int{8}, Uint8).Close()
 	mustCreate(t, free, []int{8}, Uint8).Close()
 	h := startHolder(t, held, "map")
-	m, err := HoldersOf([]string{held, free, testName(t)})
+	gone := testName(t)
+	mustCreate(t, gone, []int{8}, Uint8).Close()
+	var infos []Info
+	for _, n := range []string{held, free, gone} {
+		in, err := Stat(n)
+		assert.NilError(t, err)
+		infos = append(infos, in)
+	}
+	assert.NilError(t, Delete(gone))
+	m, err := HoldersOf(infos)
 	inspected(t, err)
-	assert.Equal(t, len(m), 2, "a name that does not exist is absent")
+	assert.Equal(t, len(m), 3, "an entry for every Info, a removed file's too")
+	assert.Equal(t, len(m[gone]), 0)
 	assert.DeepEqual(t, holderPIDs(m[held]), []int{h.Process.Pid})
 	assert.Equal(t, len(m[free]), 0)
 	_, ok := m[free]
@@ -277,11 +287,7 @@ func BenchmarkHolders1000(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ns := make([]string, len(infos))
-			for i, in := range infos {
-				ns[i] = in.Name
-			}
-			if _, err := HoldersOf(ns); err != nil && !errors.Is(err, ErrPermission) {
+			if _, err := HoldersOf(infos); err != nil && !errors.Is(err, ErrPermission) {
 				b.Fatal(err)
 			}
 		}
@@ -314,7 +320,9 @@ func TestHoldersZombieLeader(t *testing.T) {
 			hs, err := Holders(name)
 			inspected(t, err, z)
 			assert.DeepEqual(t, hs, []Holder{{PID: pid, Command: "zombie", Mapped: mode == "map", Open: mode == "fd"}})
-			m, err := HoldersOf([]string{name})
+			in, err := Stat(name)
+			assert.NilError(t, err)
+			m, err := HoldersOf([]Info{in})
 			inspected(t, err, z)
 			assert.DeepEqual(t, holderPIDs(m[name]), []int{pid})
 		})

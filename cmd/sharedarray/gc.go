@@ -30,7 +30,7 @@ import (
 //     size or mtime), by the time of the removal.
 //
 // Every check is about the file List read (its device and inode), not
-// its name: holders are those of that file (HoldersOfInfos), and it is
+// its name: holders are those of that file (HoldersOf), and it is
 // removed with sharedarray.DeleteIfUnchanged, which moves the name aside,
 // checks it is that file, unchanged, and unlinks it or moves it back.
 func (c *cli) gc(args []string) int {
@@ -227,7 +227,7 @@ func staleDeletes(now time.Time) (arrays []sharedarray.Info, bad []badLeftover) 
 		}
 		// The age must be that of the file Stat read (which gc removes,
 		// if at all): check again, on it.
-		if fi, err := os.Lstat("/dev/shm/" + e.Name()); err != nil || !in.SameFile(fi) || !stale() {
+		if fi, err := os.Lstat("/dev/shm/" + e.Name()); err != nil || !sameFile(in, fi) || !stale() {
 			continue
 		}
 		arrays = append(arrays, in)

@@ -23,7 +23,7 @@ import (
 func gcArgs(t *testing.T, probe string, patterns ...string) []string {
 	t.Helper()
 	args := append([]string{"gc", "--older-than", "1h"}, patterns...)
-	if _, err := sharedarray.HoldersOf([]string{probe}); err != nil {
+	if _, err := sharedarray.Holders(probe); err != nil {
 		assert.Assert(t, errors.Is(err, sharedarray.ErrPermission), "%v", err)
 		args = append(args, "--force")
 	}
@@ -172,15 +172,15 @@ func TestGCZombieLeader(t *testing.T) {
 func TestGCNamesUninspected(t *testing.T) {
 	n := name(t)
 	mkArray(t, n, 2*time.Hour)
-	old := holdersOfInfos
-	t.Cleanup(func() { holdersOfInfos = old })
+	old := scanHolders
+	t.Cleanup(func() { scanHolders = old })
 	pids := []int{1}
 	comms := []string{"init me"}
 	for i := range 11 {
 		pids = append(pids, 1000+i)
 		comms = append(comms, "")
 	}
-	holdersOfInfos = func(infos []sharedarray.Info) (map[string][]sharedarray.Holder, error) {
+	scanHolders = func(infos []sharedarray.Info) (map[string][]sharedarray.Holder, error) {
 		m, err := old(infos)
 		if err != nil && !errors.Is(err, sharedarray.ErrPermission) {
 			return m, err
@@ -213,7 +213,7 @@ func TestGCNamesUninspected(t *testing.T) {
 func TestGCNamesRealUninspected(t *testing.T) {
 	n := name(t)
 	mkArray(t, n, 2*time.Hour)
-	_, err := sharedarray.HoldersOf([]string{n})
+	_, err := sharedarray.Holders(n)
 	var ue *sharedarray.UninspectedError
 	if !errors.As(err, &ue) || len(ue.PIDs) == 0 {
 		t.Skip("every process here can be inspected")

@@ -49,7 +49,7 @@ func holdersOf(infos []sharedarray.Info) (m map[string][]sharedarray.Holder, com
 	if len(infos) == 0 {
 		return nil, true, true, nil
 	}
-	m, err = holdersOfInfos(infos)
+	m, err = scanHolders(infos)
 	switch {
 	case err == nil:
 		return m, true, true, nil
@@ -62,9 +62,9 @@ func holdersOf(infos []sharedarray.Info) (m map[string][]sharedarray.Holder, com
 // lsBeforeRing, when set (tests), runs before ls reads an entry's ring state.
 var lsBeforeRing func(name string)
 
-// holdersOfInfos is sharedarray.HoldersOfInfos; tests replace it to make
+// scanHolders is sharedarray.HoldersOf; tests replace it to make
 // processes uninspected.
-var holdersOfInfos = sharedarray.HoldersOfInfos
+var scanHolders = sharedarray.HoldersOf
 
 func (c *cli) ls(args []string) int {
 	if !c.want(args, 0) {

@@ -463,7 +463,7 @@ func (c *cli) info(args []string) int {
 	} else if rerr != nil {
 		fmt.Fprintf(tw, "frame ring\tunreadable: %v\n", rerr)
 	}
-	m, herr := sharedarray.HoldersOfInfos([]sharedarray.Info{in}) // the file Stat read
+	m, herr := sharedarray.HoldersOf([]sharedarray.Info{in}) // the file Stat read
 	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) && m != nil {
 		hs := m[in.Name]
 		fmt.Fprintf(tw, "attached\t%s\n", attachedString(len(hs), herr != nil))

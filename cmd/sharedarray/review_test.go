@@ -126,7 +126,7 @@ func TestGCOlderThanZeroFuture(t *testing.T) {
 	a.Close()
 	setAge(t, n, -time.Hour)
 	args := []string{"gc", "--older-than", "0", n}
-	if _, err := sharedarray.HoldersOf([]string{n}); err != nil {
+	if _, err := sharedarray.Holders(n); err != nil {
 		args = append(args, "--force") // some process here cannot be inspected
 	}
 	code, out, errs := runCLI(args...)
