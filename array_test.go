@@ -3,7 +3,6 @@ package sharedarray
 import (
 	"errors"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/sharedarray/sharedarray/numtype"
 	"gotest.tools/v3/assert"
 )
 
@@ -190,7 +190,7 @@ func TestViewTypes(t *testing.T) {
 	_, err = View[int](dt)
 	check(true, err)
 	h := mustCreate(t, testName(t), []int{4}, Float16)
-	_, err = View[Half](h)
+	_, err = View[numtype.Half](h)
 	check(true, err)
 	_, err = View[uint16](h)
 	check(false, err)
@@ -203,41 +203,6 @@ func TestViewTypes(t *testing.T) {
 	check(true, err)
 	bv[1] = true
 	assert.DeepEqual(t, bo.Bytes(), []byte{0, 1, 0})
-}
-
-func TestHalf(t *testing.T) {
-	for _, tc := range []struct {
-		h Half
-		f float32
-	}{
-		{0x0000, 0}, {0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, 5.960464477539063e-08},
-		{0x03ff, 6.097555160522461e-05}, {0x0400, 6.103515625e-05}, {0x3555, 0.333251953125}, {0x7c00, float32(math.Inf(1))},
-	} {
-		assert.Equal(t, tc.h.Float32(), tc.f, "%#x", tc.h)
-		assert.Equal(t, HalfFromFloat32(tc.f), tc.h, "%v", tc.f)
-	}
-	// Every finite half round-trips exactly; NaNs stay NaN with their payload.
-	for h := range 1 << 16 {
-		f := Half(h).Float32()
-		if math.IsNaN(float64(f)) {
-			assert.Assert(t, math.IsNaN(float64(HalfFromFloat32(f).Float32())))
-			continue
-		}
-		assert.Equal(t, HalfFromFloat32(f), Half(h), "%#x", h)
-	}
-	assert.Equal(t, HalfFromFloat32(1.0/3), Half(0x3555))
-	assert.Equal(t, HalfFromFloat32(65520), Half(0x7c00), "rounds to Inf")
-	assert.Equal(t, HalfFromFloat32(1+1.0/2048), Half(0x3c00), "tie to even")
-	assert.Equal(t, HalfFromFloat32(1+3.0/2048), Half(0x3c02), "tie to even, up")
-}
-
-func TestFloat80(t *testing.T) {
-	for _, f := range []float64{0, 1, -1, 2.5, math.Pi, math.MaxFloat64, math.SmallestNonzeroFloat64, 1e-310, math.Inf(-1)} {
-		assert.Equal(t, Float80FromFloat64(f).Float64(), f)
-	}
-	one := Float80FromFloat64(1)
-	assert.DeepEqual(t, one[:10], []byte{0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f})
-	assert.Assert(t, math.IsNaN(Float80FromFloat64(math.NaN()).Float64()))
 }
 
 func TestCloseAndUseAfterClose(t *testing.T) {

@@ -71,7 +71,7 @@ const (
 	Float16     Dtype = numFloat16<<32 | 2
 	Float32     Dtype = numFloat32<<32 | 4
 	Float64     Dtype = numFloat64<<32 | 8
-	LongDouble  Dtype = numLongDouble<<32 | 16  // C long double: x87 on amd64 (Float80), binary128 on arm64 (Float128)
+	LongDouble  Dtype = numLongDouble<<32 | 16  // C long double: x87 on amd64 (numtype.Float80), binary128 on arm64 (numtype.Float128)
 	Complex64   Dtype = numComplex64<<32 | 8    // two float32
 	Complex128  Dtype = numComplex128<<32 | 16  // two float64
 	CLongDouble Dtype = numCLongDouble<<32 | 32 // two LongDouble

@@ -58,20 +58,6 @@ func ExampleParseLayout() {
 	// dual numpy2
 }
 
-// Long double and half precision values convert from and to Go floats;
-// CLongDouble elements are pairs of them.
-func ExampleFloat80FromFloat64() {
-	x := sharedarray.Float80FromFloat64(1.5)
-	q := sharedarray.Float128FromFloat64(-0.25)
-	h := sharedarray.HalfFromFloat32(65504)
-	c80 := sharedarray.Complex160{Real: x, Imag: sharedarray.Float80FromFloat64(2)}   // CLongDouble on amd64
-	c128 := sharedarray.Complex256{Real: q, Imag: sharedarray.Float128FromFloat64(3)} // CLongDouble on arm64
-	var f80 sharedarray.Float80 = c80.Imag
-	var f128 sharedarray.Float128 = c128.Imag
-	fmt.Println(x.Float64(), q.Float64(), h.Float32(), f80.Float64(), f128.Float64())
-	// Output: 1.5 -0.25 65504 2 3
-}
-
 // Stat reads an array's dtype, shape and layout without mapping it; an
 // Array tells the same, and more, once attached.
 func ExampleStat() {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/numtype"
 )
 
 func exampleName(s string) string {
@@ -85,8 +86,8 @@ func ExampleView() {
 	a, _ := sharedarray.Create(name, []int{2}, sharedarray.Float16)
 	defer sharedarray.Delete(name)
 	defer a.Close()
-	h, _ := sharedarray.View[sharedarray.Half](a)
-	h[0] = sharedarray.HalfFromFloat32(1.5)
+	h, _ := sharedarray.View[numtype.Half](a)
+	h[0] = numtype.HalfFromFloat32(1.5)
 	fmt.Println(h[0].Float32())
 	_, err := sharedarray.View[float32](a)
 	fmt.Println(errors.Is(err, sharedarray.ErrDtype))
