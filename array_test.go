@@ -89,7 +89,7 @@ func TestCreateDefaultLayout(t *testing.T) {
 	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
 	_, err = Create(testName(t), shape, Uint8, WithLayout(LayoutDual))
 	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
-	_, err = Create(testName(t), []int{2}, Bytes(3), WithLayout(LayoutV30))
+	_, err = Create(testName(t), []int{2}, bytesDtype(3), WithLayout(LayoutV30))
 	assert.Assert(t, errors.Is(err, ErrDtype), "%v", err)
 }
 
@@ -104,7 +104,7 @@ func TestCreateRefuses(t *testing.T) {
 		{"negative dim", []int{2, -1}, Float64, nil, ErrInvalid},
 		{"overflow", []int{1 << 40, 1 << 40}, Float64, nil, ErrInvalid},
 		{"object", []int{2}, makeDtype(numObject, 8), nil, ErrDtype},
-		{"S0", []int{2}, Bytes(0), nil, ErrDtype},
+		{"S0", []int{2}, bytesDtype(0), nil, ErrDtype},
 		{"read-only create", []int{2}, Float64, []Option{ReadOnly()}, ErrInvalid},
 		{"bad layout", []int{2}, Float64, []Option{WithLayout(9)}, ErrInvalid},
 	} {
@@ -195,7 +195,7 @@ func TestViewTypes(t *testing.T) {
 	_, err = View[uint16](h)
 	check(false, err)
 	// Long double: TestViewLongDouble.
-	s := mustCreate(t, testName(t), []int{4}, Bytes(3))
+	s := mustCreate(t, testName(t), []int{4}, bytesDtype(3))
 	_, err = View[uint8](s)
 	check(false, err)
 	bo := mustCreate(t, testName(t), []int{3}, Bool)

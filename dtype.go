@@ -79,19 +79,19 @@ const (
 	Timedelta64 Dtype = numTimedelta64<<32 | 8  // int64 ticks; the unit is not stored
 )
 
-// Bytes returns the NumPy dtype S<n>: n bytes, NUL padded. n must be in
-// 1..2147483647 (SharedArray stores the item size in 32 bits); for any
+// bytesDtype returns the NumPy dtype S<n>: n bytes, NUL padded. n must be
+// in 1..2147483647 (SharedArray stores the item size in 32 bits); for any
 // other n the Dtype is invalid: Create refuses it, saying why.
-func Bytes(n int) Dtype { return makeDtype(numBytes, clampSize(n, 1)) }
+func bytesDtype(n int) Dtype { return makeDtype(numBytes, clampSize(n, 1)) }
 
-// Str returns the NumPy dtype U<n>: n UTF-32LE code points (4n bytes). n
-// must be in 1..536870911, so that 4n fits SharedArray's 32-bit item size;
-// for any other n the Dtype is invalid, as for Bytes.
-func Str(n int) Dtype { return makeDtype(numStr, clampSize(n, 4)) }
+// strDtype returns the NumPy dtype U<n>: n UTF-32LE code points (4n
+// bytes). n must be in 1..536870911, so that 4n fits SharedArray's 32-bit
+// item size; for any other n the Dtype is invalid, as for bytesDtype.
+func strDtype(n int) Dtype { return makeDtype(numStr, clampSize(n, 4)) }
 
-// Void returns the NumPy dtype V<n>: n raw bytes, n in 1..2147483647; for
-// any other n the Dtype is invalid, as for Bytes.
-func Void(n int) Dtype { return makeDtype(numVoid, clampSize(n, 1)) }
+// voidDtype returns the NumPy dtype V<n>: n raw bytes, n in
+// 1..2147483647; for any other n the Dtype is invalid, as for bytesDtype.
+func voidDtype(n int) Dtype { return makeDtype(numVoid, clampSize(n, 1)) }
 
 // clampSize returns n × unit as an item size, or -1 when it is negative
 // or does not fit in 32 bits; valid rejects -1. It never wraps.
@@ -181,12 +181,12 @@ func (d Dtype) valid() error {
 	switch d.num() {
 	case numBytes, numVoid:
 		if d.size() <= 0 {
-			return kindErrorf(ErrDtype, "%s needs an item size in 1..%d, not %d (-1: Bytes or Void got a size out of range)", d.kindName(), math.MaxInt32, d.size())
+			return kindErrorf(ErrDtype, "%s needs an item size in 1..%d, not %d (-1: a size out of range)", d.kindName(), math.MaxInt32, d.size())
 		}
 		return nil
 	case numStr:
 		if d.size() <= 0 || d.size()%4 != 0 {
-			return kindErrorf(ErrDtype, "U needs an item size in 4..%d that is a multiple of 4, not %d (-1: Str got a length out of range)", math.MaxInt32-3, d.size())
+			return kindErrorf(ErrDtype, "U needs an item size in 4..%d that is a multiple of 4, not %d (-1: a length out of range)", math.MaxInt32-3, d.size())
 		}
 		return nil
 	}
@@ -352,12 +352,18 @@ func parseSized(spec string) (Dtype, error) {
 	}
 	switch kind {
 	case 'S', 'a':
-		return Bytes(n), nil
-	case 'U':
-		if n > (1<<31-1)/4 {
-			return 0, fmt.Errorf("too long")
+		if n > math.MaxInt32 {
+			return 0, fmt.Errorf("item size %d: SharedArray stores item sizes in 32 bits (at most %d)", n, math.MaxInt32)
 		}
-		return Str(n), nil
+		return bytesDtype(n), nil
+	case 'U':
+		if n > math.MaxInt32/4 {
+			return 0, fmt.Errorf("%d code points: SharedArray stores item sizes in 32 bits (at most %d code points)", n, math.MaxInt32/4)
+		}
+		return strDtype(n), nil
 	}
-	return Void(n), nil
+	if n > math.MaxInt32 {
+		return 0, fmt.Errorf("item size %d: SharedArray stores item sizes in 32 bits (at most %d)", n, math.MaxInt32)
+	}
+	return voidDtype(n), nil
 }

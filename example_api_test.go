@@ -13,13 +13,18 @@ import (
 	"github.com/sharedarray/sharedarray"
 )
 
-// Every dtype SharedArray can share, with NumPy's names for it.
+// Every dtype SharedArray can share, with NumPy's names for it. The
+// sized types S<n>, U<n> and V<n> come from ParseDtype, in NumPy's
+// spelling.
 func ExampleDtype() {
+	s7, _ := sharedarray.ParseDtype("S7")   // 7 bytes, NUL padded
+	u3, _ := sharedarray.ParseDtype("U3")   // 3 UTF-32 code points
+	v12, _ := sharedarray.ParseDtype("V12") // 12 raw bytes
 	for _, d := range []sharedarray.Dtype{
 		sharedarray.Bool, sharedarray.Int8, sharedarray.Uint16, sharedarray.Uint32, sharedarray.Uint64,
 		sharedarray.Complex64, sharedarray.Complex128, sharedarray.LongDouble, sharedarray.CLongDouble,
 		sharedarray.Datetime64, sharedarray.Timedelta64,
-		sharedarray.Bytes(7), sharedarray.Str(3), sharedarray.Void(12),
+		s7, u3, v12,
 	} {
 		fmt.Println(d.Name(), d.String(), d.Typenum(), d.ItemSize(), d.IsFlexible())
 	}

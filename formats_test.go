@@ -175,17 +175,26 @@ func TestCreateTooBig(t *testing.T) {
 	}
 }
 
-// Sized dtype constructors never wrap: out-of-range sizes give an invalid
-// Dtype that Create refuses.
-func TestDtypeConstructorsOverflow(t *testing.T) {
-	for _, d := range []Dtype{Str(1<<62 + 1), Str(-1), Str(math.MaxInt32/4 + 1), Bytes(1 << 31), Bytes(-5), Void(math.MaxInt), Bytes(0), Str(0)} {
+// Sized dtypes never wrap: ParseDtype refuses sizes past 32 bits, and
+// out-of-range sizes inside the package give an invalid Dtype that Create
+// refuses.
+func TestDtypeSizeOverflow(t *testing.T) {
+	for _, s := range []string{"U536870912", "S2147483648", "V2147483648", "a9223372036854775807", "U4611686018427387905", "S99999999999999999999"} {
+		_, err := ParseDtype(s)
+		assert.ErrorIs(t, err, ErrDtype, s)
+	}
+	for _, s := range []string{"U536870911", "S2147483647", "V2147483647"} {
+		_, err := ParseDtype(s)
+		assert.NilError(t, err, s)
+	}
+	for _, d := range []Dtype{strDtype(1<<62 + 1), strDtype(-1), strDtype(math.MaxInt32/4 + 1), bytesDtype(1 << 31), bytesDtype(-5), voidDtype(math.MaxInt), bytesDtype(0), strDtype(0)} {
 		assert.Assert(t, errors.Is(d.valid(), ErrDtype), "%v", d)
 		_, err := Create(testName(t), []int{1}, d)
 		assert.Assert(t, errors.Is(err, ErrDtype), "%v", err)
 	}
-	assert.Equal(t, Str(math.MaxInt32/4).ItemSize(), math.MaxInt32/4*4)
-	assert.NilError(t, Str(math.MaxInt32/4).valid())
-	assert.NilError(t, Bytes(math.MaxInt32).valid())
+	assert.Equal(t, strDtype(math.MaxInt32/4).ItemSize(), math.MaxInt32/4*4)
+	assert.NilError(t, strDtype(math.MaxInt32/4).valid())
+	assert.NilError(t, bytesDtype(math.MaxInt32).valid())
 }
 
 // Only .npy versions 1.0, 2.0 and 3.0 load, as in NumPy.

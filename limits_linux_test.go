@@ -104,7 +104,7 @@ func TestLimitsCheckAgrees(t *testing.T) {
 func TestCheckSpace(t *testing.T) {
 	assert.NilError(t, CheckSpace("shm://x", []int{4096}, Uint8))
 	assert.Assert(t, errors.Is(CheckSpace("shm://a/b", []int{1}, Uint8), ErrInvalid))
-	assert.Assert(t, errors.Is(CheckSpace("x", []int{1}, Bytes(0)), ErrDtype))
+	assert.Assert(t, errors.Is(CheckSpace("x", []int{1}, bytesDtype(0)), ErrDtype))
 	assert.Assert(t, errors.Is(CheckSpace("file:///nonexistent-dir-sharedarray/x", []int{1}, Uint8), ErrNotExist))
 	var se *SpaceError
 	assert.Assert(t, errors.As(CheckSpace("x", []int{1 << 50}, Uint8), &se))

@@ -18,7 +18,7 @@ import (
 )
 
 func TestNPYHeaderFraming(t *testing.T) {
-	for _, d := range []Dtype{Bool, Int8, Float64, Float16, LongDouble, Complex128, Datetime64, Bytes(7), Str(3), Void(12)} {
+	for _, d := range []Dtype{Bool, Int8, Float64, Float16, LongDouble, Complex128, Datetime64, bytesDtype(7), strDtype(3), voidDtype(12)} {
 		for _, shape := range [][]int{{}, {5}, {3, 4}, ones(64)} {
 			h := npyHeader(d, shape)
 			assert.Equal(t, len(h)%64, 0, "%s %v", d, shape)
@@ -43,7 +43,7 @@ func TestNPYHeaderDicts(t *testing.T) {
 	}{
 		{Bool, []int{3, 4}, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,4,),}"},
 		{Float16, []int{5}, "{'descr': '<f2', 'fortran_order': False, 'shape': (5,),}"},
-		{Str(3), nil, "{'descr': '<U3', 'fortran_order': False, 'shape': (),}"},
+		{strDtype(3), nil, "{'descr': '<U3', 'fortran_order': False, 'shape': (),}"},
 		// gonpy's own dict for its dtypes.
 		{Float64, []int{3, 4}, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,4,),}"},
 	} {
@@ -61,7 +61,7 @@ func ones(n int) []int {
 
 func TestNPYRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	for i, d := range []Dtype{Bool, Int8, Uint16, Int64, Float16, Float32, Float64, LongDouble, Complex64, CLongDouble, Timedelta64, Bytes(5), Str(2), Void(3)} {
+	for i, d := range []Dtype{Bool, Int8, Uint16, Int64, Float16, Float32, Float64, LongDouble, Complex64, CLongDouble, Timedelta64, bytesDtype(5), strDtype(2), voidDtype(3)} {
 		a := mustCreate(t, testName(t), []int{3, 5}, d)
 		for j := range a.Bytes() {
 			a.Bytes()[j] = byte(i*31 + j*7)
@@ -196,7 +196,7 @@ func TestLoadNPYRefuses(t *testing.T) {
 }
 
 func FuzzParseNPYHeader(f *testing.F) {
-	for _, d := range []Dtype{Bool, Float64, Str(3), Complex64} {
+	for _, d := range []Dtype{Bool, Float64, strDtype(3), Complex64} {
 		for _, shape := range [][]int{{}, {5}, {3, 4, 0}} {
 			f.Add(npyHeader(d, shape))
 		}

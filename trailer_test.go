@@ -67,7 +67,7 @@ func decodeFile(file []byte) (meta, error) {
 
 func TestTrailerRoundTrip(t *testing.T) {
 	dtypes := []Dtype{Bool, Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float16, Float32,
-		Float64, LongDouble, Complex64, Complex128, CLongDouble, Datetime64, Timedelta64, Bytes(7), Str(3), Void(12)}
+		Float64, LongDouble, Complex64, Complex128, CLongDouble, Datetime64, Timedelta64, bytesDtype(7), strDtype(3), voidDtype(12)}
 	for _, l := range Layouts() {
 		for _, dt := range dtypes {
 			if !l.carries(dt) {
@@ -116,11 +116,11 @@ func TestTrailerTypenum9And10(t *testing.T) {
 
 // The 288 layout has no item size: S/U/V derive it from size / ∏dims.
 func TestTrailerV30DerivedItemSize(t *testing.T) {
-	b := segmentBytes(LayoutV30, meta{dtype: Bytes(5), shape: []int{2, 3}, nbytes: 30})
+	b := segmentBytes(LayoutV30, meta{dtype: bytesDtype(5), shape: []int{2, 3}, nbytes: 30})
 	got, err := decodeFile(b)
 	assert.NilError(t, err)
-	assert.Equal(t, got.dtype, Bytes(5))
-	b = segmentBytes(LayoutV30, meta{dtype: Bytes(5), shape: []int{0}, nbytes: 0})
+	assert.Equal(t, got.dtype, bytesDtype(5))
+	b = segmentBytes(LayoutV30, meta{dtype: bytesDtype(5), shape: []int{0}, nbytes: 0})
 	_, err = decodeFile(b)
 	assertFormat(t, err, "size")
 }
@@ -206,7 +206,7 @@ func FuzzDecodeTrailer(f *testing.F) {
 			{dtype: Int32, shape: []int{3, 4}, nbytes: 48},
 			{dtype: Float64, shape: []int{}, nbytes: 8},
 			{dtype: Bool, shape: []int{0, 5}, nbytes: 0},
-			{dtype: Bytes(3), shape: []int{2}, nbytes: 6},
+			{dtype: bytesDtype(3), shape: []int{2}, nbytes: 6},
 		} {
 			if l.carries(m.dtype) {
 				f.Add(segmentBytes(l, m))
