@@ -59,7 +59,7 @@ func TestCreateAttachRoundTrip(t *testing.T) {
 }
 
 func TestCreateLayouts(t *testing.T) {
-	for _, l := range Layouts() {
+	for _, l := range layouts() {
 		t.Run(l.String(), func(t *testing.T) {
 			name := testName(t)
 			a := mustCreate(t, name, []int{2, 5}, Int16, WithLayout(l))
@@ -361,7 +361,7 @@ func TestPersistsAfterClose(t *testing.T) {
 func TestList(t *testing.T) {
 	names := []string{testName(t), testName(t), testName(t)}
 	for i, n := range names {
-		mustCreate(t, n, []int{i + 1, 2}, Float32, WithLayout(Layouts()[i]))
+		mustCreate(t, n, []int{i + 1, 2}, Float32, WithLayout(layouts()[i]))
 	}
 	bad := testName(t)
 	assert.NilError(t, os.WriteFile(shmDir+"/"+bad, make([]byte, 600), 0o644))
@@ -382,10 +382,10 @@ func TestList(t *testing.T) {
 	for i, n := range names {
 		in, ok := found[n]
 		assert.Assert(t, ok, n)
-		assert.Equal(t, in.Layout, Layouts()[i])
+		assert.Equal(t, in.Layout, layouts()[i])
 		assert.DeepEqual(t, in.Shape, []int{i + 1, 2})
 		assert.Equal(t, in.Dtype, Float32)
-		assert.Equal(t, in.Size, int64(8*(i+1)+Layouts()[i].TrailerSize()))
+		assert.Equal(t, in.Size, int64(8*(i+1)+layouts()[i].TrailerSize()))
 		assert.Assert(t, !in.ModTime.IsZero())
 	}
 	for _, n := range []string{bad, fifo, link} {

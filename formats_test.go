@@ -38,7 +38,7 @@ func plantings(l Layout, m meta) map[string][]byte {
 // planted in the data where a 548-byte trailer would start.
 func TestTrailerPlantedMagic(t *testing.T) {
 	m := meta{dtype: Uint8, shape: []int{4096}, nbytes: 4096}
-	for _, l := range Layouts() {
+	for _, l := range layouts() {
 		for what, plant := range plantings(l, m) {
 			file := segmentBytes(l, m)
 			off := len(file) - maxTrailer
@@ -89,7 +89,7 @@ func TestTrailerDualFallbacks(t *testing.T) {
 // Real segments of every layout with the plantings in their data: Attach,
 // Stat, List and Delete all see the array.
 func TestPlantedMagicSegments(t *testing.T) {
-	for _, l := range Layouts() {
+	for _, l := range layouts() {
 		for what, plant := range plantings(l, meta{dtype: Uint8, shape: []int{4096}, nbytes: 4096}) {
 			name := testName(t)
 			a := mustCreate(t, name, []int{4096}, Uint8, WithLayout(l))

@@ -42,9 +42,9 @@ const (
 
 var magic = [16]byte{'[', 'S', 'h', 'a', 'r', 'e', 'd', 'A', 'r', 'r', 'a', 'y', ']'}
 
-// Layouts returns every layout, in the order of the constants, in a new
+// layouts returns every layout, in the order of the constants, in a new
 // slice.
-func Layouts() []Layout {
+func layouts() []Layout {
 	return []Layout{LayoutV30, LayoutNumPy1, LayoutNumPy2, LayoutDual, LayoutDualV30}
 }
 

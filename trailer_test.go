@@ -68,7 +68,7 @@ func decodeFile(file []byte) (meta, error) {
 func TestTrailerRoundTrip(t *testing.T) {
 	dtypes := []Dtype{Bool, Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float16, Float32,
 		Float64, LongDouble, Complex64, Complex128, CLongDouble, Datetime64, Timedelta64, bytesDtype(7), strDtype(3), voidDtype(12)}
-	for _, l := range Layouts() {
+	for _, l := range layouts() {
 		for _, dt := range dtypes {
 			if !l.carries(dt) {
 				continue
@@ -201,7 +201,7 @@ func TestTrailerGarbage(t *testing.T) {
 }
 
 func FuzzDecodeTrailer(f *testing.F) {
-	for _, l := range Layouts() {
+	for _, l := range layouts() {
 		for _, m := range []meta{
 			{dtype: Int32, shape: []int{3, 4}, nbytes: 48},
 			{dtype: Float64, shape: []int{}, nbytes: 8},
