@@ -574,6 +574,7 @@ type Info struct {
 	Name    string    // as given to Stat; List gives the bare shm name
 	Dtype   Dtype     // element type
 	Shape   []int     // dimensions
+	Strides []int     // byte strides of the C-ordered data, as Array.Strides gives them
 	Layout  Layout    // trailer layout
 	Size    int64     // file size in bytes: data, trailer and any slack
 	ModTime time.Time // last modification of the file
@@ -589,12 +590,8 @@ type Info struct {
 // id returns the file identity List or Stat recorded in in.
 func (in Info) id() fileID { return fileID{in.Dev, in.Ino} }
 
-// Strides returns the byte strides of the array's C-ordered data, as
-// Array.Strides does.
-func (i Info) Strides() []int { return cStrides(i.Shape, i.Dtype.ItemSize()) }
-
 func makeInfo(name string, m meta, st fileStat) Info {
-	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime, Dev: st.dev, Ino: st.ino}
+	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Strides: cStrides(m.shape, m.dtype.ItemSize()), Layout: m.layout, Size: st.size, ModTime: st.modTime, Dev: st.dev, Ino: st.ino}
 }
 
 // Delete removes the named array, and only it. It opens the file by name

@@ -77,7 +77,7 @@ func ExampleStat() {
 	defer a.Close()
 	var info sharedarray.Info
 	info, _ = sharedarray.Stat(name)
-	fmt.Println(info.Dtype, info.Shape, info.Layout, info.Strides())
+	fmt.Println(info.Dtype, info.Shape, info.Layout, info.Strides)
 	describe(a)
 	// Output:
 	// <i4 [2 3] dual [12 4]

@@ -443,7 +443,7 @@ func (c *cli) info(args []string) int {
 	for _, d := range in.Shape {
 		n *= d
 	}
-	strides := in.Strides()
+	strides := in.Strides
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "name\t%s\n", quote(args[0]))
 	fmt.Fprintf(tw, "dtype\t%s (%s, typenum %d, itemsize %d)\n", in.Dtype, in.Dtype.Name(), in.Dtype.Typenum(), in.Dtype.ItemSize())
