@@ -191,7 +191,7 @@ static long list_count(void) {
 	return n;
 }
 
-// long double conversions, for the Float80 and Float128 tests.
+// long double conversions, for the numtype.Float80 and numtype.Float128 tests.
 static void ld_from_double(double f, void *out) {
 	long double x = f;
 	memset(out, 0, 16);
