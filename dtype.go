@@ -353,17 +353,17 @@ func parseSized(spec string) (Dtype, error) {
 	switch kind {
 	case 'S', 'a':
 		if n > math.MaxInt32 {
-			return 0, fmt.Errorf("item size %d: SharedArray stores item sizes in 32 bits (at most %d)", n, math.MaxInt32)
+			return 0, fmt.Errorf("too long (SharedArray stores item sizes in 32 bits: at most %d bytes)", math.MaxInt32)
 		}
 		return bytesDtype(n), nil
 	case 'U':
 		if n > math.MaxInt32/4 {
-			return 0, fmt.Errorf("%d code points: SharedArray stores item sizes in 32 bits (at most %d code points)", n, math.MaxInt32/4)
+			return 0, fmt.Errorf("too long (SharedArray stores item sizes in 32 bits: at most %d code points)", math.MaxInt32/4)
 		}
 		return strDtype(n), nil
 	}
 	if n > math.MaxInt32 {
-		return 0, fmt.Errorf("item size %d: SharedArray stores item sizes in 32 bits (at most %d)", n, math.MaxInt32)
+		return 0, fmt.Errorf("too long (SharedArray stores item sizes in 32 bits: at most %d bytes)", math.MaxInt32)
 	}
 	return voidDtype(n), nil
 }
