@@ -21,6 +21,11 @@
 //	b, err := sharedarray.Attach("shm://frames") // in another process
 //	err = sharedarray.Delete("shm://frames")     // mappings stay valid
 //
+// Every dtype SharedArray shares has a Dtype: the constants, and
+// ParseDtype for NumPy's spellings ("S7", "U3", "V12" for the sized
+// types). View gives the elements as Go values; float16 and long double
+// elements, which Go has no type for, are the types of package numtype.
+//
 // In Python the same array is SharedArray.attach("shm://frames"). Arrays
 // persist after every process exits until Delete (shm objects until
 // reboot). Closing an Array unmaps it and never deletes it. Holders tells
