@@ -580,10 +580,11 @@ type Info struct {
 	ModTime time.Time // last modification of the file
 
 	// Dev and Ino identify the file List or Stat read: its device and
-	// inode numbers, as stat(2) gives them. Two Infos with the same Dev
-	// and Ino describe the same file, whatever its name. HoldersOf and
-	// DeleteIfUnchanged act on that file; both refuse an Info whose Dev
-	// and Ino are zero (one built by hand).
+	// inode numbers, as stat(2) gives them, whatever its name. While the
+	// file exists no other file has them; once it is removed a new file
+	// may reuse them, which is why DeleteIfUnchanged also compares Size
+	// and ModTime. HoldersOf and DeleteIfUnchanged act on that file; both
+	// refuse an Info whose Dev and Ino are zero (one built by hand).
 	Dev, Ino uint64
 }
 
