@@ -9,7 +9,7 @@ export SHAREDARRAY_VENVS ?= $(HOME)/.cache/sharedarray/venvs
 # coordinator at the deadline (golang/go#75804) and fails with no crasher.
 FUZZTIME    ?= 200000x
 
-.PHONY: all test unit race lint crossbuild arm64 fuzz pycompat venvs bench gobench demo clean
+.PHONY: all test unit race lint crossbuild arm64 fuzz pycompat venvs wheel bench gobench demo clean
 
 all: test
 
@@ -83,6 +83,12 @@ venvs:
 ## pycompat: the cross-language matrix against the real SharedArray.
 pycompat: venvs
 	bash scripts/pycompat.sh
+
+## wheel: python/ built as an sdist and a wheel (python -m build), installed
+## into a fresh environment beside the real SharedArray, and the Go -> Python
+## ring test run through it (scripts/wheel.sh).
+wheel:
+	bash scripts/wheel.sh
 
 ## bench: every operation against its C, Python and NumPy baselines (docs/performance.md).
 bench:

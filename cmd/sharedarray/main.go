@@ -26,6 +26,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -35,6 +36,7 @@ import (
 	"time"
 
 	"github.com/sharedarray/sharedarray"
+	appversion "github.com/sharedarray/sharedarray/internal/version"
 )
 
 func main() {
@@ -202,29 +204,54 @@ func layoutHelp() string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// version reports the module version and the Go toolchain that built the
-// binary.
+// stamp, when set at link time (go build -ldflags "-X main.stamp=v0.1.0-rc1"),
+// is printed by --version instead of anything the build info says.
+var stamp string
+
+// version is --version's line: the release, where it came from when it is
+// not a tagged module build, then the Go toolchain and platform.
+// docs/cli.md lists what each kind of build prints (TestVersionBuilds).
 func version() string {
-	v, rev := "(unknown)", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	bi, _ := debug.ReadBuildInfo()
+	return versionLine(stamp, bi) + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+}
+
+// pseudoVersion matches the versions Go gives an untagged commit
+// (v0.0.0-20261125205752-a62bd27ed14d) and a modified tree (+dirty).
+var pseudoVersion = regexp.MustCompile(`[-.][0-9]{14}-[0-9a-f]{12}|\+dirty$`)
+
+func versionLine(stamp string, bi *debug.BuildInfo) string {
+	if stamp != "" {
+		return "sharedarray " + stamp
+	}
+	var v, rev, when string
+	modified := false
+	if bi != nil {
 		v = bi.Main.Version
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				rev = s.Value[:12]
-			}
-			if s.Key == "vcs.modified" && s.Value == "true" && rev != "" {
-				rev += "+dirty"
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value[:min(len(s.Value), 12)]
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
 			}
 		}
 	}
-	if v == "" {
-		v = "(devel)"
+	if v != "" && v != "(devel)" && !pseudoVersion.MatchString(v) {
+		return "sharedarray " + v // go install ...@v0.1.0, or a clean clone at a tag
 	}
-	s := "sharedarray " + v
-	if rev != "" && !strings.Contains(v, rev[:min(len(rev), 12)]) {
-		s += " (" + rev + ")"
+	s := "sharedarray " + appversion.Version + "-devel"
+	switch {
+	case rev == "":
+		s += " (no VCS stamp)"
+	case modified:
+		s += " (" + rev + "+modified, " + when + ")"
+	default:
+		s += " (" + rev + ", " + when + ")"
 	}
-	return s + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	return s
 }
 
 // parseInterleaved parses flags wherever they stand among the arguments

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -336,15 +335,6 @@ func TestHelpFlags(t *testing.T) {
 	_, out, _ = runCLI("ls", "--help")
 	assert.Assert(t, strings.Contains(out, "\n  -l\n"), out)
 	assert.Assert(t, strings.Contains(out, "\n  --json\n"), out)
-}
-
-func TestVersion(t *testing.T) {
-	for _, arg := range []string{"--version", "version"} {
-		code, out, _ := runCLI(arg)
-		assert.Equal(t, code, 0)
-		assert.Assert(t, strings.HasPrefix(out, "sharedarray "), out)
-		assert.Assert(t, strings.Contains(out, " "+runtime.Version()+" "), out)
-	}
 }
 
 func TestParseShape(t *testing.T) {
