@@ -59,6 +59,7 @@ func TestCreateAttachRoundTrip(t *testing.T) {
 }
 
 func TestCreateLayouts(t *testing.T) {
+	t.Parallel()
 	for _, l := range Layouts() {
 		t.Run(l.String(), func(t *testing.T) {
 			name := testName(t)
@@ -77,6 +78,7 @@ func TestCreateLayouts(t *testing.T) {
 }
 
 func TestCreateDefaultLayout(t *testing.T) {
+	t.Parallel()
 	shape := make([]int, 28)
 	for i := range shape {
 		shape[i] = 1
@@ -94,6 +96,7 @@ func TestCreateDefaultLayout(t *testing.T) {
 }
 
 func TestCreateRefuses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		shape []int
@@ -124,6 +127,7 @@ func TestCreateRefuses(t *testing.T) {
 }
 
 func TestCreateExists(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	mustCreate(t, name, []int{4}, Int32)
 	_, err := Create(name, []int{8}, Float64)
@@ -136,6 +140,7 @@ func TestCreateExists(t *testing.T) {
 }
 
 func TestAttachMissing(t *testing.T) {
+	t.Parallel()
 	_, err := Attach(testName(t))
 	assert.Assert(t, errors.Is(err, fs.ErrNotExist), "%v", err)
 	assert.Assert(t, errors.Is(Delete(testName(t)), fs.ErrNotExist))
@@ -144,6 +149,7 @@ func TestAttachMissing(t *testing.T) {
 }
 
 func TestZeroDimAndEmpty(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), nil, Complex128)
 	assert.Equal(t, a.Len(), 1)
 	assert.Equal(t, len(a.Bytes()), 16)
@@ -166,6 +172,7 @@ func TestZeroDimAndEmpty(t *testing.T) {
 }
 
 func TestViewTypes(t *testing.T) {
+	t.Parallel()
 	type celsius float64
 	check := func(ok bool, err error) {
 		t.Helper()
@@ -206,6 +213,7 @@ func TestViewTypes(t *testing.T) {
 }
 
 func TestHalf(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		h Half
 		f float32
@@ -232,6 +240,7 @@ func TestHalf(t *testing.T) {
 }
 
 func TestFloat80(t *testing.T) {
+	t.Parallel()
 	for _, f := range []float64{0, 1, -1, 2.5, math.Pi, math.MaxFloat64, math.SmallestNonzeroFloat64, 1e-310, math.Inf(-1)} {
 		assert.Equal(t, Float80FromFloat64(f).Float64(), f)
 	}
@@ -257,6 +266,7 @@ func TestCloseAndUseAfterClose(t *testing.T) {
 }
 
 func TestCloseConcurrent(t *testing.T) {
+	t.Parallel()
 	a, err := Create(testName(t), []int{1024}, Uint8)
 	assert.NilError(t, err)
 	var wg sync.WaitGroup
@@ -274,6 +284,7 @@ func TestCloseConcurrent(t *testing.T) {
 }
 
 func TestDeleteKeepsMappings(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	a := mustCreate(t, name, []int{1000}, Int64)
 	v, _ := View[int64](a)
@@ -287,6 +298,7 @@ func TestDeleteKeepsMappings(t *testing.T) {
 }
 
 func TestDeleteRefusesForeign(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	path := shmDir + "/" + name
 	assert.NilError(t, os.WriteFile(path, make([]byte, 4096), 0o600))
@@ -334,6 +346,7 @@ func TestFileArrays(t *testing.T) {
 }
 
 func TestReadOnly(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ro.dat")
 	a := mustCreate(t, "file://"+path, []int{4}, Uint16)
@@ -366,6 +379,7 @@ func TestWithPerm(t *testing.T) {
 }
 
 func TestSparse(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{1 << 20}, Float64, Sparse())
 	assert.Equal(t, a.Len(), 1<<20)
 	v, _ := View[float64](a)
@@ -380,6 +394,7 @@ func TestSparse(t *testing.T) {
 }
 
 func TestPersistsAfterClose(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	a, err := Create(name, []int{3}, Int8)
 	assert.NilError(t, err)
@@ -430,6 +445,7 @@ func TestList(t *testing.T) {
 }
 
 func TestPrefault(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{1 << 18}, Float64, Prefault())
 	v, _ := View[float64](a)
 	v[len(v)-1] = 2

@@ -12,6 +12,7 @@ import (
 func f128(hi, lo uint64) Float128 { return float128Of(hi, lo) }
 
 func TestFloat128(t *testing.T) {
+	t.Parallel()
 	for _, f := range []float64{0, 1, -1, 2.5, math.Pi, math.MaxFloat64, -math.SmallestNonzeroFloat64, 1e-310, 2.2250738585072014e-308, math.Inf(-1), math.Inf(1)} {
 		assert.Equal(t, Float128FromFloat64(f).Float64(), f, "%g", f)
 	}
@@ -59,6 +60,7 @@ func TestFloat128(t *testing.T) {
 // Float80 and Float128 are views of LongDouble only where C's long double
 // has that format; elsewhere View says which type to use.
 func TestViewLongDouble(t *testing.T) {
+	t.Parallel()
 	ld := mustCreate(t, testName(t), []int{4}, LongDouble)
 	cl := mustCreate(t, testName(t), []int{2}, CLongDouble)
 	_, err80 := View[Float80](ld)

@@ -979,7 +979,7 @@ func (c *chunkReader) Read(b []byte) (int, error) {
 // readFortran reads column-major data and stores it in C order, in
 // cache-sized blocks straight into dst (transpose.go).
 func readFortran(r io.Reader, dst []byte, info npyInfo) error {
-	return readFortranInto(r, dst, info.shape, info.dtype.ItemSize())
+	return readFortranInto(r, dst, info.shape, info.dtype.ItemSize(), transposeBudget)
 }
 
 // swapBytes turns big-endian elements into little-endian ones.

@@ -18,6 +18,7 @@ import (
 )
 
 func TestNPYHeaderFraming(t *testing.T) {
+	t.Parallel()
 	for _, d := range []Dtype{Bool, Int8, Float64, Float16, LongDouble, Complex128, Datetime64, Bytes(7), Str(3), Void(12)} {
 		for _, shape := range [][]int{{}, {5}, {3, 4}, ones(64)} {
 			h := npyHeader(d, shape)
@@ -37,6 +38,7 @@ func TestNPYHeaderFraming(t *testing.T) {
 // The dicts NumPy writes itself (numpy.save) for the dtypes gonpy cannot
 // express.
 func TestNPYHeaderNumPyStyle(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		d     Dtype
 		shape []int
@@ -61,6 +63,7 @@ func ones(n int) []int {
 }
 
 func TestNPYRoundTrip(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for i, d := range []Dtype{Bool, Int8, Uint16, Int64, Float16, Float32, Float64, LongDouble, Complex64, CLongDouble, Timedelta64, Bytes(5), Str(2), Void(3)} {
 		a := mustCreate(t, testName(t), []int{3, 5}, d)
@@ -84,6 +87,7 @@ func TestNPYRoundTrip(t *testing.T) {
 
 // gonpy reads what WriteNPY writes for the dtypes it knows.
 func TestNPYReadByGonpy(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{2, 3}, Float64)
 	v, _ := View[float64](a)
 	for i := range v {
@@ -114,6 +118,7 @@ func npyFile(dict string, data []byte) []byte {
 }
 
 func TestLoadNPYFortranAndBigEndian(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// A 2x3 int32 array [[0 1 2] [3 4 5]] in Fortran order: 0 3 1 4 2 5.
 	var f []byte
@@ -151,6 +156,7 @@ func TestLoadNPYFortranAndBigEndian(t *testing.T) {
 }
 
 func TestLoadNPYRefuses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name string
@@ -233,6 +239,7 @@ func FuzzParseNPYHeader(f *testing.F) {
 
 // Format versions 2.0 and 3.0 (4-byte header length) import like 1.0.
 func TestLoadNPYVersions(t *testing.T) {
+	t.Parallel()
 	dict := "{'descr': '<u2', 'fortran_order': False, 'shape': (2, 2), }"
 	for _, major := range []byte{2, 3} {
 		h := dict + strings.Repeat(" ", 64-(12+len(dict)+1)%64) + "\n"
@@ -251,6 +258,7 @@ func TestLoadNPYVersions(t *testing.T) {
 // LoadNPY's own errors about path: an "import" *fs.PathError naming the
 // path, a directory EISDIR rather than a bad .npy file.
 func TestLoadNPYPathErrors(t *testing.T) {
+	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "missing.npy")
 	_, err := LoadNPY(testName(t), missing)
 	var pe *fs.PathError

@@ -15,6 +15,7 @@ import (
 )
 
 func TestParseSize(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{
 		"0": 0, "4096": 4096, "1K": 1 << 10, "1k": 1 << 10, "64M": 64 << 20, "64m": 64 << 20, "64Mi": 64 << 20,
 		"64MiB": 64 << 20, "64MB": 64 << 20, "2G": 2 << 30, "2GiB": 2 << 30, "1T": 1 << 40, "1.5G": 3 << 29,
@@ -40,6 +41,7 @@ func doctorJSON(t *testing.T, args ...string) (int, map[string]any) {
 }
 
 func TestDoctor(t *testing.T) {
+	t.Parallel()
 	code, out, errs := runCLI("doctor")
 	assert.Equal(t, code, 0, errs)
 	for _, want := range []string{"directory      /dev/shm, writable by this process\n", "mount          tmpfs on /dev/shm", "host memory", "cgroup", "mappings", "memlock", "huge pages", "arrays", "room"} {
@@ -89,6 +91,7 @@ func TestDoctor(t *testing.T) {
 // /dev/shm looks: the size, an array in it, and --need refused by the
 // file system with the --shm-size advice.
 func TestDoctorSmallTmpfs(t *testing.T) {
+	t.Parallel()
 	dir := testutil.MountTmpfs(t, 8<<20)
 	a, err := sharedarray.Create("file://"+filepath.Join(dir, "a"), []int{1 << 20}, sharedarray.Uint8)
 	assert.NilError(t, err)
@@ -149,6 +152,7 @@ func TestDoctorCgroupChild(t *testing.T) {
 // doctor in a real 128 MiB memory cgroup: the limit is reported, and
 // --need 256M is refused by it with the --memory advice.
 func TestDoctorCgroup(t *testing.T) {
+	t.Parallel()
 	cg := sharedarray.ReadLimits("").Cgroup
 	if cg.Version == 0 {
 		testutil.SkipOrFail(t, "no memory cgroup for this process")

@@ -13,6 +13,7 @@ import (
 
 // ls and info show a frame ring's slots, head, writer and readers.
 func TestRingShown(t *testing.T) {
+	t.Parallel()
 	n := name(t)
 	w, err := sharedarray.CreateRing(n, 4, []int{2, 3}, sharedarray.Float32)
 	assert.NilError(t, err)
