@@ -358,11 +358,11 @@ func (a *Array) checkTarget(path string) error {
 	case err != nil:
 		return err
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("is a symbolic link, which SaveNPY would replace rather than write through; give the target's path: %w", ErrInvalid)
+		return fmt.Errorf("is a symbolic link, which the snapshot would replace rather than write through; give the target's path: %w", ErrInvalid)
 	case fi.IsDir():
 		return syscall.EISDIR
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("is not a regular file (%s); SaveNPY replaces only regular files: %w", fileKind(fi.Mode()), ErrInvalid)
+		return fmt.Errorf("is not a regular file (%s); only a regular file is replaced by a snapshot: %w", fileKind(fi.Mode()), ErrInvalid)
 	}
 	if loc, err := parseName(a.name); err == nil {
 		if own, err := os.Stat(loc.linkPrefix() + loc.path); err == nil && os.SameFile(fi, own) {

@@ -163,7 +163,7 @@ func TestDoctorCgroup(t *testing.T) {
 		cmd.Env = append(os.Environ(), doctorChildEnv+"="+strings.Join(append([]string{"doctor"}, args...), "\n"))
 		out, err := cmd.CombinedOutput()
 		assert.NilError(t, err, "%s", out)
-		return string(out)
+		return unbreakDoctor(string(out))
 	}
 	out := doctor("--need", "256M")
 	t.Logf("doctor in %s:\n%s", dir, out)
@@ -180,4 +180,20 @@ func TestDoctorCgroup(t *testing.T) {
 	out = doctor("--need", "16M")
 	assert.Assert(t, strings.Contains(out, "need 16.0 MiB  fits\n"), out)
 	assert.Assert(t, strings.Contains(out, "exit 0\n"), out)
+}
+
+// unbreakDoctor joins the lines doctor's report wraps to fit 80 columns
+// (continuations indented 17 spaces, two past the value column), so tests
+// can look for whole lines.
+func unbreakDoctor(s string) string {
+	return strings.ReplaceAll(s, "\n"+strings.Repeat(" ", 17), " ")
+}
+
+// doctor's report fits 80 columns, the item lines under "does NOT fit:"
+// included.
+func TestDoctorFits(t *testing.T) {
+	t.Parallel()
+	_, out, _ := runCLIRaw("doctor", "--need", "8000T")
+	fits(t, "doctor", out)
+	assert.Assert(t, strings.Contains(out, "\n               - host memory (MemAvailable) has "), out)
 }

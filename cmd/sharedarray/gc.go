@@ -48,11 +48,11 @@ func (c *cli) gc(args []string) int {
 	now := time.Now()
 	var cands []sharedarray.Info
 	before := map[string]os.FileInfo{}
-	otherLayouts := 0
+	otherLayouts, younger, matched, heldN, changed, acted, leftN := 0, 0, 0, 0, 0, 0, 0
 	leftovers, bad := staleDeletes(now)
 	for _, b := range bad {
 		if matchAny(args, b.name) {
-			fmt.Fprintf(c.stderr, "sharedarray: gc %s: left by an interrupted Delete but %v; kept\n", quote(b.name), cause(b.err))
+			c.warnf("sharedarray: gc %s: left by an interrupted Delete but %v; kept", quote(b.name), cause(b.err))
 		}
 	}
 	for _, in := range leftovers {
@@ -62,10 +62,16 @@ func (c *cli) gc(args []string) int {
 		if fi, err := os.Lstat("/dev/shm/" + in.Name); err == nil {
 			before[in.Name] = fi
 			cands = append(cands, in)
+			leftN++
 		}
 	}
 	for _, in := range infos {
-		if !matchAny(args, in.Name) || olderThan > 0 && now.Sub(in.ModTime) < olderThan {
+		if !matchAny(args, in.Name) {
+			continue
+		}
+		matched++
+		if olderThan > 0 && now.Sub(in.ModTime) < olderThan {
+			younger++
 			continue
 		}
 		if !c.allLayouts && !ownLayout(in.Layout) {
@@ -90,17 +96,20 @@ func (c *cli) gc(args []string) int {
 		case !ok:
 			continue // removed meanwhile
 		case len(hs) > 0:
+			heldN++
 			continue
 		case !complete && !c.force:
 			undecided++
 			continue
 		}
 		if fi, err := os.Lstat("/dev/shm/" + in.Name); err != nil || !sameFile(fi, before[in.Name]) {
-			fmt.Fprintf(c.stderr, "sharedarray: gc %s: changed while gc ran; kept\n", quote(in.Name))
+			c.warnf("sharedarray: gc %s: changed while gc ran; kept", quote(in.Name))
+			changed++
 			continue
 		}
 		what := fmt.Sprintf("%s (%s %s, nbytes %d, layout %s, modified %s ago)", quote(in.Name), in.Dtype, shapeString(in.Shape),
 			dataBytes(in), in.Layout, age(int64(now.Sub(in.ModTime).Seconds())))
+		acted++
 		if c.dryRun {
 			fmt.Fprintf(c.stdout, "would remove %s\n", what)
 			continue
@@ -115,14 +124,47 @@ func (c *cli) gc(args []string) int {
 	if undecided > 0 {
 		var ue *sharedarray.UninspectedError
 		errors.As(herr, &ue)
-		fmt.Fprintf(c.stderr, "sharedarray: gc: kept %d unheld array(s): %s, and they may hold them (%s)\n",
+		c.warnf("sharedarray: gc: kept %d unheld array(s): %s, and they may hold them (%s)",
 			undecided, ue.Reason(), inspectHint(os.Geteuid()))
 		code = exitFail
 	}
 	if otherLayouts > 0 {
-		fmt.Fprintf(c.stderr, "sharedarray: gc: did not consider %d array(s) in SharedArray's own layouts (v30, numpy1, numpy2); --all-layouts includes them\n", otherLayouts)
+		c.warnf("sharedarray: gc: did not consider %d array(s) in SharedArray's own layouts (v30, numpy1, numpy2); --all-layouts includes them", otherLayouts)
+	}
+	if acted == 0 {
+		c.nothingToRemove(matched, leftN, younger, otherLayouts, heldN, undecided+changed, len(args) > 0)
 	}
 	return code
+}
+
+// nothingToRemove says, on stderr, what gc looked at and why none of it
+// goes: a gc that prints nothing would leave the user guessing.
+func (c *cli) nothingToRemove(matched, leftovers, younger, otherLayouts, held, kept int, patterns bool) {
+	what := fmt.Sprintf("%d array(s) in /dev/shm", matched)
+	if patterns {
+		what = fmt.Sprintf("%d array(s) matching the patterns", matched)
+	}
+	if leftovers > 0 {
+		what += fmt.Sprintf(" and %d left by an interrupted Delete", leftovers)
+	}
+	var why []string
+	if younger > 0 {
+		why = append(why, fmt.Sprintf("%d modified within --older-than %s", younger, c.olderThan))
+	}
+	if otherLayouts > 0 {
+		why = append(why, fmt.Sprintf("%d in SharedArray's own layouts (--all-layouts)", otherLayouts))
+	}
+	if held > 0 {
+		why = append(why, fmt.Sprintf("%d held by a process (sharedarray ls -l names it)", held))
+	}
+	if kept > 0 {
+		why = append(why, fmt.Sprintf("%d kept as reported above", kept))
+	}
+	msg := "sharedarray: gc: nothing to remove: looked at " + what
+	if len(why) > 0 {
+		msg += ": " + strings.Join(why, ", ")
+	}
+	c.warnf("%s", msg)
 }
 
 // deletePrefix starts the private names sharedarray.Delete renames an

@@ -111,7 +111,7 @@ func TestUnknownFlagAsTyped(t *testing.T) {
 		code, _, errs := runCLI(tc.args...)
 		assert.Equal(t, code, 2)
 		first, _, _ := strings.Cut(errs, "\n")
-		assert.Equal(t, first, fmt.Sprintf("sharedarray: %s: unknown flag %s (an operand that starts with '-' goes after --)", tc.args[0], tc.flag))
+		assert.Equal(t, first, fmt.Sprintf("sharedarray: %s: unknown flag %s (operands that start with '-' go after --)", tc.args[0], tc.flag))
 	}
 	code, _, errs := runCLI("create", "x", "3", "u1", "-sparse=maybe")
 	assert.Equal(t, code, 2)
