@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -375,6 +376,18 @@ func TestWithPerm(t *testing.T) {
 		st, err := os.Stat(shmDir + "/" + name)
 		assert.NilError(t, err)
 		assert.Equal(t, st.Mode().Perm(), perm)
+	}
+	// Without WithPerm: 0666 (before the umask, which is 0 here), for shm
+	// names and files alike.
+	for _, name := range []string{testName(t), "file://" + filepath.Join(t.TempDir(), "a")} {
+		mustCreate(t, name, []int{1}, Uint8)
+		path, ok := strings.CutPrefix(name, "file://")
+		if !ok {
+			path = shmDir + "/" + name
+		}
+		fi, err := os.Stat(path)
+		assert.NilError(t, err)
+		assert.Equal(t, fi.Mode().Perm(), fs.FileMode(0o666), name)
 	}
 }
 

@@ -102,22 +102,17 @@ func gonpyDict(d Dtype, shape []int) (string, bool) {
 	return strings.TrimRight(buf.String()[10:], " \n"), true
 }
 
-// npyHeader returns the whole header, magic to '\n', for d and shape.
+// npyHeader returns the whole header, magic to '\n', for d and shape: format
+// 1.0 always, since an array has at most 64 dimensions, whose header is
+// under 2 KiB, far below 1.0's 65,535-byte limit (TestNPYHeaderVersion1).
 func npyHeader(d Dtype, shape []int) []byte {
 	dict := npyHeaderDict(d, shape)
-	major, pre := 1, 10 // magic 6, version 2, HEADER_LEN 2
-	if len(dict)+1+pre > 65535 {
-		major, pre = 2, 12
-	}
+	const pre = 10 // magic 6, version 2, HEADER_LEN 2
 	total := (pre + len(dict) + 1 + npyAlign - 1) / npyAlign * npyAlign
 	h := make([]byte, 0, total)
 	h = append(h, npyMagic...)
-	h = append(h, byte(major), 0)
-	if major == 1 {
-		h = binary.LittleEndian.AppendUint16(h, uint16(total-pre))
-	} else {
-		h = binary.LittleEndian.AppendUint32(h, uint32(total-pre))
-	}
+	h = append(h, 1, 0)
+	h = binary.LittleEndian.AppendUint16(h, uint16(total-pre))
 	h = append(h, dict...)
 	for len(h) < total-1 {
 		h = append(h, ' ')
@@ -134,8 +129,8 @@ const npyChunk = 8 << 20
 // other than files.
 const npyCopyBuf = 256 << 10
 
-// WriteNPY writes the array as a .npy file (format 1.0, or 2.0 for very
-// long headers) that numpy.load reads back identical: dtype, shape and
+// WriteNPY writes the array as a .npy file (format 1.0) that numpy.load
+// reads back identical: dtype, shape and
 // every byte. It returns the number of bytes written.
 //
 // To an *os.File that is a regular file (or a block device) the data goes

@@ -274,3 +274,27 @@ func TestLoadNPYPathErrors(t *testing.T) {
 	assert.Assert(t, errors.Is(err, syscall.EISDIR), "%v", err)
 	assert.Assert(t, !errors.Is(err, ErrNPY), "%v", err)
 }
+
+// WriteNPY's "format 1.0": the longest header an array can have (64
+// dimensions of the largest size, the longest dtype spellings) is far
+// below 1.0's 65,535-byte HEADER_LEN, so no other version is needed.
+func TestNPYHeaderVersion1(t *testing.T) {
+	t.Parallel()
+	shape := make([]int, 64) // LayoutNumPy2's MaxDims, the most any layout carries
+	for i := range shape {
+		shape[i] = math.MaxInt64
+	}
+	assert.Equal(t, LayoutNumPy2.MaxDims(), len(shape))
+	dtypes := []Dtype{Bytes(math.MaxInt32), Str(math.MaxInt32 - 3), Void(math.MaxInt32), Float64, Complex128, LongDouble}
+	for _, s := range []string{"<M8[as]", "<m8[generic]", "<M8[10us]", "<m8[7D]"} {
+		if d, err := ParseDtype(s); err == nil {
+			dtypes = append(dtypes, d)
+		}
+	}
+	for _, d := range dtypes {
+		h := npyHeader(d, shape)
+		assert.Equal(t, h[6], byte(1), "%s", d)
+		assert.Equal(t, int(binary.LittleEndian.Uint16(h[8:]))+10, len(h), "%s", d)
+		assert.Assert(t, len(h) < 2048, "%s: %d bytes", d, len(h))
+	}
+}
