@@ -67,10 +67,10 @@ func SkipMemoryCheck() Option { return func(o options) options { o.skipMemCheck 
 // populates the trailer, any slack between data and trailer, or holes, so
 // it never makes the file system allocate: a hostile file with a huge
 // sparse tail costs nothing. It pays off a little for arrays that will be
-// written whole (a 1 GiB Create and fill: about 3% faster than without it)
-// and costs time for arrays that will not (an untouched reserved Create
-// takes 2.1 to 2.5 times as long); docs/performance.md has the runs. LoadNPY and WriteNPY always
-// do it, since they touch every page. Kernels before 5.14 ignore it.
+// written whole and costs time for arrays that will not (an untouched
+// reserved Create); docs/performance.md has the measured ratios. LoadNPY
+// and WriteNPY always do it, since they touch every page. Kernels before
+// 5.14 ignore it.
 func Prefault() Option { return func(o options) options { o.prefault = true; return o } }
 
 // Fsync makes SaveNPY flush the new file and its directory to stable
