@@ -39,6 +39,8 @@ func TestCLIUserLanguage(t *testing.T) {
 		{[]string{"export", "x"}, "sharedarray: export: missing FILE.npy (got NAME=x)\n"},
 		{[]string{"info", "a", "b"}, "sharedarray: info: too many operands: b after NAME\n"},
 		{[]string{"ls", "x"}, "sharedarray: ls: takes no operands; unexpected x\n"},
+		{[]string{"rm"}, "sharedarray: rm: missing NAME: name the arrays to delete\n"},
+		{[]string{"create", "x", "3", "f8", "--layout", "nope"}, "sharedarray: create: --layout nope is not a layout (want dual, dual-v30, numpy1,\n  numpy2 or v30; --help says which SharedArray builds read each)\n"},
 	} {
 		code, _, errs := runCLIRaw(c.args...)
 		assert.Equal(t, code, exitUsage, "%v", c.args)
@@ -97,6 +99,20 @@ func TestExportMessagesNameNoGo(t *testing.T) {
 	code, _, errs = runCLIRaw("export", n, link)
 	assert.Equal(t, code, exitFail)
 	assert.Assert(t, strings.Contains(errs, "symbolic link") && !strings.Contains(errs, "SaveNPY"), errs)
+}
+
+// A name that does not exist: the message says where to look.
+func TestNotFoundSaysWhatNext(t *testing.T) {
+	t.Parallel()
+	n := name(t)
+	for _, op := range []string{"info", "rm"} {
+		code, _, errs := runCLI(op, n)
+		assert.Equal(t, code, exitFail)
+		assert.Equal(t, errs, "sharedarray: "+op+" "+n+": no such file or directory ('sharedarray ls' lists the arrays in /dev/shm)\n")
+	}
+	code, _, errs := runCLI("info", "file:///nonexistent-dir/x")
+	assert.Equal(t, code, exitFail)
+	assert.Equal(t, errs, "sharedarray: info file:///nonexistent-dir/x: no such file or directory\n")
 }
 
 // gc that removes nothing says what it looked at and why nothing goes,

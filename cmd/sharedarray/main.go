@@ -530,6 +530,13 @@ func message(op, name string, err error) string {
 	if errors.Is(err, syscall.ELOOP) && isShmLink(name) {
 		c = "is a symbolic link (arrays in /dev/shm are never opened through links)"
 	}
+	isShm := name != "" && (!strings.Contains(name, "://") || strings.HasPrefix(name, "shm://"))
+	if isShm && errors.Is(err, fs.ErrNotExist) {
+		switch op {
+		case "info", "rm", "export":
+			c += " ('sharedarray ls' lists the arrays in /dev/shm)"
+		}
+	}
 	return fitLine(s + ": " + visible(c))
 }
 
@@ -645,7 +652,7 @@ func (c *cli) options() ([]sharedarray.Option, error) {
 	if c.layout != "" {
 		l, err := sharedarray.ParseLayout(c.layout)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--layout %s is not a layout (want dual, dual-v30, numpy1, numpy2 or v30; --help says which SharedArray builds read each)", quote(c.layout))
 		}
 		opts = append(opts, sharedarray.WithLayout(l))
 	}
@@ -835,7 +842,7 @@ func (c *cli) create(args []string) int {
 
 func (c *cli) rm(args []string) int {
 	if len(args) == 0 {
-		c.usageError("name the arrays to delete")
+		c.usageError("missing NAME: name the arrays to delete")
 		return exitUsage
 	}
 	code := exitOK
