@@ -49,7 +49,7 @@ func (c *cli) gc(args []string) int {
 	var cands []sharedarray.Info
 	before := map[string]os.FileInfo{}
 	otherLayouts, younger, matched, heldN, changed, acted, leftN := 0, 0, 0, 0, 0, 0, 0
-	leftovers, bad := staleDeletes(now)
+	leftovers, bad := staleDeletes(now, c.staleAge)
 	for _, b := range bad {
 		if matchAny(args, b.name) {
 			c.warnf("sharedarray: gc %s: left by an interrupted Delete but %v; kept", quote(b.name), cause(b.err))
@@ -192,7 +192,7 @@ func isDeleteName(name string) bool {
 // staleDeleteAge is how long a private delete name must have existed
 // (since its status change: the rename) before gc takes it for a leftover:
 // a running Delete holds one for microseconds.
-var staleDeleteAge = time.Minute
+const staleDeleteAge = time.Minute
 
 type badLeftover struct {
 	name string
@@ -203,7 +203,7 @@ type badLeftover struct {
 // names that have been there longer than staleDeleteAge, and the names
 // gc keeps because they do not hold a valid array (a file another
 // process swapped in, which Delete failed to move back).
-func staleDeletes(now time.Time) (arrays []sharedarray.Info, bad []badLeftover) {
+func staleDeletes(now time.Time, minAge time.Duration) (arrays []sharedarray.Info, bad []badLeftover) {
 	entries, err := os.ReadDir("/dev/shm")
 	if err != nil {
 		return nil, nil
@@ -212,7 +212,7 @@ func staleDeletes(now time.Time) (arrays []sharedarray.Info, bad []badLeftover) 
 		if !isDeleteName(e.Name()) || !e.Type().IsRegular() {
 			continue
 		}
-		if ctime, ok := changeTime("/dev/shm/" + e.Name()); !ok || now.Sub(ctime) < staleDeleteAge {
+		if ctime, ok := changeTime("/dev/shm/" + e.Name()); !ok || now.Sub(ctime) < minAge {
 			continue
 		}
 		in, err := sharedarray.Stat(e.Name())

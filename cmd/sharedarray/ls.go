@@ -98,7 +98,7 @@ func (c *cli) ls(args []string) int {
 			c.report("/proc", herr)
 		}
 	}
-	if arrays, bad := staleDeletes(now); len(arrays)+len(bad) > 0 {
+	if arrays, bad := staleDeletes(now, c.staleAge); len(arrays)+len(bad) > 0 {
 		c.warnf("sharedarray: ls: %d file(s) under Delete's private names (%s*), left by an interrupted Delete and not listed; sharedarray gc removes the unheld arrays among them",
 			len(arrays)+len(bad), deletePrefix)
 	}

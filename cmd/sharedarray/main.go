@@ -65,6 +65,9 @@ type cli struct {
 	// flag values
 	json, long, sparse, force, dryRun, allLayouts bool
 	layout, perm, olderThan                       string
+	// staleAge is how long a private delete name must have existed
+	// before gc takes it for a leftover (staleDeleteAge; tests pass less).
+	staleAge time.Duration
 }
 
 var commands []*command
@@ -136,6 +139,11 @@ func isHelp(a string) bool {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	return runStale(args, stdout, stderr, staleDeleteAge)
+}
+
+// runStale is run with the age gc requires of a leftover delete name.
+func runStale(args []string, stdout, stderr io.Writer, staleAge time.Duration) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
@@ -154,7 +162,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if cmd.name != args[0] {
 			continue
 		}
-		c := &cli{cmd: cmd, stdout: stdout, stderr: stderr}
+		c := &cli{cmd: cmd, stdout: stdout, stderr: stderr, staleAge: staleAge}
 		c.fs = flag.NewFlagSet("sharedarray "+cmd.name, flag.ContinueOnError)
 		c.fs.SetOutput(io.Discard) // errors are printed in our style below
 		c.fs.Usage = func() {}

@@ -796,10 +796,11 @@ func TestCreateTooBig(t *testing.T) {
 
 // An array left under Delete's private name (a Delete killed between its
 // rename and its unlink) is removed by gc once it has been there longer
-// than staleDeleteAge and no process holds it; a younger one (a Delete
+// than staleDeleteAge (the test passes 0 to runStale) and no process holds it; a younger one (a Delete
 // still running) and a held one are kept, and a private name holding
 // something that is not an array is kept and reported.
 func TestGCStaleDeleteNames(t *testing.T) {
+	t.Parallel()
 	var made []string
 	mk := func(valid bool) string {
 		n := fmt.Sprintf("%s%x", deletePrefix, rand.Uint64())
@@ -833,9 +834,12 @@ func TestGCStaleDeleteNames(t *testing.T) {
 	assert.Equal(t, out, "")
 	assert.Assert(t, exists(free) && exists(held) && exists(junk))
 
-	old := staleDeleteAge
-	staleDeleteAge = 0
-	t.Cleanup(func() { staleDeleteAge = old })
+	// As if a minute had passed: leftovers of any age count.
+	runCLI := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := runStale(args, &out, &errb, 0)
+		return code, out.String(), strings.ReplaceAll(errb.String(), "\n  ", " ")
+	}
 	code, out, errs = runCLI(append(args, "--dry-run")...)
 	assert.Equal(t, code, 0, errs)
 	assert.Assert(t, strings.Contains(out, "would remove "+free+" "), out)
