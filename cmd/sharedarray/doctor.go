@@ -133,7 +133,7 @@ func (r *doctorReport) print(w io.Writer) {
 		text := visible(fmt.Sprintf(format, a...))
 		// A line too long for 80 columns continues two spaces past the
 		// value column.
-		fmt.Fprintln(w, breakLines(fmt.Sprintf("%-14s %s", label, text), helpWidth, strings.Repeat(" ", 17)))
+		fmt.Fprintln(w, breakLines(fmt.Sprintf("%-14s %s", label, text), helpWidth, strings.Repeat(" ", 17), 0))
 	}
 	more := func(format string, a ...any) { line("", format, a...) }
 

@@ -52,7 +52,7 @@ func (c *cli) gc(args []string) int {
 	leftovers, bad := staleDeletes(now, c.staleAge)
 	for _, b := range bad {
 		if matchAny(args, b.name) {
-			c.warnf("sharedarray: gc %s: left by an interrupted Delete but %v; kept", quote(b.name), cause(b.err))
+			c.notef(b.name, "left by an interrupted Delete but %v; kept", cause(b.err))
 		}
 	}
 	for _, in := range leftovers {
@@ -103,7 +103,7 @@ func (c *cli) gc(args []string) int {
 			continue
 		}
 		if fi, err := os.Lstat("/dev/shm/" + in.Name); err != nil || !sameFile(fi, before[in.Name]) {
-			c.warnf("sharedarray: gc %s: changed while gc ran; kept", quote(in.Name))
+			c.notef(in.Name, "changed while gc ran; kept")
 			changed++
 			continue
 		}

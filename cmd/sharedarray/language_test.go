@@ -165,3 +165,29 @@ func TestFitLineLossless(t *testing.T) {
 		assert.Equal(t, strings.ReplaceAll(fitLine(s), "\n  ", " "), s)
 	}
 }
+
+// An error about a name with spaces keeps the name whole on its first
+// line (so it can be copied), however long the message.
+func TestFitMessageKeepsName(t *testing.T) {
+	t.Parallel()
+	n := name(t) + " with  spaces in it and more words to pass the width"
+	code, _, raw := runCLIRaw("info", n)
+	assert.Equal(t, code, exitFail)
+	first, _, _ := strings.Cut(raw, "\n")
+	assert.Assert(t, strings.HasPrefix(first, "sharedarray: info "+quote(n)+":"), "%q", raw)
+	assert.Equal(t, strings.ReplaceAll(raw, "\n  ", " "), "sharedarray: info "+quote(n)+": no such file or directory ('sharedarray ls' lists the arrays in /dev/shm)\n")
+	for _, keep := range []int{0, 5, 30, 79, 80, 120} {
+		r := rand.New(rand.NewPCG(uint64(keep), 3))
+		for range 500 {
+			b := make([]byte, r.IntN(300))
+			for i := range b {
+				b[i] = "ab  x"[r.IntN(5)]
+			}
+			s := string(b)
+			k := min(keep, len(s))
+			got := breakLines(s, helpWidth, "  ", k)
+			assert.Equal(t, strings.ReplaceAll(got, "\n  ", " "), s)
+			assert.Assert(t, !strings.Contains(got[:min(k, len(got))], "\n"), "%q broken inside its first %d bytes: %q", s, k, got)
+		}
+	}
+}

@@ -517,6 +517,12 @@ func (c *cli) warnf(format string, a ...any) {
 	fmt.Fprintln(c.stderr, fitLine(fmt.Sprintf(format, a...)))
 }
 
+// notef prints "sharedarray: OP NAME: TEXT", fitted like an error: a note
+// about one array.
+func (c *cli) notef(name, format string, a ...any) {
+	fmt.Fprintln(c.stderr, fitMessage("sharedarray: "+c.cmd.name+" "+quote(name)+":", fmt.Sprintf(format, a...)))
+}
+
 func (c *cli) report(name string, err error) {
 	fmt.Fprintln(c.stderr, message(c.cmd.name, name, err))
 }
@@ -532,7 +538,7 @@ func message(op, name string, err error) string {
 	var se *sharedarray.SpaceError
 	if errors.As(err, &se) {
 		first, rest, _ := strings.Cut(spaceMessage(op, se), "\n")
-		return fitLine(s+": "+first) + "\n" + rest
+		return fitMessage(s+":", first) + "\n" + rest
 	}
 	c := cause(err)
 	if errors.Is(err, syscall.ELOOP) && isShmLink(name) {
@@ -545,34 +551,49 @@ func message(op, name string, err error) string {
 			c += " ('sharedarray ls' lists the arrays in /dev/shm)"
 		}
 	}
-	return fitLine(s + ": " + visible(c))
+	return fitMessage(s+":", visible(c))
 }
 
 // fitLine wraps a message longer than a terminal's line: it breaks at the
 // last space that keeps a line within helpWidth (that one space dropped;
 // a longer word stays whole) and indents the next line by two spaces.
 // Nothing else changes, so joining each "\n  " back into one space gives
-// the message, names and all, exactly (quote escapes every newline in a
-// name, so the joins are unambiguous).
-func fitLine(s string) string { return breakLines(s, helpWidth, "  ") }
+// the message exactly (quote escapes every newline in a name, so the joins
+// are unambiguous).
+func fitLine(s string) string { return breakLines(s, helpWidth, "  ", 0) }
 
-// breakLines is fitLine with another indent for the lines after the first.
-func breakLines(s string, width int, indent string) string {
+// fitMessage is fitLine for "sharedarray: OP NAME: CAUSE": it never breaks
+// inside the first len(head) bytes, so the name, which may hold spaces,
+// stays whole on the first line, ready to copy.
+func fitMessage(head, rest string) string {
+	return breakLines(head+" "+rest, helpWidth, "  ", len(head))
+}
+
+// breakLines is fitLine with another indent for the lines after the first,
+// and no break before byte keep of the first line.
+func breakLines(s string, width int, indent string, keep int) string {
 	var b strings.Builder
-	start := 0 // where this line's text begins: after the indent, but for the first line
+	start := keep // no break before this: the kept head, or the next line's indent
 	for len(s) > width {
+		ok := func(i int) bool { // a break at i leaves text on this line, after the kept head
+			return i >= start && (keep > 0 || strings.TrimSpace(s[start:i]) != "")
+		}
 		i := strings.LastIndexByte(s[:width+1], ' ')
-		if i < start || strings.TrimSpace(s[start:i]) == "" { // no space to break at: the first one after the text
-			rest := strings.TrimLeft(s[start:], " ")
-			j := strings.IndexByte(rest, ' ')
-			if j < 0 {
+		if !ok(i) { // no space to break at: the first one after
+			i = -1
+			for j := start; j < len(s); j++ {
+				if s[j] == ' ' && ok(j) {
+					i = j
+					break
+				}
+			}
+			if i < 0 {
 				break
 			}
-			i = len(s) - len(rest) + j
 		}
 		b.WriteString(s[:i] + "\n")
 		s = indent + s[i+1:]
-		start = len(indent)
+		start, keep = len(indent), 0
 	}
 	b.WriteString(s)
 	return b.String()
