@@ -728,7 +728,7 @@ func deleteAt(dirfd int, prefix, base, name string) error {
 		}
 		st = lst
 	case err == syscall.ELOOP:
-		return pathError("delete", name, fmt.Errorf("is a symbolic link; Delete removes arrays, not links to them: %w", err))
+		return pathError("delete", name, fmt.Errorf("is a symbolic link; arrays are deleted, never links to them: %w", err))
 	case err != nil:
 		return pathError("delete", name, err)
 	default:

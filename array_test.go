@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -59,6 +60,7 @@ func TestCreateAttachRoundTrip(t *testing.T) {
 }
 
 func TestCreateLayouts(t *testing.T) {
+	t.Parallel()
 	for _, l := range layouts() {
 		t.Run(l.String(), func(t *testing.T) {
 			name := testName(t)
@@ -77,6 +79,7 @@ func TestCreateLayouts(t *testing.T) {
 }
 
 func TestCreateDefaultLayout(t *testing.T) {
+	t.Parallel()
 	shape := make([]int, 28)
 	for i := range shape {
 		shape[i] = 1
@@ -94,6 +97,7 @@ func TestCreateDefaultLayout(t *testing.T) {
 }
 
 func TestCreateRefuses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		shape []int
@@ -124,6 +128,7 @@ func TestCreateRefuses(t *testing.T) {
 }
 
 func TestCreateExists(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	mustCreate(t, name, []int{4}, Int32)
 	_, err := Create(name, []int{8}, Float64)
@@ -136,6 +141,7 @@ func TestCreateExists(t *testing.T) {
 }
 
 func TestAttachMissing(t *testing.T) {
+	t.Parallel()
 	_, err := Attach(testName(t))
 	assert.Assert(t, errors.Is(err, fs.ErrNotExist), "%v", err)
 	assert.Assert(t, errors.Is(Delete(testName(t)), fs.ErrNotExist))
@@ -144,6 +150,7 @@ func TestAttachMissing(t *testing.T) {
 }
 
 func TestZeroDimAndEmpty(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), nil, Complex128)
 	assert.Equal(t, a.Len(), 1)
 	assert.Equal(t, len(a.Bytes()), 16)
@@ -166,6 +173,7 @@ func TestZeroDimAndEmpty(t *testing.T) {
 }
 
 func TestViewTypes(t *testing.T) {
+	t.Parallel()
 	type celsius float64
 	check := func(ok bool, err error) {
 		t.Helper()
@@ -222,6 +230,7 @@ func TestCloseAndUseAfterClose(t *testing.T) {
 }
 
 func TestCloseConcurrent(t *testing.T) {
+	t.Parallel()
 	a, err := Create(testName(t), []int{1024}, Uint8)
 	assert.NilError(t, err)
 	var wg sync.WaitGroup
@@ -239,6 +248,7 @@ func TestCloseConcurrent(t *testing.T) {
 }
 
 func TestDeleteKeepsMappings(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	a := mustCreate(t, name, []int{1000}, Int64)
 	v, _ := View[int64](a)
@@ -252,6 +262,7 @@ func TestDeleteKeepsMappings(t *testing.T) {
 }
 
 func TestDeleteRefusesForeign(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	path := shmDir + "/" + name
 	assert.NilError(t, os.WriteFile(path, make([]byte, 4096), 0o600))
@@ -299,6 +310,7 @@ func TestFileArrays(t *testing.T) {
 }
 
 func TestReadOnly(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ro.dat")
 	a := mustCreate(t, "file://"+path, []int{4}, Uint16)
@@ -328,9 +340,22 @@ func TestWithPerm(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Equal(t, st.Mode().Perm(), perm)
 	}
+	// Without WithPerm: 0666 (before the umask, which is 0 here), for shm
+	// names and files alike.
+	for _, name := range []string{testName(t), "file://" + filepath.Join(t.TempDir(), "a")} {
+		mustCreate(t, name, []int{1}, Uint8)
+		path, ok := strings.CutPrefix(name, "file://")
+		if !ok {
+			path = shmDir + "/" + name
+		}
+		fi, err := os.Stat(path)
+		assert.NilError(t, err)
+		assert.Equal(t, fi.Mode().Perm(), fs.FileMode(0o666), name)
+	}
 }
 
 func TestSparse(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{1 << 20}, Float64, Sparse())
 	assert.Equal(t, a.Len(), 1<<20)
 	v, _ := View[float64](a)
@@ -345,6 +370,7 @@ func TestSparse(t *testing.T) {
 }
 
 func TestPersistsAfterClose(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	a, err := Create(name, []int{3}, Int8)
 	assert.NilError(t, err)
@@ -395,6 +421,7 @@ func TestList(t *testing.T) {
 }
 
 func TestPrefault(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{1 << 18}, Float64, Prefault())
 	v, _ := View[float64](a)
 	v[len(v)-1] = 2

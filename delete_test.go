@@ -66,6 +66,7 @@ func runFormatsChild(spec string) int {
 // The owner deletes its own mode-0000 array (unvalidated); another user
 // cannot delete it, and it stays.
 func TestDeleteUnreadable(t *testing.T) {
+	t.Parallel()
 	own := testName(t)
 	assert.Equal(t, asNobody(t, "formats delete-own-0000 "+own), 0)
 	foreign := testName(t)
@@ -135,6 +136,7 @@ var deleteFunc = Delete
 // swapping the array and a non-array file (RENAME_EXCHANGE) in a loop, the
 // non-array file is never removed.
 func TestDeleteSwapped(t *testing.T) {
+	t.Parallel()
 	for _, scheme := range []string{"shm", "file"} {
 		t.Run(scheme, func(t *testing.T) {
 			dir, prefix := shmDir, ""
@@ -204,6 +206,7 @@ func TestDeleteSwapped(t *testing.T) {
 // directory is resolved once, so a non-array file in the other directory
 // is never removed.
 func TestDeleteDirSymlinkSwapped(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	good, bad := filepath.Join(root, "good"), filepath.Join(root, "bad")
 	assert.NilError(t, os.Mkdir(good, 0o755))
@@ -250,6 +253,7 @@ func TestDeleteDirSymlinkSwapped(t *testing.T) {
 // important as the parent of everything), a FIFO, a symlink to an array.
 // Names with control characters work.
 func TestDeleteOddTargets(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sub := filepath.Join(dir, "sub")
 	assert.NilError(t, os.Mkdir(sub, 0o755))

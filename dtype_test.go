@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseDtype(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]Dtype{
 		"float64": Float64, "f8": Float64, "<f8": Float64, "=f8": Float64, "d": Float64, "double": Float64, "float": Float64,
 		"int64": Int64, "i8": Int64, "<i8": Int64, "q": Int64, "l": Int64, "longlong": Int64, "int": Int64,
@@ -42,6 +43,7 @@ func TestParseDtype(t *testing.T) {
 
 // String gives NumPy's dtype.str, and ParseDtype reads it back.
 func TestDtypeString(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[Dtype]string{
 		Bool: "|b1", Int8: "|i1", Uint8: "|u1", Int16: "<i2", Uint16: "<u2", Int32: "<i4", Uint32: "<u4",
 		Int64: "<i8", Uint64: "<u8", Float16: "<f2", Float32: "<f4", Float64: "<f8", LongDouble: "<f16",

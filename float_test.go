@@ -11,6 +11,7 @@ import (
 // numtype.Float80 and numtype.Float128 are views of LongDouble only where C's long double
 // has that format; elsewhere View says which type to use.
 func TestViewLongDouble(t *testing.T) {
+	t.Parallel()
 	ld := mustCreate(t, testName(t), []int{4}, LongDouble)
 	cl := mustCreate(t, testName(t), []int{2}, CLongDouble)
 	_, err80 := View[numtype.Float80](ld)

@@ -146,6 +146,7 @@ func fillBytes(b []byte, seed byte) {
 
 // Plain views have no guard: what the docs say happens, happens.
 func TestPlainViewFaults(t *testing.T) {
+	t.Parallel()
 	skipIfNoFaultAddress(t)
 	name := testName(t)
 	mustCreate(t, name, []int{1 << 20}, Uint8)
@@ -168,6 +169,7 @@ func assertFaulted(t *testing.T, err error, out []byte, signal string) {
 }
 
 func TestCopyToFrom(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{10}, Uint8)
 	n, err := a.CopyFrom([]byte{1, 2, 3}, 8)
 	assert.NilError(t, err)
@@ -192,6 +194,7 @@ func TestCopyToFrom(t *testing.T) {
 }
 
 func TestFullFileSystem(t *testing.T) {
+	t.Parallel()
 	dir := testutil.MountTmpfs(t, 1<<20)
 	_, err := Create("file://"+filepath.Join(dir, "big"), []int{2 << 20}, Uint8)
 	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestHidesOthers(t *testing.T) {
+	t.Parallel()
 	const (
 		plain   = "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
 		hidden  = "22 27 0:21 / /proc rw,relatime - proc proc rw\n63 45 0:39 / /proc rw,relatime shared:9 - proc proc rw,hidepid=invisible\n"
@@ -44,6 +45,7 @@ func TestHidesOthers(t *testing.T) {
 // maps the array is not in /proc at all: Holders reports the answer as
 // incomplete (Hidden), never as a complete zero.
 func TestHoldersHidepid(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount /proc in a new mount namespace")
 	}

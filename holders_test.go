@@ -110,6 +110,7 @@ func holderPIDs(hs []Holder) []int {
 }
 
 func TestHolders(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	a := mustCreate(t, name, []int{64}, Uint8)
 	hs, err := Holders(name)
@@ -164,6 +165,7 @@ func TestHolders(t *testing.T) {
 
 // HoldersOf answers for many arrays at once, each with its own holders.
 func TestHoldersOf(t *testing.T) {
+	t.Parallel()
 	held, free := testName(t), testName(t)
 	mustCreate(t, held, []int{8}, Uint8).Close()
 	mustCreate(t, free, []int{8}, Uint8).Close()
@@ -191,6 +193,7 @@ func TestHoldersOf(t *testing.T) {
 // run as nobody, Holders names root's PID 1 uninspected, with its command
 // name, and still finds the caller itself.
 func TestHoldersUninspected(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	mustCreate(t, name, []int{8}, Uint8, WithPerm(0o644)).Close()
 	// A zombie of root's holds nothing: not uninspected.
@@ -218,6 +221,7 @@ func atoi(s string) int {
 
 // A holder killed with SIGKILL no longer holds the array, which stays.
 func TestHoldersKilled(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	mustCreate(t, name, []int{8}, Uint8).Close()
 	h := startHolder(t, name, "map")

@@ -176,6 +176,7 @@ func TestReadLimitsReal(t *testing.T) {
 // An ENOSPC from the reservation itself (an array under the size Create
 // checks up front) names the directory whose file system is full.
 func TestSpaceErrorNamesDir(t *testing.T) {
+	t.Parallel()
 	dir := testutil.MountTmpfs(t, 1<<20)
 	_, err := Create("file://"+filepath.Join(dir, "big"), []int{2 << 20}, Uint8)
 	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)

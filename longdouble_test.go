@@ -16,6 +16,7 @@ import (
 // The long double conversions agree with C's on this platform: the bytes
 // of (long double)f and the value of (double)x, for random values.
 func TestLongDoubleMatchesC(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	doubles := []float64{0, 1, -2.5, math.Pi, math.MaxFloat64, math.SmallestNonzeroFloat64, 1e-310, math.Inf(1)}
 	for range 20000 {

@@ -107,21 +107,16 @@ func gonpyDict(d Dtype, shape []int) (string, bool) {
 // npyHeader returns the whole header, magic to '\n', for d and shape.
 func npyHeader(d Dtype, shape []int) []byte { return frameHeader(npyHeaderDict(d, shape)) }
 
-// frameHeader returns the whole header, magic to '\n', around dict.
+// frameHeader returns the whole header, magic to '\n', around dict: format
+// 1.0 always, since an array has at most 64 dimensions, whose header is
+// under 2 KiB, far below 1.0's 65,535-byte limit (TestNPYHeaderVersion1).
 func frameHeader(dict string) []byte {
-	major, pre := 1, 10 // magic 6, version 2, HEADER_LEN 2
-	if len(dict)+1+pre > 65535 {
-		major, pre = 2, 12
-	}
+	const pre = 10 // magic 6, version 2, HEADER_LEN 2
 	total := (pre + len(dict) + 1 + npyAlign - 1) / npyAlign * npyAlign
 	h := make([]byte, 0, total)
 	h = append(h, npyMagic...)
-	h = append(h, byte(major), 0)
-	if major == 1 {
-		h = binary.LittleEndian.AppendUint16(h, uint16(total-pre))
-	} else {
-		h = binary.LittleEndian.AppendUint32(h, uint32(total-pre))
-	}
+	h = append(h, 1, 0)
+	h = binary.LittleEndian.AppendUint16(h, uint16(total-pre))
 	h = append(h, dict...)
 	for len(h) < total-1 {
 		h = append(h, ' ')
@@ -138,8 +133,8 @@ const npyChunk = 8 << 20
 // other than files.
 const npyCopyBuf = 256 << 10
 
-// WriteNPY writes the array as a .npy file (format 1.0, or 2.0 for very
-// long headers) that numpy.load reads back identical: dtype, shape and
+// WriteNPY writes the array as a .npy file (format 1.0) that numpy.load
+// reads back identical: dtype, shape and
 // every byte. It returns the number of bytes written.
 //
 // To an *os.File that is a regular file (or a block device) the data goes
@@ -365,11 +360,11 @@ func (a *Array) checkTarget(path string) error {
 	case err != nil:
 		return err
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("is a symbolic link, which SaveNPY would replace rather than write through; give the target's path: %w", ErrInvalid)
+		return fmt.Errorf("is a symbolic link, which the snapshot would replace rather than write through; give the target's path: %w", ErrInvalid)
 	case fi.IsDir():
 		return syscall.EISDIR
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("is not a regular file (%s); SaveNPY replaces only regular files: %w", fileKind(fi.Mode()), ErrInvalid)
+		return fmt.Errorf("is not a regular file (%s); only a regular file is replaced by a snapshot: %w", fileKind(fi.Mode()), ErrInvalid)
 	}
 	if loc, err := parseName(a.name); err == nil {
 		if own, err := os.Stat(loc.linkPrefix() + loc.path); err == nil && os.SameFile(fi, own) {
@@ -988,7 +983,7 @@ func (c *chunkReader) Read(b []byte) (int, error) {
 // readFortran reads column-major data and stores it in C order, in
 // cache-sized blocks straight into dst (transpose.go).
 func readFortran(r io.Reader, dst []byte, info npyInfo) error {
-	return readFortranInto(r, dst, info.shape, info.dtype.ItemSize())
+	return readFortranInto(r, dst, info.shape, info.dtype.ItemSize(), transposeBudget)
 }
 
 // swapBytes turns big-endian elements into little-endian ones.

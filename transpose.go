@@ -7,20 +7,20 @@ import (
 
 // transposeBudget bounds the buffer readFortran reads into: the import of
 // a Fortran-order array needs at most this much memory besides the
-// mapping. Tests lower it to reach every path.
-var transposeBudget = 4 << 20
+// mapping. Tests pass readFortranInto smaller budgets to reach every path.
+const transposeBudget = 4 << 20
 
 // readFortranInto reads the column-major (Fortran order) elements of an
 // array of the given shape from r and stores them in C order in dst, in
 // cache-sized blocks: it reads whole slabs of the input's slowest axis
-// (the output's fastest) into a buffer of at most transposeBudget bytes
+// (the output's fastest) into a buffer of at most budget bytes
 // and writes each slab out as contiguous runs, so both sides are walked
 // nearly in order.
-func readFortranInto(r io.Reader, dst []byte, shape []int, isz int) error {
+func readFortranInto(r io.Reader, dst []byte, shape []int, isz, budget int) error {
 	if isz <= 0 || len(dst) == 0 {
 		return nil
 	}
-	buf := make([]uint64, (max(transposeBudget, isz)+7)/8) // 8-byte aligned for the typed copies; one element at least
+	buf := make([]uint64, (max(budget, isz)+7)/8) // 8-byte aligned for the typed copies; one element at least
 	t := transposer{r: r, dst: dst, isz: isz, buf: unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)}
 	if k := len(shape) - 1; k >= 1 {
 		// Thin slabs (fewer than tileRows rows of the input's slowest axis

@@ -37,8 +37,7 @@ func fortranReference(in []byte, shape []int, isz int) []byte {
 // one does, for random shapes and item sizes, with buffers small enough
 // to take every path (several slabs, slabs split along inner axes).
 func TestReadFortranBlocked(t *testing.T) {
-	old := transposeBudget
-	t.Cleanup(func() { transposeBudget = old })
+	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := range 800 {
 		nd := 1 + r.IntN(5)
@@ -52,7 +51,7 @@ func TestReadFortranBlocked(t *testing.T) {
 			n *= shape[k]
 		}
 		isz := []int{1, 2, 4, 8, 16, 3, 12}[r.IntN(7)]
-		transposeBudget = []int{8, 64, 256, 4096, 1 << 20}[i/2%5]
+		budget := []int{8, 64, 256, 4096, 1 << 20}[i/2%5]
 		in := make([]byte, n*isz)
 		for j := range in {
 			in[j] = byte(r.Uint32())
@@ -67,16 +66,15 @@ func TestReadFortranBlocked(t *testing.T) {
 		if i%2 == 1 {
 			src = struct{ io.Reader }{br}
 		}
-		assert.NilError(t, readFortranInto(src, dst, shape, isz))
-		assert.Assert(t, bytes.Equal(dst, fortranReference(in, shape, isz)), "shape %v itemsize %d budget %d", shape, isz, transposeBudget)
+		assert.NilError(t, readFortranInto(src, dst, shape, isz, budget))
+		assert.Assert(t, bytes.Equal(dst, fortranReference(in, shape, isz)), "shape %v itemsize %d budget %d", shape, isz, budget)
 		assert.Equal(t, br.Len(), 1, "the reader is left after the data")
 	}
 	// A short stream or file is an error, not zeros.
 	dst := make([]byte, 4*6)
-	err := readFortranInto(struct{ io.Reader }{bytes.NewReader(make([]byte, 20))}, dst, []int{2, 3}, 4)
+	err := readFortranInto(struct{ io.Reader }{bytes.NewReader(make([]byte, 20))}, dst, []int{2, 3}, 4, transposeBudget)
 	assert.Equal(t, err, io.ErrUnexpectedEOF)
-	transposeBudget = 8
-	err = readFortranInto(bytes.NewReader(make([]byte, 20)), dst, []int{2, 3}, 4)
+	err = readFortranInto(bytes.NewReader(make([]byte, 20)), dst, []int{2, 3}, 4, 8)
 	assert.Equal(t, err, io.ErrUnexpectedEOF)
 }
 

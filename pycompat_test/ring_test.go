@@ -95,6 +95,11 @@ func ringBuild(t *testing.T, venv string) *build {
 	return nil
 }
 
+// ringPythonEnv names an interpreter that has sharedarray_ring installed
+// (scripts/wheel.sh: from the wheel, in a fresh environment): the Python
+// side of the ring tests then runs there, without python/ on PYTHONPATH.
+const ringPythonEnv = "SHAREDARRAY_RING_PYTHON"
+
 // ringPy starts ring_helper.py with the python/ package on PYTHONPATH.
 func ringPy(t *testing.T, b *build, args ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
 	t.Helper()
@@ -107,6 +112,11 @@ func ringPyEnv(t *testing.T, b *build, env []string, args ...string) (*exec.Cmd,
 	assert.NilError(t, err)
 	cmd := exec.Command(b.python(), append([]string{"ring_helper.py"}, args...)...)
 	cmd.Env = append(append(os.Environ(), "PYTHONPATH="+pkg), env...)
+	if py := os.Getenv(ringPythonEnv); py != "" {
+		// The module as installed from the wheel (scripts/wheel.sh), not python/.
+		cmd = exec.Command(py, append([]string{"ring_helper.py"}, args...)...)
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stderr := &strings.Builder{}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()

@@ -23,10 +23,11 @@ import (
 // hostinfo.Read and hostinfo.Check (the rules of sharedarray.Create);
 // this file only prints them.
 var doctorCommand = &command{
-	name: "doctor",
-	args: "[--need SIZE] [--dir DIR] [--json]",
-	help: "Check what limits the arrays this process can create: the /dev/shm mount, its size and free space, host memory, the memory cgroup limit, mappings against vm.max_map_count, RLIMIT_MEMLOCK, shmem huge pages, the arrays already there; with --need, whether an array of SIZE would fit and what would refuse it. Exit status 0 if everything asked fits, 1 if not.",
-	run:  (*cli).doctor,
+	name:  "doctor",
+	args:  "[--need SIZE] [--dir DIR] [--json]",
+	short: "check whether an array of a given size would fit here",
+	help:  "Check what limits the arrays this process can create: the /dev/shm mount, its size and free space, host memory, the memory cgroup limit, mappings against vm.max_map_count, RLIMIT_MEMLOCK, shmem huge pages, the arrays already there; with --need, whether an array of SIZE would fit and what would refuse it. Exit status 0 if everything asked fits, 1 if not.",
+	run:   (*cli).doctor,
 }
 
 // doctorFlags declares doctor's flags on c.fs.
@@ -131,7 +132,10 @@ func (c *cli) doctor(args []string) int {
 func (r *doctorReport) print(w io.Writer) {
 	l := r.Limits
 	line := func(label, format string, a ...any) {
-		fmt.Fprintf(w, "%-14s %s\n", label, visible(fmt.Sprintf(format, a...)))
+		text := visible(fmt.Sprintf(format, a...))
+		// A line too long for 80 columns continues two spaces past the
+		// value column.
+		fmt.Fprintln(w, breakLines(fmt.Sprintf("%-14s %s", label, text), helpWidth, strings.Repeat(" ", 17), 0))
 	}
 	more := func(format string, a ...any) { line("", format, a...) }
 
@@ -200,13 +204,13 @@ func (r *doctorReport) print(w io.Writer) {
 
 	switch {
 	case l.MemlockLimit < 0 && l.MemlockMax < 0:
-		line("memlock", "unlimited (RLIMIT_MEMLOCK): Mlock works for any array")
+		line("memlock", "unlimited (RLIMIT_MEMLOCK): any array can be locked in memory (Array.Mlock)")
 	case l.MemlockLimit >= 0:
 		hard := "unlimited"
 		if l.MemlockMax >= 0 {
 			hard = bytesString(l.MemlockMax)
 		}
-		line("memlock", "%s, hard limit %s (RLIMIT_MEMLOCK): Mlock of a larger array fails unless the process has CAP_IPC_LOCK", bytesString(l.MemlockLimit), hard)
+		line("memlock", "%s, hard limit %s (RLIMIT_MEMLOCK): locking a larger array in memory (Array.Mlock) fails unless the process has CAP_IPC_LOCK", bytesString(l.MemlockLimit), hard)
 	}
 
 	thp := l.ShmemTHP

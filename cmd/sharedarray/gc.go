@@ -51,23 +51,29 @@ func (c *cli) gc(args []string) int {
 	}
 	now := time.Now()
 	var cands []sharedarray.Info
-	otherLayouts := 0
-	leftovers, bad := staleDeletes(now)
+	otherLayouts, younger, matched, heldN, changed, acted, leftN := 0, 0, 0, 0, 0, 0, 0
+	leftovers, bad := staleDeletes(now, c.staleAge)
 	for _, b := range bad {
 		if matchAny(args, b.name) {
-			fmt.Fprintf(c.stderr, "sharedarray: gc %s: left by an interrupted Delete but %v; kept\n", quote(b.name), cause(b.err))
+			c.notef(b.name, "left by an interrupted Delete but %v; kept", cause(b.err))
 		}
 	}
 	for _, in := range leftovers {
 		if matchAny(args, in.Name) {
 			cands = append(cands, in)
+			leftN++
 		}
 	}
 	// Each Info is the file List read: its age, its layout, its holders
 	// and the removal all concern that file (device and inode), whatever
 	// its name holds meanwhile.
 	for _, in := range infos {
-		if !matchAny(args, in.Name) || olderThan > 0 && now.Sub(in.ModTime) < olderThan {
+		if !matchAny(args, in.Name) {
+			continue
+		}
+		matched++
+		if olderThan > 0 && now.Sub(in.ModTime) < olderThan {
+			younger++
 			continue
 		}
 		if !c.allLayouts && !ownLayout(in.Layout) {
@@ -84,6 +90,7 @@ func (c *cli) gc(args []string) int {
 	for _, in := range cands {
 		switch {
 		case len(held[in.Name]) > 0:
+			heldN++
 			continue
 		case !complete && !c.force:
 			undecided++
@@ -92,6 +99,7 @@ func (c *cli) gc(args []string) int {
 		what := fmt.Sprintf("%s (%s %s, nbytes %d, layout %s, modified %s ago)", quote(in.Name), in.Dtype, shapeString(in.Shape),
 			dataBytes(in), in.Layout, age(int64(now.Sub(in.ModTime).Seconds())))
 		if c.dryRun {
+			acted++
 			fmt.Fprintf(c.stdout, "would remove %s\n", what)
 			continue
 		}
@@ -103,25 +111,32 @@ func (c *cli) gc(args []string) int {
 			// Swapped, replaced (by a symbolic link, say) or modified
 			// since List read it: what was checked is not what the name
 			// holds.
-			fmt.Fprintf(c.stderr, "sharedarray: gc %s: changed while gc ran; kept\n", quote(in.Name))
+			c.notef(in.Name, "changed while gc ran; kept")
+			changed++
 		case errors.Is(err, sharedarray.ErrNotExist):
-			fmt.Fprintf(c.stderr, "sharedarray: gc %s: removed or renamed by another process while gc ran\n", quote(in.Name))
+			c.notef(in.Name, "removed or renamed by another process while gc ran")
+			changed++
 		case err != nil:
 			c.report(in.Name, err)
 			code = exitFail
+			acted++
 		default:
 			fmt.Fprintf(c.stdout, "removed %s\n", what)
+			acted++
 		}
 	}
 	if undecided > 0 {
 		var ue *sharedarray.UninspectedError
 		errors.As(herr, &ue)
-		fmt.Fprintf(c.stderr, "sharedarray: gc: kept %d unheld array(s): %s, and they may hold them (%s)\n",
+		c.warnf("sharedarray: gc: kept %d unheld array(s): %s, and they may hold them (%s)",
 			undecided, uninspectedReason(ue), inspectHint(os.Geteuid()))
 		code = exitFail
 	}
 	if otherLayouts > 0 {
-		fmt.Fprintf(c.stderr, "sharedarray: gc: did not consider %d array(s) in SharedArray's own layouts (v30, numpy1, numpy2); --all-layouts includes them\n", otherLayouts)
+		c.warnf("sharedarray: gc: did not consider %d array(s) in SharedArray's own layouts (v30, numpy1, numpy2); --all-layouts includes them", otherLayouts)
+	}
+	if acted == 0 {
+		c.nothingToRemove(matched, leftN, younger, otherLayouts, heldN, undecided+changed, len(args) > 0)
 	}
 	return code
 }
@@ -164,6 +179,36 @@ func uninspectedReason(ue *sharedarray.UninspectedError) string {
 // maxNamedPIDs is how many uninspected processes a message names.
 const maxNamedPIDs = 10
 
+// nothingToRemove says, on stderr, what gc looked at and why none of it
+// goes: a gc that prints nothing would leave the user guessing.
+func (c *cli) nothingToRemove(matched, leftovers, younger, otherLayouts, held, kept int, patterns bool) {
+	what := fmt.Sprintf("%d array(s) in /dev/shm", matched)
+	if patterns {
+		what = fmt.Sprintf("%d array(s) matching the patterns", matched)
+	}
+	if leftovers > 0 {
+		what += fmt.Sprintf(" and %d left by an interrupted Delete", leftovers)
+	}
+	var why []string
+	if younger > 0 {
+		why = append(why, fmt.Sprintf("%d modified within --older-than %s", younger, c.olderThan))
+	}
+	if otherLayouts > 0 {
+		why = append(why, fmt.Sprintf("%d in SharedArray's own layouts (--all-layouts)", otherLayouts))
+	}
+	if held > 0 {
+		why = append(why, fmt.Sprintf("%d held by a process (sharedarray ls -l names it)", held))
+	}
+	if kept > 0 {
+		why = append(why, fmt.Sprintf("%d kept as reported above", kept))
+	}
+	msg := "sharedarray: gc: nothing to remove: looked at " + what
+	if len(why) > 0 {
+		msg += ": " + strings.Join(why, ", ")
+	}
+	c.warnf("%s", msg)
+}
+
 // deletePrefix starts the private names sharedarray.Delete renames an
 // array to before it unlinks it (".sharedarray-delete-" and up to 16 hex
 // digits). List skips them; one that stays was left by a Delete killed
@@ -189,7 +234,7 @@ func isDeleteName(name string) bool {
 // staleDeleteAge is how long a private delete name must have existed
 // (since its status change: the rename) before gc takes it for a leftover:
 // a running Delete holds one for microseconds.
-var staleDeleteAge = time.Minute
+const staleDeleteAge = time.Minute
 
 type badLeftover struct {
 	name string
@@ -200,7 +245,7 @@ type badLeftover struct {
 // names that have been there longer than staleDeleteAge, and the names
 // gc keeps because they do not hold a valid array (a file another
 // process swapped in, which Delete failed to move back).
-func staleDeletes(now time.Time) (arrays []sharedarray.Info, bad []badLeftover) {
+func staleDeletes(now time.Time, minAge time.Duration) (arrays []sharedarray.Info, bad []badLeftover) {
 	entries, err := os.ReadDir("/dev/shm")
 	if err != nil {
 		return nil, nil
@@ -215,7 +260,7 @@ func staleDeletes(now time.Time) (arrays []sharedarray.Info, bad []badLeftover) 
 				return false
 			}
 			ctime, ok := changeTime(fi)
-			return ok && now.Sub(ctime) >= staleDeleteAge
+			return ok && now.Sub(ctime) >= minAge
 		}
 		if !stale() {
 			continue

@@ -129,13 +129,13 @@ func (c *cli) ls(args []string) int {
 		if scanned {
 			var ue *sharedarray.UninspectedError
 			errors.As(herr, &ue)
-			fmt.Fprintf(c.stderr, "sharedarray: ls: %s; ATTACHED counts marked + are lower bounds\n", uninspectedReason(ue))
+			c.warnf("sharedarray: ls: %s; ATTACHED counts marked + are lower bounds", uninspectedReason(ue))
 		} else {
 			c.report("/proc", herr)
 		}
 	}
-	if arrays, bad := staleDeletes(now); len(arrays)+len(bad) > 0 {
-		fmt.Fprintf(c.stderr, "sharedarray: ls: %d file(s) under Delete's private names (%s*), left by an interrupted Delete and not listed; sharedarray gc removes the unheld arrays among them\n",
+	if arrays, bad := staleDeletes(now, c.staleAge); len(arrays)+len(bad) > 0 {
+		c.warnf("sharedarray: ls: %d file(s) under Delete's private names (%s*), left by an interrupted Delete and not listed; sharedarray gc removes the unheld arrays among them",
 			len(arrays)+len(bad), deletePrefix)
 	}
 	if c.json {
@@ -151,6 +151,13 @@ func (c *cli) ls(args []string) int {
 	header := "NAME\tDTYPE\tSHAPE\tNBYTES\tLAYOUT\tAGE\tATTACHED"
 	if c.long {
 		header += "\tHOLDERS"
+	}
+	rings := false
+	for _, e := range entries {
+		rings = rings || e.Ring != nil
+	}
+	if rings {
+		header += "\tRING"
 	}
 	fmt.Fprintln(tw, header)
 	for _, e := range entries {
@@ -169,8 +176,11 @@ func (c *cli) ls(args []string) int {
 			}
 			fmt.Fprintf(tw, "\t%s", strings.Join(hs, ","))
 		}
-		if e.Ring != nil {
+		switch {
+		case e.Ring != nil:
 			fmt.Fprintf(tw, "\t%s", e.Ring)
+		case rings:
+			fmt.Fprint(tw, "\t-")
 		}
 		fmt.Fprintln(tw)
 	}

@@ -43,5 +43,5 @@ func (r *lsRing) String() string {
 	if r.WriterAlive {
 		w = fmt.Sprintf("writer pid %d", r.WriterPID)
 	}
-	return fmt.Sprintf("ring: %d slots, head %d, generation %d, %s, %d reader(s), %d waiting", r.Slots, r.Head, r.Generation, w, r.Readers, r.Waiting)
+	return fmt.Sprintf("%d slots, head %d, generation %d, %s, %d reader(s), %d waiting", r.Slots, r.Head, r.Generation, w, r.Readers, r.Waiting)
 }

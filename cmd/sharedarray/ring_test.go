@@ -18,6 +18,7 @@ import (
 
 // ls and info show a frame ring's slots, head, writer and readers.
 func TestRingShown(t *testing.T) {
+	t.Parallel()
 	n := name(t)
 	w, err := sharedarray.CreateRing(n, 4, []int{2, 3}, sharedarray.Float32)
 	assert.NilError(t, err)
@@ -26,22 +27,33 @@ func TestRingShown(t *testing.T) {
 	assert.NilError(t, err)
 	defer r.Close()
 	assert.NilError(t, w.Write(make([]byte, 24)))
-	want := fmt.Sprintf("ring: 4 slots, head 1, generation 1, writer pid %d, 1 reader(s), 0 waiting", os.Getpid())
+	want := fmt.Sprintf("4 slots, head 1, generation 1, writer pid %d, 1 reader(s), 0 waiting", os.Getpid())
 
 	code, out, errs := runCLI("info", n)
 	assert.Equal(t, code, 0, errs)
-	assert.Assert(t, strings.Contains(out, "frame ring  "+want), out)
+	assert.Assert(t, strings.Contains(out, "\nring "), out)
+	assert.Assert(t, strings.Contains(out, " "+want+"\n"), out)
 
-	code, out, errs = runCLI("ls")
-	assert.Equal(t, code, 0, errs)
-	found := false
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, n+" ") {
-			found = true
-			assert.Assert(t, strings.HasSuffix(l, want), l)
+	// ls: the ring's state is in a RING column, under its header, after
+	// HOLDERS with -l.
+	for _, args := range [][]string{{"ls"}, {"ls", "-l"}} {
+		code, out, errs = runCLI(args...)
+		assert.Equal(t, code, 0, errs)
+		lines := strings.Split(out, "\n")
+		col := strings.Index(lines[0], "RING")
+		assert.Assert(t, strings.HasSuffix(lines[0], "RING") && col > strings.Index(lines[0], "ATTACHED"), "%v: %s", args, lines[0])
+		if len(args) > 1 {
+			assert.Assert(t, col > strings.Index(lines[0], "HOLDERS"), lines[0])
 		}
+		found := false
+		for _, l := range lines[1:] {
+			if strings.HasPrefix(l, n+" ") {
+				found = true
+				assert.Equal(t, l[col:], want) // ASCII like the header: columns line up in bytes
+			}
+		}
+		assert.Assert(t, found, out)
 	}
-	assert.Assert(t, found, out)
 
 	code, out, _ = runCLI("ls", "--json")
 	assert.Equal(t, code, 0)
@@ -102,7 +114,7 @@ func TestRingWholeFileReadLockCLI(t *testing.T) {
 	cmd.Env = append(os.Environ(), rdlockEnv+"=/dev/shm/"+n)
 	testutil.StartHolder(t, cmd, "read lock on "+n)
 
-	want := "ring: 4 slots, head 1, generation 1, no writer, 0 reader(s), 0 waiting"
+	want := "4 slots, head 1, generation 1, no writer, 0 reader(s), 0 waiting"
 	for _, argv := range [][]string{{"info", n}, {"ls"}, {"ls", "--json"}} {
 		done := make(chan struct{})
 		var code int
