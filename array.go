@@ -254,11 +254,11 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 		if err := admitMapping(); err != nil {
 			return nil, err
 		}
-		mem, stage, fd, err := sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+		mem, stage, fd, err := sysCreateLinked(loc.dir(), loc.linkPrefix(), loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
 		if stage == stageMap && err == syscall.ENOMEM && flushQuarantine() {
 			// The reservations were in the way (RLIMIT_AS); nothing was
 			// published, so the whole call can run again.
-			mem, stage, fd, err = sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+			mem, stage, fd, err = sysCreateLinked(loc.dir(), loc.linkPrefix(), loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
 		}
 		if err != nil {
 			err = mappingFailed(err, stage == stageMap)
@@ -512,11 +512,15 @@ func openSegment(loc location, name string, flags int) (int, meta, fileStat, err
 
 // readMeta copies the trailer out of an open segment once and validates it.
 func readMeta(fd int, name string) (meta, fileStat, error) {
-	st, tail, err := sysFstatTail(fd)
+	buf := getTailBuf()
+	st, tail, err := sysFstatTail(fd, buf)
 	if err != nil {
 		return meta{}, st, err
 	}
 	m, err := checkMeta(st, tail, name)
+	if err == nil { // an error may hold bytes of tail
+		putTailBuf(buf)
+	}
 	return m, st, err
 }
 
@@ -621,7 +625,7 @@ const deletePrefix = ".sharedarray-delete-"
 // prefix+base; its private name goes in the same directory.
 func deleteAt(dirfd int, prefix, base, name string) error {
 	cname := cstr2(prefix, base)
-	buf := new(tailBuf)
+	buf := getTailBuf()
 	st, tail, err := sysReadTailAt(dirfd, cname, buf)
 	switch {
 	case err == syscall.EACCES || err == syscall.EPERM:
@@ -641,12 +645,12 @@ func deleteAt(dirfd int, prefix, base, name string) error {
 		}
 	}
 	ctmp := append(strconv.AppendUint(append(append(make([]byte, 0, len(prefix)+len(deletePrefix)+17), prefix...), deletePrefix...), rand.Uint64(), 16), 0)
-	tmp := string(ctmp[:len(ctmp)-1])
 	moved, err := sysUnlinkChecked(dirfd, cname, ctmp, st.dev, st.ino)
 	switch {
 	case !moved:
 		return pathError("delete", name, err)
 	case err == nil:
+		putTailBuf(buf)
 		return nil
 	case err == syscall.ESTALE:
 		// Another file took the name after validation; it now holds
@@ -660,7 +664,7 @@ func deleteAt(dirfd int, prefix, base, name string) error {
 		}
 	}
 	if rerr := sysRenameNoreplace(dirfd, ctmp, cname); rerr != nil {
-		return pathError("delete", name, fmt.Errorf("%v, and moving the file back failed (%v): it is now named %q", err, rerr, tmp))
+		return pathError("delete", name, fmt.Errorf("%v, and moving the file back failed (%v): it is now named %q", err, rerr, ctmp[:len(ctmp)-1]))
 	}
 	if err == syscall.ESTALE {
 		return pathError("delete", name, fmt.Errorf("another file took the name after validation; it was not valid and was left in place: %w", err))
