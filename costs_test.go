@@ -146,6 +146,16 @@ func TestPerCallCosts(t *testing.T) {
 	ratio(8, 9)
 	ratio(8, 10)
 	ratio(10, 9)
+
+	// The memory check of a Create of 64 MiB or more (statfs, the
+	// cgroup's files, /proc/meminfo), alone.
+	t0 := threadCPU()
+	for range ops {
+		if err := checkSpace(shmDir, 1<<30); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("memory check (checkSpace, 1 GiB): %.1f µs", float64((threadCPU()-t0)/ops)/1e3)
 }
 
 // threadCPU is the calling thread's CPU time (user and system): less
