@@ -83,3 +83,47 @@ func TestReadFortranBlocked(t *testing.T) {
 func unsafeBytes(w []uint64) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), len(w)*8)
 }
+
+// Long output runs (2-D arrays whose last axis has hundreds of elements)
+// take slabCopy's gathered path, eight runs at a time, from a file (in
+// tiles) and from a stream (in slabs), with row counts that are not
+// multiples of eight and runs that are not multiples of a tile.
+func TestReadFortranLongRuns(t *testing.T) {
+	old := transposeBudget
+	t.Cleanup(func() { transposeBudget = old })
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []struct {
+		shape       []int
+		isz, budget int
+	}{
+		{[]int{3000, 600}, 8, 64 << 10},
+		{[]int{1001, 515}, 16, 256 << 10},
+		{[]int{37, 1100}, 4, 1 << 20},
+		{[]int{9, 1500}, 2, 1 << 20},
+		{[]int{301, 700}, 4, 32 << 10},
+		{[]int{5, 3, 700}, 8, 1 << 20},
+	} {
+		n := c.isz
+		for _, d := range c.shape {
+			n *= d
+		}
+		in := make([]byte, n)
+		for j := range in {
+			in[j] = byte(r.Uint32())
+		}
+		want := fortranReference(in, c.shape, c.isz)
+		transposeBudget = c.budget
+		for _, file := range []bool{true, false} {
+			words := make([]uint64, (n+7)/8)
+			dst := unsafeBytes(words)[:n]
+			br := bytes.NewReader(append(in, 0xee))
+			var src io.Reader = br
+			if !file {
+				src = struct{ io.Reader }{br}
+			}
+			assert.NilError(t, readFortranInto(src, dst, c.shape, c.isz))
+			assert.Assert(t, bytes.Equal(dst, want), "shape %v itemsize %d budget %d file %v", c.shape, c.isz, c.budget, file)
+			assert.Equal(t, br.Len(), 1, "the reader is left after the data")
+		}
+	}
+}
