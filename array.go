@@ -645,6 +645,7 @@ func deleteAt(dirfd int, prefix, base, name string) error {
 		}
 	}
 	ctmp := append(strconv.AppendUint(append(append(make([]byte, 0, len(prefix)+len(deletePrefix)+17), prefix...), deletePrefix...), rand.Uint64(), 16), 0)
+	tmp := string(ctmp[:len(ctmp)-1])
 	moved, err := sysUnlinkChecked(dirfd, cname, ctmp, st.dev, st.ino)
 	switch {
 	case !moved:
@@ -664,7 +665,7 @@ func deleteAt(dirfd int, prefix, base, name string) error {
 		}
 	}
 	if rerr := sysRenameNoreplace(dirfd, ctmp, cname); rerr != nil {
-		return pathError("delete", name, fmt.Errorf("%v, and moving the file back failed (%v): it is now named %q", err, rerr, ctmp[:len(ctmp)-1]))
+		return pathError("delete", name, fmt.Errorf("%v, and moving the file back failed (%v): it is now named %q", err, rerr, tmp))
 	}
 	if err == syscall.ESTALE {
 		return pathError("delete", name, fmt.Errorf("another file took the name after validation; it was not valid and was left in place: %w", err))
