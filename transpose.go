@@ -21,9 +21,7 @@ func readFortranInto(r io.Reader, dst []byte, shape []int, isz int) error {
 		return nil
 	}
 	buf := make([]uint64, (max(transposeBudget, isz)+7)/8) // 8-byte aligned for the typed copies; one element at least
-	run := make([]uint64, tileRunMax/8)
-	t := transposer{r: r, dst: dst, isz: isz, buf: unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8),
-		runBuf: unsafe.Slice((*byte)(unsafe.Pointer(&run[0])), len(run)*8)}
+	t := transposer{r: r, dst: dst, isz: isz, buf: unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)}
 	if k := len(shape) - 1; k >= 1 {
 		// Thin slabs (fewer than tileRows rows of the input's slowest axis
 		// fit the buffer) would write each output cache line in several
@@ -95,7 +93,17 @@ type transposer struct {
 	dst    []byte
 	isz    int
 	buf    []byte
-	runBuf []byte // one output run, 8-byte aligned (see slabCopy)
+	runs []byte // output runs being gathered, 8-byte aligned (see slabCopy); runBuf allocates it
+}
+
+// runBuf returns the buffer slabCopy gathers output runs in, allocating it
+// on first use.
+func (t *transposer) runBuf() []byte {
+	if t.runs == nil {
+		w := make([]uint64, tileRunMax/8)
+		t.runs = unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), len(w)*8)
+	}
+	return t.runs
 }
 
 // run reads the Fortran-order elements of shape and stores element
@@ -154,15 +162,15 @@ func (t *transposer) slab(inner []int, dk, k0, n, base, stride int) error {
 func (t *transposer) store(in []byte, inner []int, a, m, dk, k0, n, base, stride int) {
 	switch t.isz {
 	case 1:
-		slabCopy[uint8](t.dst, in, t.runBuf, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[uint8](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	case 2:
-		slabCopy[uint16](t.dst, in, t.runBuf, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[uint16](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	case 4:
-		slabCopy[uint32](t.dst, in, t.runBuf, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[uint32](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	case 8:
-		slabCopy[uint64](t.dst, in, t.runBuf, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[uint64](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	case 16:
-		slabCopy[[2]uint64](t.dst, in, t.runBuf, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[[2]uint64](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	default:
 		isz := t.isz
 		walkSlab(inner, a, m, func(f, c int) {
