@@ -89,10 +89,10 @@ func (t *transposer) tiles(ra io.ReaderAt, pos int64, shape []int) error {
 }
 
 type transposer struct {
-	r      io.Reader
-	dst    []byte
-	isz    int
-	buf    []byte
+	r    io.Reader
+	dst  []byte
+	isz  int
+	buf  []byte
 	runs []byte // output runs being gathered, 8-byte aligned (see slabCopy); runBuf allocates it
 }
 
