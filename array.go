@@ -513,7 +513,7 @@ func openSegment(loc location, name string, flags int) (int, meta, fileStat, err
 // readMeta copies the trailer out of an open segment once and validates it.
 func readMeta(fd int, name string) (meta, fileStat, error) {
 	buf := getTailBuf()
-	st, tail, err := sysFstatTail(fd, buf)
+	st, tail, err := sysFstatTailInto(fd, buf)
 	if err != nil {
 		return meta{}, st, err
 	}

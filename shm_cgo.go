@@ -112,8 +112,11 @@ func getTailBuf() *tailBuf  { return tailBufs.Get().(*tailBuf) }
 func putTailBuf(b *tailBuf) { tailBufs.Put(b) }
 
 // sysFstatTail returns the file's status and, for a regular file, its last
-// min(size, 548) bytes, or fewer if it shrank in between, in buf.
-func sysFstatTail(fd int, buf *tailBuf) (fileStat, []byte, error) {
+// min(size, 548) bytes, or fewer if it shrank in between.
+func sysFstatTail(fd int) (fileStat, []byte, error) { return sysFstatTailInto(fd, new(tailBuf)) }
+
+// sysFstatTailInto is sysFstatTail reading into buf.
+func sysFstatTailInto(fd int, buf *tailBuf) (fileStat, []byte, error) {
 	got, err := C.sa_fstat_tail(C.int(fd), &buf.st, unsafe.Pointer(&buf.tail[0]), C.size_t(len(buf.tail)))
 	return buf.result(got, err)
 }

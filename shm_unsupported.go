@@ -37,27 +37,30 @@ type tailBuf struct{ tail [maxTrailer]byte }
 func getTailBuf() *tailBuf { return new(tailBuf) }
 func putTailBuf(*tailBuf)  {}
 
-func shmOpen(string, int, uint32) (int, error)             { return -1, errUnsupported }
-func shmUnlink(string) error                               { return errUnsupported }
-func sysOpen(string, int, uint32) (int, error)             { return -1, errUnsupported }
-func sysUnlink(string) error                               { return errUnsupported }
-func sysClose(int) error                                   { return errUnsupported }
-func sysFtruncate(int, int64) error                        { return errUnsupported }
-func sysFallocate(int, int64, int64) error                 { return errUnsupported }
-func sysFstatTail(int, *tailBuf) (fileStat, []byte, error) { return fileStat{}, nil, errUnsupported }
-func sysPwrite(int, []byte, int64) error                   { return errUnsupported }
-func linkFd(int, string, string) error                     { return errUnsupported }
-func sysMmap(int, int, int) ([]byte, error)                { return nil, errUnsupported }
-func sysMunmap([]byte) error                               { return errUnsupported }
-func sysMunmapRange([]byte, int) error                     { return errUnsupported }
-func sysReserve([]byte) error                              { return errUnsupported }
-func sysMsync([]byte, int) error                           { return errUnsupported }
-func sysMlock([]byte) error                                { return errUnsupported }
-func sysMunlock([]byte) error                              { return errUnsupported }
-func sysMadvise([]byte, int) error                         { return errUnsupported }
-func sysLstatAt(int, []byte) (fileStat, error)             { return fileStat{}, errUnsupported }
-func sysLseek(int, int64, int) (int64, error)              { return -1, errUnsupported }
-func sysOpenDir(string) (int, error)                       { return -1, errUnsupported }
+func shmOpen(string, int, uint32) (int, error)   { return -1, errUnsupported }
+func shmUnlink(string) error                     { return errUnsupported }
+func sysOpen(string, int, uint32) (int, error)   { return -1, errUnsupported }
+func sysUnlink(string) error                     { return errUnsupported }
+func sysClose(int) error                         { return errUnsupported }
+func sysFtruncate(int, int64) error              { return errUnsupported }
+func sysFallocate(int, int64, int64) error       { return errUnsupported }
+func sysFstatTail(int) (fileStat, []byte, error) { return fileStat{}, nil, errUnsupported }
+func sysFstatTailInto(int, *tailBuf) (fileStat, []byte, error) {
+	return fileStat{}, nil, errUnsupported
+}
+func sysPwrite(int, []byte, int64) error       { return errUnsupported }
+func linkFd(int, string, string) error         { return errUnsupported }
+func sysMmap(int, int, int) ([]byte, error)    { return nil, errUnsupported }
+func sysMunmap([]byte) error                   { return errUnsupported }
+func sysMunmapRange([]byte, int) error         { return errUnsupported }
+func sysReserve([]byte) error                  { return errUnsupported }
+func sysMsync([]byte, int) error               { return errUnsupported }
+func sysMlock([]byte) error                    { return errUnsupported }
+func sysMunlock([]byte) error                  { return errUnsupported }
+func sysMadvise([]byte, int) error             { return errUnsupported }
+func sysLstatAt(int, []byte) (fileStat, error) { return fileStat{}, errUnsupported }
+func sysLseek(int, int64, int) (int64, error)  { return -1, errUnsupported }
+func sysOpenDir(string) (int, error)           { return -1, errUnsupported }
 func sysUnlinkChecked(int, []byte, []byte, uint64, uint64) (bool, error) {
 	return false, errUnsupported
 }
