@@ -261,11 +261,11 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 		if err := admitMapping(); err != nil {
 			return nil, err
 		}
-		mem, stage, fd, err := sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+		mem, stage, fd, err := sysCreateLinked(loc.dir(), loc.linkPrefix(), loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
 		if stage == stageMap && err == syscall.ENOMEM && flushQuarantine() {
 			// The reservations were in the way (RLIMIT_AS); nothing was
 			// published, so the whole call can run again.
-			mem, stage, fd, err = sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+			mem, stage, fd, err = sysCreateLinked(loc.dir(), loc.linkPrefix(), loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
 		}
 		if err != nil {
 			err = mappingFailed(err, stage == stageMap)
@@ -522,11 +522,15 @@ func openSegment(loc location, name string, flags int) (int, meta, fileStat, err
 
 // readMeta copies the trailer out of an open segment once and validates it.
 func readMeta(fd int, name string) (meta, fileStat, error) {
-	st, tail, err := sysFstatTail(fd)
+	buf := getTailBuf()
+	st, tail, err := sysFstatTailInto(fd, buf)
 	if err != nil {
 		return meta{}, st, err
 	}
 	m, err := checkMeta(st, tail, name)
+	if err == nil { // an error may hold bytes of tail
+		putTailBuf(buf)
+	}
 	return m, st, err
 }
 
@@ -717,7 +721,7 @@ const deletePrefix = ".sharedarray-delete-"
 // prefix+base; its private name goes in the same directory.
 func deleteAt(dirfd int, prefix, base, name string) error {
 	cname := cstr2(prefix, base)
-	buf := new(tailBuf)
+	buf := getTailBuf()
 	st, tail, err := sysReadTailAt(dirfd, cname, buf)
 	switch {
 	case err == syscall.EACCES || err == syscall.EPERM:
@@ -743,6 +747,7 @@ func deleteAt(dirfd int, prefix, base, name string) error {
 	case !moved:
 		return pathError("delete", name, err)
 	case err == nil:
+		putTailBuf(buf)
 		return nil
 	case err == syscall.ESTALE:
 		// Another file took the name after validation; it now holds

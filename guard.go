@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/sharedarray/sharedarray/internal/bigcopy"
 )
 
 // guarded runs f, turning a memory fault in it into an error: one wrapping
@@ -59,7 +61,7 @@ func (e *outsideFault) Is(target error) bool { return target == ErrFault }
 // matching ErrFault if the segment was truncated under the mapping, instead
 // of stopping the process. Close waits for a CopyTo in progress.
 func (a *Array) CopyTo(dst []byte, off int) (int, error) {
-	return a.guardedCopy("copyto", off, "destination", func(data []byte) int { return copy(dst, data) })
+	return a.guardedCopy("copyto", off, "destination", func(data []byte) int { return bigcopy.Copy(dst, data) })
 }
 
 // CopyFrom copies src into the array data from byte off on and returns how
@@ -69,7 +71,7 @@ func (a *Array) CopyFrom(src []byte, off int) (int, error) {
 	if !a.writable {
 		return 0, pathError("copyfrom", a.name, fmt.Errorf("array is read-only: %w", ErrPermission))
 	}
-	return a.guardedCopy("copyfrom", off, "source", func(data []byte) int { return copy(data, src) })
+	return a.guardedCopy("copyfrom", off, "source", func(data []byte) int { return bigcopy.Copy(data, src) })
 }
 
 func (a *Array) guardedCopy(op string, off int, other string, f func(data []byte) int) (int, error) {

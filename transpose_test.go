@@ -81,3 +81,60 @@ func TestReadFortranBlocked(t *testing.T) {
 func unsafeBytes(w []uint64) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), len(w)*8)
 }
+
+// Long output runs (2-D arrays whose last axis has hundreds of elements)
+// take slabCopy's gathered path, eight runs at a time, from a file-like
+// reader (in tiles) and from a stream (in slabs), with row counts that are
+// not multiples of eight and runs that are not multiples of a tile: the
+// imported array holds what the element-wise transposition gives.
+func TestReadFortranLongRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []struct {
+		shape []int
+		dtype Dtype
+	}{
+		{[]int{3000, 600}, Float64},    // tiles of 512 rows, then 88
+		{[]int{1001, 515}, Complex128}, // tiles, 16-byte elements
+		{[]int{37, 1100}, Float32},     // one slab of 1100 rows
+		{[]int{9, 1500}, Int16},
+		{[]int{301, 700}, Int32},
+		{[]int{5, 3, 700}, Float64}, // three axes: the odometer
+	} {
+		isz := c.dtype.ItemSize()
+		n := isz
+		for _, d := range c.shape {
+			n *= d
+		}
+		in := make([]byte, n)
+		for j := range in {
+			in[j] = byte(r.Uint32())
+		}
+		// A C-order .npy of the right header, relabelled Fortran order
+		// (same length), followed by the data.
+		name := testName(t)
+		a := mustCreate(t, name, c.shape, c.dtype)
+		var npy bytes.Buffer
+		_, err := a.WriteNPY(&npy)
+		assert.NilError(t, err)
+		assert.NilError(t, a.Close())
+		assert.NilError(t, Delete(name))
+		hdr := npy.Bytes()[:npy.Len()-n]
+		k := bytes.Index(hdr, []byte("'fortran_order': False"))
+		assert.Assert(t, k > 0)
+		file := append(append(append([]byte{}, hdr[:k]...), "'fortran_order': True "...), hdr[k+len("'fortran_order': False"):]...)
+		file = append(file, in...)
+		want := fortranReference(in, c.shape, isz)
+		for _, fileLike := range []bool{true, false} {
+			var src io.Reader = bytes.NewReader(file)
+			if !fileLike {
+				src = struct{ io.Reader }{src}
+			}
+			b, err := LoadNPYFrom(name, src)
+			assert.NilError(t, err, "shape %v", c.shape)
+			ok := bytes.Equal(b.Bytes(), want)
+			assert.NilError(t, b.Close())
+			assert.NilError(t, Delete(name))
+			assert.Assert(t, ok, "shape %v %s file-like %v", c.shape, c.dtype, fileLike)
+		}
+	}
+}

@@ -34,6 +34,7 @@ var (
 	samples    = flag.Int("samples", 1000, "wake-ups per variant and round")
 	rounds     = flag.Int("rounds", 3, "rounds; the variants alternate within each")
 	interval   = flag.Duration("interval", 300*time.Microsecond, "pause between frames, so the reader is asleep")
+	jsonPath   = flag.String("json", "", "also write the wake-up latencies (ns, per variant) to this file (internal/benchchart draws them)")
 )
 
 var errPipe = errors.New("pipe write failed")
@@ -275,6 +276,20 @@ func run() error {
 	for _, x := range vs {
 		l := lat[x.label]
 		fmt.Printf("  %-18s %9.1f %9.1f %11.2fx %11.2fx\n", x.label, pct(l, .5), pct(l, .99), pct(l, .5)/pct(base, .5), pct(l, .99)/pct(base, .99))
+	}
+	if *jsonPath != "" {
+		var out struct {
+			Order     []string
+			Latencies latencies // nanoseconds
+		}
+		for _, x := range vs {
+			out.Order = append(out.Order, x.label)
+		}
+		out.Latencies = lat
+		b, _ := json.Marshal(out)
+		if err := os.WriteFile(*jsonPath, b, 0o644); err != nil {
+			return err
+		}
 	}
 	if err := publishCost(); err != nil {
 		return err
