@@ -163,3 +163,54 @@ func TestRingReaderCountCLI(t *testing.T) {
 	assert.Equal(t, code, 0, errs)
 	assert.Assert(t, strings.Contains(out, ", 2 reader(s), "), out)
 }
+
+// ls and info report the ring state of the very file whose trailer they
+// read: when another process swaps two rings' names (renameat2
+// RENAME_EXCHANGE) between the listing and the ring probe, the row of a
+// 4-slot ring never carries the state of the 8-slot one (before, it did:
+// the probe opened the name again). The row then has no ring object and
+// stderr says the name changed.
+func TestRingStateOfListedFile(t *testing.T) {
+	a, b := name(t), name(t)
+	wa, err := sharedarray.CreateRing(a, 4, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	defer wa.Close() // a has a live writer, b has none
+	wb, err := sharedarray.CreateRing(b, 8, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	assert.NilError(t, wb.Close())
+	swap := func() {
+		assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, "/dev/shm/"+a, unix.AT_FDCWD, "/dev/shm/"+b, unix.RENAME_EXCHANGE))
+	}
+	ringBeforeProbe = func(n string) {
+		if n == a || n == "shm://"+a {
+			swap()
+		}
+	}
+	defer func() { ringBeforeProbe = nil }()
+
+	code, out, errs := runCLI("ls", "--json")
+	assert.Equal(t, code, 0, errs)
+	var entries []lsEntry
+	assert.NilError(t, json.Unmarshal([]byte(out), &entries))
+	found := false
+	for _, e := range entries {
+		if e.Name != a {
+			continue
+		}
+		found = true
+		assert.DeepEqual(t, e.Shape, []int{4, 1})
+		if e.Ring != nil {
+			assert.Equal(t, e.Ring.Slots, 4, "the ring object of another file")
+			assert.Equal(t, e.Ring.WriterAlive, true)
+		}
+	}
+	assert.Assert(t, found, out)
+	assert.Assert(t, strings.Contains(errs, a+": ring state unreadable: ") && strings.Contains(errs, "changed while"), errs)
+	swap() // back: a is the 4-slot ring again
+
+	code, out, errs = runCLI("info", "shm://"+a)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, "(4, 1)"), out)
+	assert.Assert(t, !strings.Contains(out, "ring: 8 slots"), "the ring line of another file:\n%s", out)
+	assert.Assert(t, strings.Contains(out, "changed while"), out)
+}
