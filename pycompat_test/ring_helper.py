@@ -224,6 +224,25 @@ def main():
             out["over"] = str(e)
         print(json.dumps(out), flush=True)
         return 0
+    if op == "bad-timeout":
+        # A timeout that is NaN or not a number: a clear error naming the
+        # argument, at once (NaN waited forever: no deadline ever passed).
+        import signal
+        signal.alarm(10)  # a hang kills the helper: the Go test fails
+        r = sr.open_reader(name)
+        out = {}
+        for label, v in (("nan", float("nan")), ("str", "x"), ("list", [1.0])):
+            for call in ("next", "latest", "read"):
+                try:
+                    if call == "read":
+                        r.read(lambda v, s: s, timeout=v)
+                    else:
+                        getattr(r, call)(timeout=v)
+                    out[label + "/" + call] = None
+                except Exception as e:
+                    out[label + "/" + call] = "%s: %s" % (type(e).__name__, e)
+        print(json.dumps(out), flush=True)
+        return 0
     if op == "misuse":
         # A reader closed by its own read callback, a closed writer used,
         # and a corrupt head far ahead: clear outcomes, never TypeError.

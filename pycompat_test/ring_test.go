@@ -602,6 +602,23 @@ func TestRingPythonMisuse(t *testing.T) {
 	assert.Equal(t, m["readable"], strconv.FormatUint(1<<62-1, 10), "the last frame leaves the ring readable")
 }
 
+// A Python reader given timeout=NaN (or a string, a list) raises at once,
+// naming the argument: NaN waited forever (every deadline comparison is
+// false), a string raised TypeError about float + str.
+func TestRingPythonBadTimeout(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name := uniqueName(t)
+	w, err := sa.CreateRing(name, 2, []int{8}, sa.Uint64)
+	assert.NilError(t, err)
+	defer w.Close()
+	m := ringRun(t, b, "bad-timeout", name)
+	for _, call := range []string{"next", "latest", "read"} {
+		assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["nan/"+call]), "ValueError: timeout "), "%s: %v", call, m["nan/"+call])
+		assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["str/"+call]), "TypeError: timeout "), "%s: %v", call, m["str/"+call])
+		assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["list/"+call]), "TypeError: timeout "), "%s: %v", call, m["list/"+call])
+	}
+}
+
 // The Python module opens a ring of a million slots without an object per
 // slot (it made two ctypes objects per slot: about 300 bytes each, and
 // seconds per million), and creates no more slots than Go opens (2^24).

@@ -27,6 +27,7 @@ ordered and pure Python has no fence. See docs/ring.md.
 import ctypes
 import errno as _errno
 import fcntl
+import numbers
 import os
 import platform
 import struct
@@ -219,6 +220,17 @@ def _same_file(fd, arr):
     """Whether arr (attached by name) maps the file fd has open (opened by name too)."""
     st = os.fstat(fd)
     return _mapped_file(arr.ctypes.data) == (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+
+
+def _seconds(timeout):
+    """timeout as a float number of seconds; NaN (no deadline would ever
+    pass) and non-numbers are refused, naming the argument."""
+    if not isinstance(timeout, numbers.Real):
+        raise TypeError("timeout must be a number of seconds or None, not %r" % (timeout,))
+    t = float(timeout)
+    if t != t:
+        raise ValueError("timeout must be a number of seconds or None, not NaN")
+    return t
 
 
 class _Ring:
@@ -497,7 +509,7 @@ class Reader(_Ring):
 
     def _get(self, timeout, latest, out, fn):
         self._check_open()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + _seconds(timeout)
         lost = 0
         slots = self.slots
         spins = 0
