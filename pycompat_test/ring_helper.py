@@ -224,6 +224,26 @@ def main():
             out["over"] = str(e)
         print(json.dumps(out), flush=True)
         return 0
+    if op == "bad-create":
+        # create with arguments Go refuses: a clear error naming the
+        # argument, and nothing created (SharedArray.create segfaulted on
+        # a negative or overflowing dimension, leaving a junk file).
+        cases = {
+            "negative": dict(slots=2, frame_shape=(-1,)),
+            "overflow": dict(slots=2, frame_shape=(2**62, 4)),
+            "float-slots": dict(slots=2.5, frame_shape=(2,)),
+            "int-shape": dict(slots=2, frame_shape=5),
+            "object": dict(slots=2, frame_shape=(2,), dtype=object),
+            "empty": dict(slots=2, frame_shape=(0, 2**62)),
+        }
+        try:
+            sr.create(name, **cases[sys.argv[3]])
+            out = {"refused": None}
+        except Exception as e:
+            out = {"refused": "%s: %s" % (type(e).__name__, e)}
+        out["exists"] = os.path.exists(sr._path(name))
+        print(json.dumps(out), flush=True)
+        return 0
     if op == "bad-timeout":
         # A timeout that is NaN or not a number: a clear error naming the
         # argument, at once (NaN waited forever: no deadline ever passed).

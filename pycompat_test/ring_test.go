@@ -602,6 +602,30 @@ func TestRingPythonMisuse(t *testing.T) {
 	assert.Equal(t, m["readable"], strconv.FormatUint(1<<62-1, 10), "the last frame leaves the ring readable")
 }
 
+// Python create refuses what Go's CreateRing refuses, naming the
+// argument, before SharedArray.create runs: a negative or overflowing
+// dimension (SharedArray segfaulted, leaving a junk file at the name), a
+// float slot count (truncated), a shape that is not a sequence, an object
+// dtype (pointers of one process, which crash a reader in another).
+func TestRingPythonBadCreate(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	for c, want := range map[string]string{
+		"negative":    "ValueError: frame_shape",
+		"overflow":    "ValueError: frame_shape",
+		"float-slots": "TypeError: slots",
+		"int-shape":   "TypeError: frame_shape",
+		"object":      "TypeError: dtype",
+		"empty":       "ValueError: frame_shape",
+	} {
+		t.Run(c, func(t *testing.T) {
+			name := uniqueName(t)
+			m := ringRun(t, b, "bad-create", name, c)
+			assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["refused"]), want), "%v", m["refused"])
+			assert.Equal(t, m["exists"], false)
+		})
+	}
+}
+
 // A Python reader given timeout=NaN (or a string, a list) raises at once,
 // naming the argument: NaN waited forever (every deadline comparison is
 // false), a string raised TypeError about float + str.

@@ -28,6 +28,7 @@ import ctypes
 import errno as _errno
 import fcntl
 import numbers
+import operator
 import os
 import platform
 import struct
@@ -619,10 +620,30 @@ def create(name, slots, frame_shape, dtype=np.float64):
     not atomic: a reader opening the name meanwhile gets RingError.
     """
     _supported()
-    frame_shape = tuple(frame_shape)
-    slots = int(slots)
+    # Everything is checked before SharedArray.create runs: it crashes the
+    # process on a negative or overflowing dimension (leaving a file behind).
+    try:
+        slots = operator.index(slots)
+    except TypeError:
+        raise TypeError("slots must be an integer, not %r" % (slots,)) from None
     if not 1 <= slots <= MAX_SLOTS:
         raise ValueError("slots must be 1..%d" % MAX_SLOTS)
+    try:
+        frame_shape = tuple(operator.index(d) for d in frame_shape)
+    except TypeError:
+        raise TypeError("frame_shape must be a sequence of integers, not %r" % (frame_shape,)) from None
+    if any(d < 0 for d in frame_shape):
+        raise ValueError("frame_shape %s has a negative dimension" % (frame_shape,))
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        raise TypeError("dtype %s holds Python objects (pointers into one process), which a ring cannot share" % (dtype,))
+    frame_bytes = dtype.itemsize
+    for d in frame_shape:
+        frame_bytes *= d
+    if frame_bytes == 0:
+        raise ValueError("frame_shape %s holds no bytes" % (frame_shape,))
+    if slots * frame_bytes > 2**63 - 1:
+        raise ValueError("frame_shape %s of %s, %d slots: too big (over 2^63 - 1 bytes)" % (frame_shape, dtype, slots))
     arr = _sa.create(name, (slots,) + frame_shape, dtype=dtype)
     data_bytes = arr.nbytes
     if data_bytes == 0:
