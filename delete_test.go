@@ -417,4 +417,10 @@ func TestInfoSameFile(t *testing.T) {
 	fi, err = os.Lstat(shmDir + "/" + b)
 	assert.NilError(t, err)
 	assert.Assert(t, !in.SameFile(fi), "modified")
+	// The FileInfo of a failed os.Lstat (a name removed meanwhile) is nil:
+	// false, not a nil-pointer panic.
+	fi, err = os.Lstat(shmDir + "/" + a + "-absent")
+	assert.Assert(t, err != nil)
+	assert.Assert(t, !in.SameFile(fi))
+	assert.Assert(t, !in.SameFile(nil))
 }
