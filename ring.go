@@ -463,7 +463,10 @@ func (r *ring) loadShared(off int, last *atomic.Uint64) uint64 {
 // A RingWriter is used by one goroutine at a time; Close may be called from
 // any goroutine, and its accessors (Generation, Seq, Slots, FrameShape,
 // Dtype, FrameBytes, Name) are safe during and after Close (they read no
-// shared memory). The slice Next returns is valid until Close, and after
+// shared memory). Seq changes with each Publish: from another goroutine
+// than the one publishing, read it once Close has returned (Close waits
+// for a Next, Publish or Write in progress), not while that goroutine may
+// be inside a call. The slice Next returns is valid until Close, and after
 // it faults as a stale Array.Bytes slice does (see Array: the ring's
 // mapping is retired through the same quarantine). If another process
 // truncates the ring, Next, Publish and Write return an error matching
