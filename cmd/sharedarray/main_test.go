@@ -763,11 +763,12 @@ func TestImportShortFile(t *testing.T) {
 }
 
 // create applies NumPy's shape rule: a zero dim does not hide an overflow.
+// Such a shape is a malformed shape (exit 2, TestCreateShapeTooBig).
 func TestCreateTooBig(t *testing.T) {
 	n := name(t)
 	code, _, errs := runCLI("create", n, "0,4611686018427387904,4611686018427387904", "f8")
-	assert.Equal(t, code, 1)
-	assert.Assert(t, strings.Contains(errs, "array is too big"), errs)
+	assert.Equal(t, code, exitUsage)
+	assert.Assert(t, strings.Contains(errs, "more than 2^63-1 bytes"), errs)
 	_, err := os.Stat("/dev/shm/" + n)
 	assert.Assert(t, os.IsNotExist(err))
 }
