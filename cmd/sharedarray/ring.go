@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sharedarray/sharedarray"
 )
@@ -55,8 +57,11 @@ func ringOf(name string, in sharedarray.Info) (*lsRing, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !in.SameFile(fi) {
-		return nil, errors.New("the name holds another file, or the file was modified, since its trailer was read (changed while the command ran)")
+	// The same file (device, inode) and size; not the same mtime: a
+	// writer's first store into each page of its mapping moves the mtime
+	// of a file in /dev/shm, so a ring being written would seem changed.
+	if !in.SameFile(anyMtime{fi, in.ModTime}) {
+		return nil, errors.New("the name holds another file, or the file was resized, since its trailer was read (changed while the command ran)")
 	}
 	fdName := fmt.Sprintf("file:///proc/self/fd/%d", f.Fd())
 	ri, err := sharedarray.StatRing(fdName)
@@ -69,6 +74,15 @@ func ringOf(name string, in sharedarray.Info) (*lsRing, error) {
 	return &lsRing{Slots: ri.Slots, Head: ri.Head, Generation: ri.Generation, WriterPID: ri.WriterPid,
 		WriterAlive: ri.WriterAlive, Readers: ri.Readers, Waiting: ri.Waiters}, nil
 }
+
+// anyMtime is a FileInfo with the modification time the Info has, so that
+// Info.SameFile compares device, inode and size only.
+type anyMtime struct {
+	fs.FileInfo
+	mtime time.Time
+}
+
+func (a anyMtime) ModTime() time.Time { return a.mtime }
 
 // renamedError is err with another message (the user's name in place of
 // the /proc/self/fd path StatRing was given); errors.Is still sees err.
