@@ -22,6 +22,10 @@ type lsRing struct {
 	Waiting     uint32 `json:"waiting"`
 }
 
+// procSelfFD is where ringOf reopens the descriptor it checked (tests
+// point it elsewhere to play a container without /proc).
+var procSelfFD = "/proc/self/fd"
+
 // ringBeforeProbe, when set (tests), runs before ringOf opens the file.
 var ringBeforeProbe func(name string)
 
@@ -63,10 +67,15 @@ func ringOf(name string, in sharedarray.Info) (*lsRing, error) {
 	if !in.SameFile(anyMtime{fi, in.ModTime}) {
 		return nil, errors.New("the name holds another file, or the file was resized, since its trailer was read (changed while the command ran)")
 	}
-	fdName := fmt.Sprintf("file:///proc/self/fd/%d", f.Fd())
+	fdName := fmt.Sprintf("file://%s/%d", procSelfFD, f.Fd())
 	ri, err := sharedarray.StatRing(fdName)
 	if errors.Is(err, sharedarray.ErrNotRing) {
 		return nil, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// The descriptor is open, so the file exists: /proc is missing
+		// (not mounted in this container). Not "removed while ls ran".
+		return nil, fmt.Errorf("cannot read it through %s (is /proc mounted?): %v", procSelfFD, err)
 	}
 	if err != nil {
 		return nil, renamedError{strings.ReplaceAll(err.Error(), fdName, name), err}

@@ -260,3 +260,20 @@ func TestLsReplacedMeanwhile(t *testing.T) {
 	}
 	assert.Assert(t, strings.Contains(errs, "replaced by another file while ls ran, not listed: "+n), errs)
 }
+
+// Without /proc (a container that does not mount it), ls cannot probe a
+// ring's state through /proc/self/fd: the ring is still listed, with the
+// reason on stderr, never as "removed while ls ran".
+func TestLsRingWithoutProc(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 2, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	defer w.Close()
+	procSelfFD = t.TempDir() + "/no-proc"
+	defer func() { procSelfFD = "/proc/self/fd" }()
+	code, out, errs := runCLI("ls")
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, n), "%s\n%s", out, errs)
+	assert.Assert(t, !strings.Contains(errs, "removed while ls ran, not listed: "+n), errs)
+	assert.Assert(t, strings.Contains(errs, "is /proc mounted?"), errs)
+}
