@@ -224,6 +224,31 @@ def main():
             out["over"] = str(e)
         print(json.dumps(out), flush=True)
         return 0
+    if op == "read-raises":
+        # A read callback that raises after the reader was lapped, then a
+        # wrong out: overruns counted once, the raising frame consumed (as
+        # in Go), the wrong out refused before any frame is taken.
+        w = sr.create(name, slots=2, frame_shape=(4,), dtype=np.uint8)
+        r = sr.open_reader(name)
+        for k in range(5):
+            w.write(np.full(4, k, np.uint8))
+        out = {}
+        try:
+            r.read(lambda v, s: 1 // 0, timeout=1.0)
+        except ZeroDivisionError:
+            out["raised"] = True
+        out["overruns_after_raise"] = r.overruns
+        try:
+            r.next(timeout=1.0, out=np.zeros(4))
+        except Exception as e:
+            out["bad_out"] = "%s: %s" % (type(e).__name__, e)
+        f = r.next(timeout=1.0)
+        out["next_seq"], out["next_overruns"], out["overruns"] = f.seq, f.overruns, r.overruns
+        r.close()
+        w.close()
+        sa.delete(name)
+        print(json.dumps(out), flush=True)
+        return 0
     if op == "bad-create":
         # create with arguments Go refuses: a clear error naming the
         # argument, and nothing created (SharedArray.create segfaulted on

@@ -602,6 +602,23 @@ func TestRingPythonMisuse(t *testing.T) {
 	assert.Equal(t, m["readable"], strconv.FormatUint(1<<62-1, 10), "the last frame leaves the ring readable")
 }
 
+// A Python read callback that raises consumes its frame, as a Go Read
+// whose callback fails does: before, the reader stayed where it was, so a
+// lapped reader counted the same lost frames again on the next call
+// (overruns 3 became 6) and got the failed frame back. A wrong out is
+// refused (TypeError naming out) before any frame is taken.
+func TestRingPythonReadRaises(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name := uniqueName(t)
+	m := ringRun(t, b, "read-raises", name)
+	assert.Equal(t, m["raised"], true)
+	assert.Equal(t, num(m, "overruns_after_raise"), 3)
+	assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["bad_out"]), "TypeError: out must have"), "%v", m["bad_out"])
+	assert.Equal(t, num(m, "next_seq"), 4, "the frame after the one whose callback raised")
+	assert.Equal(t, num(m, "next_overruns"), 0)
+	assert.Equal(t, num(m, "overruns"), 3, "lost frames counted once")
+}
+
 // Python create refuses what Go's CreateRing refuses, naming the
 // argument, before SharedArray.create runs: a negative or overflowing
 // dimension (SharedArray segfaulted, leaving a junk file at the name), a

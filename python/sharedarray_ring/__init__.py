@@ -511,6 +511,14 @@ class Reader(_Ring):
     def _get(self, timeout, latest, out, fn):
         self._check_open()
         deadline = None if timeout is None else time.monotonic() + _seconds(timeout)
+        if out is not None:
+            # Checked before any frame is taken: a wrong out loses nothing.
+            if not isinstance(out, np.ndarray):
+                raise TypeError("out must be a numpy.ndarray, not %s" % type(out).__name__)
+            if out.dtype != self.dtype or out.shape != self.frame_shape:
+                raise TypeError("out must have the ring's dtype %s and frame shape %s, not %s %s" % (self.dtype, self.frame_shape, out.dtype, out.shape))
+            if not out.flags.writeable:
+                raise ValueError("out is read-only")
         lost = 0
         slots = self.slots
         spins = 0
@@ -561,7 +569,13 @@ class Reader(_Ring):
             stamp = self._stamp(i).value
             slot = self.array[i, ...]  # a view (also of a 0-d frame); holds the mapping until the check below
             if fn is not None:
-                result = fn(slot, s)
+                try:
+                    result = fn(slot, s)
+                except BaseException:
+                    # As in Go: a frame whose callback raised is consumed
+                    # (its lapped frames were counted once, above).
+                    self.pos = s + 1
+                    raise
             elif out is None:
                 frame = np.array(slot, copy=True)
             else:
