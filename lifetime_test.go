@@ -496,17 +496,28 @@ func TestExportTruncatedAnyWriter(t *testing.T) {
 				a := filled(t, name, size, 0xAA)
 				defer a.Close()
 				wr, finish := w.open(t)
+				// truncate -c: never create the file. The truncation
+				// "during" the export runs in another goroutine, which
+				// the test waits for before it returns: when the export
+				// finished first (the subtest is skipped), a truncate
+				// without -c, still to come, recreated the removed name
+				// after the cleanup and left an 8192-byte file in
+				// /dev/shm.
+				truncated := make(chan struct{})
 				if when == "before" {
-					out, err := runCmd("truncate", "-s", "8192", shmDir+"/"+name)
+					out, err := runCmd("truncate", "-c", "-s", "8192", shmDir+"/"+name)
 					assert.NilError(t, err, "%s", out)
+					close(truncated)
 				} else { // another process truncates once the export is under way
 					go func() {
+						defer close(truncated)
 						time.Sleep(2 * time.Millisecond)
-						runCmd("truncate", "-s", "8192", shmDir+"/"+name)
+						runCmd("truncate", "-c", "-s", "8192", shmDir+"/"+name)
 					}()
 				}
 				_, err := a.WriteNPY(wr)
 				out := finish()
+				<-truncated
 				if when == "during" && err == nil {
 					t.Skip("the export finished before the truncation")
 				}

@@ -463,7 +463,10 @@ func (r *ring) loadShared(off int, last *atomic.Uint64) uint64 {
 // A RingWriter is used by one goroutine at a time; Close may be called from
 // any goroutine, and its accessors (Generation, Seq, Slots, FrameShape,
 // Dtype, FrameBytes, Name) are safe during and after Close (they read no
-// shared memory). The slice Next returns is valid until Close, and after
+// shared memory). Seq changes with each Publish: from another goroutine
+// than the one publishing, read it once Close has returned (Close waits
+// for a Next, Publish or Write in progress), not while that goroutine may
+// be inside a call. The slice Next returns is valid until Close, and after
 // it faults as a stale Array.Bytes slice does (see Array: the ring's
 // mapping is retired through the same quarantine). If another process
 // truncates the ring, Next, Publish and Write return an error matching
@@ -720,6 +723,11 @@ type RingReader struct {
 	pos      uint64 // next sequence to read
 	overruns uint64
 	regByte  int // the lock byte registering this reader, 0 if none
+	// seenPos and seenOverruns are pos and overruns as the last call
+	// left them: what Seq and Overruns return. Close called during a
+	// Read callback returns at once, and the goroutine that closed may
+	// read them while that Read still updates pos and overruns.
+	seenPos, seenOverruns atomic.Uint64
 }
 
 // OpenRingReader opens a ring for reading. The reader registers itself
@@ -750,6 +758,7 @@ func OpenRingReader(name string) (*RingReader, error) {
 		return nil
 	})
 	rd.lastHead.Store(rd.pos)
+	rd.seenPos.Store(rd.pos)
 	if err != nil {
 		rd.unmapNow()
 		return nil, pathError("open ring reader", name, err)
@@ -759,10 +768,13 @@ func OpenRingReader(name string) (*RingReader, error) {
 
 // Overruns returns how many frames this reader lost so far because the
 // writer lapped it (or overwrote a frame while it was being read).
-func (rd *RingReader) Overruns() uint64 { return rd.overruns }
+func (rd *RingReader) Overruns() uint64 { return rd.seenOverruns.Load() }
 
-// Seq returns the sequence number Next returns next (if not lapped).
-func (rd *RingReader) Seq() uint64 { return rd.pos }
+// Seq returns the sequence number Next returns next (if not lapped), as
+// this reader's last call left it (Overruns likewise): a goroutine that
+// closed the reader during a Read callback reads the value from before
+// that Read until it returns.
+func (rd *RingReader) Seq() uint64 { return rd.seenPos.Load() }
 
 // Head returns the number of frames published so far. After Close (or
 // while it runs, from any goroutine), or once the ring was truncated by
@@ -837,6 +849,8 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 		// Close called while fn ran (by fn itself, or another goroutine)
 		// left the unmapping to this Read.
 		closeAfter := fn != nil && rd.cb.Swap(cbNone) == cbClosed
+		rd.seenPos.Store(rd.pos)
+		rd.seenOverruns.Store(rd.overruns)
 		rd.release()
 		if closeAfter {
 			if cerr := rd.finishClose(nil); err == nil {

@@ -224,6 +224,70 @@ def main():
             out["over"] = str(e)
         print(json.dumps(out), flush=True)
         return 0
+    if op == "read-raises":
+        # A read callback that raises after the reader was lapped, then a
+        # wrong out: overruns counted once, the raising frame consumed (as
+        # in Go), the wrong out refused before any frame is taken.
+        w = sr.create(name, slots=2, frame_shape=(4,), dtype=np.uint8)
+        r = sr.open_reader(name)
+        for k in range(5):
+            w.write(np.full(4, k, np.uint8))
+        out = {}
+        try:
+            r.read(lambda v, s: 1 // 0, timeout=1.0)
+        except ZeroDivisionError:
+            out["raised"] = True
+        out["overruns_after_raise"] = r.overruns
+        try:
+            r.next(timeout=1.0, out=np.zeros(4))
+        except Exception as e:
+            out["bad_out"] = "%s: %s" % (type(e).__name__, e)
+        f = r.next(timeout=1.0)
+        out["next_seq"], out["next_overruns"], out["overruns"] = f.seq, f.overruns, r.overruns
+        r.close()
+        w.close()
+        sa.delete(name)
+        print(json.dumps(out), flush=True)
+        return 0
+    if op == "bad-create":
+        # create with arguments Go refuses: a clear error naming the
+        # argument, and nothing created (SharedArray.create segfaulted on
+        # a negative or overflowing dimension, leaving a junk file).
+        cases = {
+            "negative": dict(slots=2, frame_shape=(-1,)),
+            "overflow": dict(slots=2, frame_shape=(2**62, 4)),
+            "float-slots": dict(slots=2.5, frame_shape=(2,)),
+            "int-shape": dict(slots=2, frame_shape=5),
+            "object": dict(slots=2, frame_shape=(2,), dtype=object),
+            "empty": dict(slots=2, frame_shape=(0, 2**62)),
+        }
+        try:
+            sr.create(name, **cases[sys.argv[3]])
+            out = {"refused": None}
+        except Exception as e:
+            out = {"refused": "%s: %s" % (type(e).__name__, e)}
+        out["exists"] = os.path.exists(sr._path(name))
+        print(json.dumps(out), flush=True)
+        return 0
+    if op == "bad-timeout":
+        # A timeout that is NaN or not a number: a clear error naming the
+        # argument, at once (NaN waited forever: no deadline ever passed).
+        import signal
+        signal.alarm(10)  # a hang kills the helper: the Go test fails
+        r = sr.open_reader(name)
+        out = {}
+        for label, v in (("nan", float("nan")), ("str", "x"), ("list", [1.0])):
+            for call in ("next", "latest", "read"):
+                try:
+                    if call == "read":
+                        r.read(lambda v, s: s, timeout=v)
+                    else:
+                        getattr(r, call)(timeout=v)
+                    out[label + "/" + call] = None
+                except Exception as e:
+                    out[label + "/" + call] = "%s: %s" % (type(e).__name__, e)
+        print(json.dumps(out), flush=True)
+        return 0
     if op == "misuse":
         # A reader closed by its own read callback, a closed writer used,
         # and a corrupt head far ahead: clear outcomes, never TypeError.

@@ -612,6 +612,64 @@ func TestRingPythonMisuse(t *testing.T) {
 	assert.Equal(t, m["readable"], strconv.FormatUint(1<<62-1, 10), "the last frame leaves the ring readable")
 }
 
+// A Python read callback that raises consumes its frame, as a Go Read
+// whose callback fails does: before, the reader stayed where it was, so a
+// lapped reader counted the same lost frames again on the next call
+// (overruns 3 became 6) and got the failed frame back. A wrong out is
+// refused (TypeError naming out) before any frame is taken.
+func TestRingPythonReadRaises(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name := uniqueName(t)
+	m := ringRun(t, b, "read-raises", name)
+	assert.Equal(t, m["raised"], true)
+	assert.Equal(t, num(m, "overruns_after_raise"), 3)
+	assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["bad_out"]), "TypeError: out must have"), "%v", m["bad_out"])
+	assert.Equal(t, num(m, "next_seq"), 4, "the frame after the one whose callback raised")
+	assert.Equal(t, num(m, "next_overruns"), 0)
+	assert.Equal(t, num(m, "overruns"), 3, "lost frames counted once")
+}
+
+// Python create refuses what Go's CreateRing refuses, naming the
+// argument, before SharedArray.create runs: a negative or overflowing
+// dimension (SharedArray segfaulted, leaving a junk file at the name), a
+// float slot count (truncated), a shape that is not a sequence, an object
+// dtype (pointers of one process, which crash a reader in another).
+func TestRingPythonBadCreate(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	for c, want := range map[string]string{
+		"negative":    "ValueError: frame_shape",
+		"overflow":    "ValueError: frame_shape",
+		"float-slots": "TypeError: slots",
+		"int-shape":   "TypeError: frame_shape",
+		"object":      "TypeError: dtype",
+		"empty":       "ValueError: frame_shape",
+	} {
+		t.Run(c, func(t *testing.T) {
+			name := uniqueName(t)
+			m := ringRun(t, b, "bad-create", name, c)
+			assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["refused"]), want), "%v", m["refused"])
+			assert.Equal(t, m["exists"], false)
+		})
+	}
+}
+
+// A Python reader given timeout=NaN (or a string, a list) raises at once,
+// naming the argument: NaN waited forever (every deadline comparison is
+// false), a string raised TypeError about float + str.
+func TestRingPythonBadTimeout(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name := uniqueName(t)
+	w, err := sa.CreateRing(name, 2, []int{8}, sa.Uint64)
+	assert.NilError(t, err)
+	defer w.Close()
+	m := ringRun(t, b, "bad-timeout", name)
+	for _, call := range []string{"next", "latest", "read"} {
+		assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["nan/"+call]), "ValueError: timeout "), "%s: %v", call, m["nan/"+call])
+		assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["str/"+call]), "TypeError: timeout "), "%s: %v", call, m["str/"+call])
+		assert.Assert(t, strings.HasPrefix(fmt.Sprint(m["list/"+call]), "TypeError: timeout "), "%s: %v", call, m["list/"+call])
+	}
+}
+
 // The Python module opens a ring of a million slots without an object per
 // slot (it made two ctypes objects per slot: about 300 bytes each, and
 // seconds per million), and creates no more slots than Go opens (2^24).

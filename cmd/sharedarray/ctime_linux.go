@@ -22,6 +22,9 @@ func changeTime(fi os.FileInfo) (time.Time, bool) {
 // read from, unchanged: the same device and inode number, size and
 // modification time.
 func sameFile(in sharedarray.Info, fi os.FileInfo) bool {
+	if fi == nil { // what a failed os.Lstat returns
+		return false
+	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && in.Ino != 0 && uint64(st.Dev) == in.Dev && uint64(st.Ino) == in.Ino &&
 		fi.Size() == in.Size && fi.ModTime().Equal(in.ModTime)

@@ -34,4 +34,9 @@ func TestSameFile(t *testing.T) {
 	fi, err = os.Lstat("/dev/shm/" + b)
 	assert.NilError(t, err)
 	assert.Assert(t, !sameFile(in, fi), "modified")
+	// The FileInfo of a failed os.Lstat (a name removed meanwhile) is nil:
+	// false, not a nil-pointer panic.
+	fi, err = os.Lstat("/dev/shm/" + a + "-absent")
+	assert.Assert(t, err != nil)
+	assert.Assert(t, !sameFile(in, fi))
 }

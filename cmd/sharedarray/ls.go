@@ -77,8 +77,10 @@ func (c *cli) ls(args []string) int {
 	held, complete, scanned, herr := holdersOf(infos)
 	now := time.Now()
 	entries := make([]lsEntry, 0, len(infos))
+	listed := make(map[string]sharedarray.Info, len(infos))
 	var gone []string
 	for _, in := range infos {
+		listed[in.Name] = in
 		e := lsEntry{Name: in.Name, Dtype: in.Dtype.String(), Shape: in.Shape, NBytes: dataBytes(in), FileBytes: in.Size,
 			Layout: in.Layout.String(), Modified: in.ModTime.UTC().Format(time.RFC3339), AgeSeconds: int64(now.Sub(in.ModTime).Seconds()),
 			AttachedComplete: complete, Holders: []lsHolder{}}
@@ -109,21 +111,35 @@ func (c *cli) ls(args []string) int {
 	}
 	// The listing took time (the /proc scan, a StatRing per ring): an array
 	// removed meanwhile is not listed as if it were there, and is named.
+	// An array whose name now holds another file (replaced, renamed or
+	// swapped meanwhile) is not listed with the first file's row either.
 	kept := entries[:0]
+	var changed []string
 	for _, e := range entries {
-		if _, err := os.Lstat("/dev/shm/" + e.Name); errors.Is(err, fs.ErrNotExist) {
+		fi, err := os.Lstat("/dev/shm/" + e.Name)
+		if errors.Is(err, fs.ErrNotExist) {
 			gone = append(gone, e.Name)
+			continue
+		}
+		if in := listed[e.Name]; err == nil && !sameFile(in, anyMtime{fi, in.ModTime}) {
+			changed = append(changed, e.Name)
 			continue
 		}
 		kept = append(kept, e)
 	}
 	entries = kept
-	if len(gone) > 0 {
-		qs := make([]string, len(gone))
-		for i, n := range gone {
+	for _, l := range []struct {
+		names []string
+		what  string
+	}{{gone, "removed"}, {changed, "replaced by another file"}} {
+		if len(l.names) == 0 {
+			continue
+		}
+		qs := make([]string, len(l.names))
+		for i, n := range l.names {
 			qs[i] = quote(n)
 		}
-		fmt.Fprintf(c.stderr, "sharedarray: ls: %d array(s) removed while ls ran, not listed: %s\n", len(gone), strings.Join(qs, ", "))
+		fmt.Fprintf(c.stderr, "sharedarray: ls: %d array(s) %s while ls ran, not listed: %s\n", len(l.names), l.what, strings.Join(qs, ", "))
 	}
 	if herr != nil {
 		if scanned {

@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
+	"math/bits"
 	"os"
 	"regexp"
 	"runtime"
@@ -862,6 +864,10 @@ func (c *cli) create(args []string) int {
 		c.usageError("%s", cause(err))
 		return exitUsage
 	}
+	if !fitsInt64(shape, dt.ItemSize()) {
+		c.usageError("bad shape %s: %d-byte %s elements in this shape are more than 2^63-1 bytes (NumPy counts the non-zero sizes)", quote(args[1]), dt.ItemSize(), args[2])
+		return exitUsage
+	}
 	opts, err := c.options()
 	if err != nil {
 		c.usageError("%s", cause(err))
@@ -874,6 +880,23 @@ func (c *cli) create(args []string) int {
 	defer a.Close()
 	fmt.Fprintf(c.stdout, "created %s: %s %s, %d data bytes, layout %s\n", quote(args[0]), a.Dtype(), shapeString(a.Shape()), len(a.Bytes()), a.Layout())
 	return exitOK
+}
+
+// fitsInt64 reports whether itemsize times the non-zero sizes of shape
+// stays within an int64, as NumPy (and Create) require.
+func fitsInt64(shape []int, itemsize int) bool {
+	n := uint64(max(itemsize, 1))
+	for _, d := range shape {
+		if d == 0 {
+			continue
+		}
+		hi, lo := bits.Mul64(n, uint64(d))
+		if hi != 0 || lo > math.MaxInt64 {
+			return false
+		}
+		n = lo
+	}
+	return true
 }
 
 func (c *cli) rm(args []string) int {

@@ -796,12 +796,13 @@ func TestImportShortFile(t *testing.T) {
 }
 
 // create applies NumPy's shape rule: a zero dim does not hide an overflow.
+// Such a shape is a malformed shape (exit 2, TestCreateShapeTooBig).
 func TestCreateTooBig(t *testing.T) {
 	t.Parallel()
 	n := name(t)
 	code, _, errs := runCLI("create", n, "0,4611686018427387904,4611686018427387904", "f8")
-	assert.Equal(t, code, 1)
-	assert.Assert(t, strings.Contains(errs, "array is too big"), errs)
+	assert.Equal(t, code, exitUsage)
+	assert.Assert(t, strings.Contains(errs, "more than 2^63-1 bytes"), errs)
 	_, err := os.Stat("/dev/shm/" + n)
 	assert.Assert(t, os.IsNotExist(err))
 }
@@ -871,4 +872,21 @@ func TestGCStaleDeleteNames(t *testing.T) {
 	// ls says they are there.
 	_, _, errs = runCLI("ls")
 	assert.Assert(t, strings.Contains(errs, "interrupted Delete"), errs)
+}
+
+// A shape too big for any array is a malformed shape (exit 2), said in the
+// user's spelling: it was exit 1 with the library's Go slice ("shape
+// [4611686018427387904 4]: ... at dims[0]").
+func TestCreateShapeTooBig(t *testing.T) {
+	n := name(t)
+	for _, shape := range []string{"4611686018427387904,4", "(3037000500, 3037000500)", "0,4611686018427387904,4"} {
+		code, _, errs := runCLI("create", n, shape, "f8")
+		assert.Equal(t, code, exitUsage, errs)
+		assert.Assert(t, strings.Contains(errs, "bad shape "+quote(shape)+": "), errs)
+		assert.Assert(t, !strings.Contains(errs, "dims["), errs)
+		assert.Assert(t, !exists(n))
+	}
+	code, out, errs := runCLI("create", n, "0,4", "f8") // zero elements: fine
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, "0 data bytes"), out)
 }

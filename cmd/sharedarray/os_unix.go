@@ -17,3 +17,14 @@ func isTerminal(w io.Writer) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), ioctlReadTermios)
 	return err == nil
 }
+
+// openProbe opens path read-only without blocking (a FIFO swapped in
+// never stalls), refusing a symbolic link in the last component unless
+// follow.
+func openProbe(path string, follow bool) (*os.File, error) {
+	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
+	if !follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	return os.OpenFile(path, flags, 0)
+}

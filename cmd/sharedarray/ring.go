@@ -3,6 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/sharedarray/sharedarray"
 )
@@ -18,6 +22,13 @@ type lsRing struct {
 	Waiting     uint32 `json:"waiting"`
 }
 
+// procSelfFD is where ringOf reopens the descriptor it checked (tests
+// point it elsewhere to play a container without /proc).
+var procSelfFD = "/proc/self/fd"
+
+// ringBeforeProbe, when set (tests), runs before ringOf opens the file.
+var ringBeforeProbe func(name string)
+
 // ringOf returns the ring state of a listed array, or nil if it is not a
 // ring. Only arrays with bytes between the data and the trailer can be. A
 // ring that cannot be read (removed meanwhile, corrupt, truncated) returns
@@ -27,16 +38,70 @@ func ringOf(name string, in sharedarray.Info) (*lsRing, error) {
 	if in.Size <= dataBytes(in)+int64(in.Layout.TrailerSize()) {
 		return nil, nil
 	}
-	ri, err := sharedarray.StatRing(name)
-	if errors.Is(err, sharedarray.ErrNotRing) {
-		return nil, nil
+	if ringBeforeProbe != nil {
+		ringBeforeProbe(name)
+	}
+	// The state must be that of the file in describes, not of whatever
+	// the name holds by now (another process may have renamed, swapped or
+	// replaced it since List or Stat read it): open the name once, check
+	// that it is that file, and have StatRing read this descriptor's file
+	// through /proc/self/fd.
+	var f *os.File
+	var err error
+	if p, ok := strings.CutPrefix(name, "file://"); ok {
+		f, err = openProbe(p, true)
+	} else {
+		f, err = openProbe("/dev/shm/"+strings.TrimLeft(strings.TrimPrefix(name, "shm://"), "/"), false)
 	}
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	// The same file (device, inode) and size; not the same mtime: a
+	// writer's first store into each page of its mapping moves the mtime
+	// of a file in /dev/shm, so a ring being written would seem changed.
+	if !sameFile(in, anyMtime{fi, in.ModTime}) {
+		return nil, errors.New("the name holds another file, or the file was resized, since its trailer was read (changed while the command ran)")
+	}
+	fdName := fmt.Sprintf("file://%s/%d", procSelfFD, f.Fd())
+	ri, err := sharedarray.StatRing(fdName)
+	if errors.Is(err, sharedarray.ErrNotRing) {
+		return nil, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// The descriptor is open, so the file exists: /proc is missing
+		// (not mounted in this container). Not "removed while ls ran".
+		return nil, fmt.Errorf("cannot read it through %s (is /proc mounted?): %v", procSelfFD, err)
+	}
+	if err != nil {
+		return nil, renamedError{strings.ReplaceAll(err.Error(), fdName, name), err}
+	}
 	return &lsRing{Slots: ri.Slots, Head: ri.Head, Generation: ri.Generation, WriterPID: ri.WriterPid,
 		WriterAlive: ri.WriterAlive, Readers: ri.Readers, Waiting: ri.Waiters}, nil
 }
+
+// anyMtime is a FileInfo with the modification time the Info has, so that
+// sameFile compares device, inode and size only.
+type anyMtime struct {
+	fs.FileInfo
+	mtime time.Time
+}
+
+func (a anyMtime) ModTime() time.Time { return a.mtime }
+
+// renamedError is err with another message (the user's name in place of
+// the /proc/self/fd path StatRing was given); errors.Is still sees err.
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (e renamedError) Error() string { return e.msg }
+func (e renamedError) Unwrap() error { return e.err }
 
 func (r *lsRing) String() string {
 	w := "no writer"

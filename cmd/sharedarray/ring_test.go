@@ -175,3 +175,118 @@ func TestRingReaderCountCLI(t *testing.T) {
 	assert.Equal(t, code, 0, errs)
 	assert.Assert(t, strings.Contains(out, ", 2 reader(s), "), out)
 }
+
+// ls and info report the ring state of the very file whose trailer they
+// read: when another process swaps two rings' names (renameat2
+// RENAME_EXCHANGE) between the listing and the ring probe, the row of a
+// 4-slot ring never carries the state of the 8-slot one (before, it did:
+// the probe opened the name again). The row then has no ring object and
+// stderr says the name changed.
+func TestRingStateOfListedFile(t *testing.T) {
+	a, b := name(t), name(t)
+	wa, err := sharedarray.CreateRing(a, 4, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	defer wa.Close() // a has a live writer, b has none
+	wb, err := sharedarray.CreateRing(b, 8, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	assert.NilError(t, wb.Close())
+	swap := func() {
+		assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, "/dev/shm/"+a, unix.AT_FDCWD, "/dev/shm/"+b, unix.RENAME_EXCHANGE))
+	}
+	ringBeforeProbe = func(n string) {
+		if n == a || n == "shm://"+a {
+			swap()
+		}
+	}
+	defer func() { ringBeforeProbe = nil }()
+
+	code, out, errs := runCLI("ls", "--json")
+	assert.Equal(t, code, 0, errs)
+	var entries []lsEntry
+	assert.NilError(t, json.Unmarshal([]byte(out), &entries))
+	found := false
+	for _, e := range entries {
+		if e.Name != a {
+			continue
+		}
+		found = true
+		assert.DeepEqual(t, e.Shape, []int{4, 1})
+		if e.Ring != nil {
+			assert.Equal(t, e.Ring.Slots, 4, "the ring object of another file")
+			assert.Equal(t, e.Ring.WriterAlive, true)
+		}
+	}
+	// The names are still swapped when ls prints: the row is left out
+	// (TestLsReplacedMeanwhile), and the probe said why it had no state.
+	assert.Assert(t, !found || strings.Contains(errs, "replaced by another file while ls ran"), out)
+	assert.Assert(t, strings.Contains(errs, a+": ring state unreadable: ") && strings.Contains(errs, "changed while"), errs)
+	swap() // back: a is the 4-slot ring again
+
+	// The same file with a new mtime (a writer's first store into a page
+	// of its mapping moves it): still its ring state.
+	ringBeforeProbe = func(n string) {
+		if n == a {
+			later := time.Now().Add(time.Minute)
+			assert.NilError(t, os.Chtimes("/dev/shm/"+a, later, later))
+		}
+	}
+	assert.Equal(t, lsJSON(t)[a].Ring.Slots, 4)
+	ringBeforeProbe = func(n string) {
+		if n == "shm://"+a {
+			swap()
+		}
+	}
+
+	code, out, errs = runCLI("info", "shm://"+a)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, "(4, 1)"), out)
+	assert.Assert(t, !strings.Contains(out, "ring: 8 slots"), "the ring line of another file:\n%s", out)
+	assert.Assert(t, strings.Contains(out, "changed while"), out)
+}
+
+// An array deleted and created again under its name while ls runs (a
+// program re-creating its array) is not listed with the first file's
+// shape and holders: it is left out and named on stderr. Before, only a
+// name that no longer existed was; a replaced one printed a stale row
+// silently.
+func TestLsReplacedMeanwhile(t *testing.T) {
+	n := name(t)
+	a, err := sharedarray.Create(n, []int{4}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	assert.NilError(t, a.Close())
+	lsBeforeRing = func(name string) {
+		if name == n {
+			assert.NilError(t, sharedarray.Delete(n))
+			b, err := sharedarray.Create(n, []int{7, 3}, sharedarray.Float64)
+			assert.NilError(t, err)
+			assert.NilError(t, b.Close())
+		}
+	}
+	defer func() { lsBeforeRing = nil }()
+	code, out, errs := runCLI("ls", "--json")
+	assert.Equal(t, code, 0, errs)
+	var entries []lsEntry
+	assert.NilError(t, json.Unmarshal([]byte(out), &entries))
+	for _, e := range entries {
+		assert.Assert(t, e.Name != n || len(e.Shape) == 2, "stale row %+v", e)
+	}
+	flat := strings.Join(strings.Fields(errs), " ") // messages wrap at 80 columns
+	assert.Assert(t, strings.Contains(flat, "replaced by another file while ls ran, not listed: "+n), errs)
+}
+
+// Without /proc (a container that does not mount it), ls cannot probe a
+// ring's state through /proc/self/fd: the ring is still listed, with the
+// reason on stderr, never as "removed while ls ran".
+func TestLsRingWithoutProc(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 2, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	defer w.Close()
+	procSelfFD = t.TempDir() + "/no-proc"
+	defer func() { procSelfFD = "/proc/self/fd" }()
+	code, out, errs := runCLI("ls")
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, n), "%s\n%s", out, errs)
+	assert.Assert(t, !strings.Contains(errs, "removed while ls ran, not listed: "+n), errs)
+	assert.Assert(t, strings.Contains(errs, "is /proc mounted?"), errs)
+}

@@ -27,6 +27,8 @@ ordered and pure Python has no fence. See docs/ring.md.
 import ctypes
 import errno as _errno
 import fcntl
+import numbers
+import operator
 import os
 import platform
 import struct
@@ -219,6 +221,17 @@ def _same_file(fd, arr):
     """Whether arr (attached by name) maps the file fd has open (opened by name too)."""
     st = os.fstat(fd)
     return _mapped_file(arr.ctypes.data) == (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+
+
+def _seconds(timeout):
+    """timeout as a float number of seconds; NaN (no deadline would ever
+    pass) and non-numbers are refused, naming the argument."""
+    if not isinstance(timeout, numbers.Real):
+        raise TypeError("timeout must be a number of seconds or None, not %r" % (timeout,))
+    t = float(timeout)
+    if t != t:
+        raise ValueError("timeout must be a number of seconds or None, not NaN")
+    return t
 
 
 class _Ring:
@@ -497,7 +510,15 @@ class Reader(_Ring):
 
     def _get(self, timeout, latest, out, fn):
         self._check_open()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic() + _seconds(timeout)
+        if out is not None:
+            # Checked before any frame is taken: a wrong out loses nothing.
+            if not isinstance(out, np.ndarray):
+                raise TypeError("out must be a numpy.ndarray, not %s" % type(out).__name__)
+            if out.dtype != self.dtype or out.shape != self.frame_shape:
+                raise TypeError("out must have the ring's dtype %s and frame shape %s, not %s %s" % (self.dtype, self.frame_shape, out.dtype, out.shape))
+            if not out.flags.writeable:
+                raise ValueError("out is read-only")
         lost = 0
         slots = self.slots
         spins = 0
@@ -548,7 +569,13 @@ class Reader(_Ring):
             stamp = self._stamp(i).value
             slot = self.array[i, ...]  # a view (also of a 0-d frame); holds the mapping until the check below
             if fn is not None:
-                result = fn(slot, s)
+                try:
+                    result = fn(slot, s)
+                except BaseException:
+                    # As in Go: a frame whose callback raised is consumed
+                    # (its lapped frames were counted once, above).
+                    self.pos = s + 1
+                    raise
             elif out is None:
                 frame = np.array(slot, copy=True)
             else:
@@ -607,10 +634,30 @@ def create(name, slots, frame_shape, dtype=np.float64):
     not atomic: a reader opening the name meanwhile gets RingError.
     """
     _supported()
-    frame_shape = tuple(frame_shape)
-    slots = int(slots)
+    # Everything is checked before SharedArray.create runs: it crashes the
+    # process on a negative or overflowing dimension (leaving a file behind).
+    try:
+        slots = operator.index(slots)
+    except TypeError:
+        raise TypeError("slots must be an integer, not %r" % (slots,)) from None
     if not 1 <= slots <= MAX_SLOTS:
         raise ValueError("slots must be 1..%d" % MAX_SLOTS)
+    try:
+        frame_shape = tuple(operator.index(d) for d in frame_shape)
+    except TypeError:
+        raise TypeError("frame_shape must be a sequence of integers, not %r" % (frame_shape,)) from None
+    if any(d < 0 for d in frame_shape):
+        raise ValueError("frame_shape %s has a negative dimension" % (frame_shape,))
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        raise TypeError("dtype %s holds Python objects (pointers into one process), which a ring cannot share" % (dtype,))
+    frame_bytes = dtype.itemsize
+    for d in frame_shape:
+        frame_bytes *= d
+    if frame_bytes == 0:
+        raise ValueError("frame_shape %s holds no bytes" % (frame_shape,))
+    if slots * frame_bytes > 2**63 - 1:
+        raise ValueError("frame_shape %s of %s, %d slots: too big (over 2^63 - 1 bytes)" % (frame_shape, dtype, slots))
     arr = _sa.create(name, (slots,) + frame_shape, dtype=dtype)
     data_bytes = arr.nbytes
     if data_bytes == 0:
