@@ -620,6 +620,8 @@ type RingReader struct {
 	pos      uint64 // next sequence to read
 	overruns uint64
 	regByte  int // the lock byte registering this reader, 0 if none
+	cfg      readerConfig
+	pred     predictor // ring_wait.go
 }
 
 // OpenRingReader opens a ring for reading. The reader registers itself
@@ -627,12 +629,15 @@ type RingReader struct {
 // drops it when the reader closes or dies, so a killed reader leaves
 // nothing behind); RingInfo counts them. A 256th reader works but is not
 // counted.
-func OpenRingReader(name string) (*RingReader, error) {
+func OpenRingReader(name string, opts ...ReaderOption) (*RingReader, error) {
 	r, err := openRing("open ring reader", name, false)
 	if err != nil {
 		return nil, err
 	}
 	rd := &RingReader{ring: r}
+	for _, o := range opts {
+		o(&rd.cfg)
+	}
 	for b := 1; b <= ringMaxReaders; b++ {
 		if rd.lockByte(b) == nil {
 			rd.regByte = b
@@ -646,6 +651,11 @@ func OpenRingReader(name string) (*RingReader, error) {
 			atomic.AndUint32(word, ^bit)
 		}
 		rd.pos = atomic.LoadUint64(rd.head())
+		if rd.cfg.oldest && rd.pos > rd.slots {
+			rd.pos -= rd.slots
+		} else if rd.cfg.oldest {
+			rd.pos = 0
+		}
 		return nil
 	})
 	if err != nil {
@@ -852,14 +862,10 @@ func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) er
 	if err := rd.expired(ctx, deadline); err != nil {
 		return err
 	}
-	// A short spin first: a frame due within microseconds costs no sleep.
-	for range 64 {
-		if atomic.LoadUint64(rd.head()) > s {
-			return nil
-		}
-		runtime.Gosched()
+	ready, d, timed := rd.beforeSleep(ctx, s, maxSleep) // ring_wait.go
+	if ready {
+		return nil
 	}
-	d := maxSleep
 	if !deadline.IsZero() {
 		d = min(d, time.Until(deadline))
 	}
@@ -892,6 +898,12 @@ func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) er
 	}
 	w := atomic.LoadUint32(rd.futexWord())
 	if atomic.LoadUint64(rd.head()) > s || rd.closed.Load() {
+		return nil
+	}
+	if timed {
+		target := nanotime() + int64(d)
+		futexWait(rd.futexWord(), w, d)
+		rd.afterTimedSleep(target)
 		return nil
 	}
 	futexWait(rd.futexWord(), w, d)

@@ -1,0 +1,223 @@
+package sharedarray
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// How a reader waits for a frame that is not published yet: it sleeps on
+// the futex by default, spins first when asked (WithSpin), or learns the
+// frame period of a periodic writer and wakes just before the next frame is
+// due (WithPredict). docs/ring.md §3.5 gives the reasons and the figures.
+
+// ReaderOption configures OpenRingReader.
+type ReaderOption func(*readerConfig)
+
+type readerConfig struct {
+	spin    time.Duration
+	predict bool
+	oldest  bool
+}
+
+// WithSpin makes a reader that finds no new frame poll the ring's head for
+// up to d before it sleeps on the futex, once per frame it waits for. A
+// frame published within d is seen within about a microsecond instead of
+// after a wake-up from sleep (tens of microseconds on most machines: the
+// scheduler must wake the reader's thread), at the price of up to d of CPU
+// per frame. A reader that waits longer than d sleeps as without the
+// option. The default is no spin beyond a few Gosched calls: frames that
+// arrive at camera or sensor rates come milliseconds apart, where a fixed
+// spin burns CPU and rarely catches a frame; WithPredict serves such
+// sources better.
+func WithSpin(d time.Duration) ReaderOption {
+	return func(c *readerConfig) { c.spin = max(d, 0) }
+}
+
+// WithPredict makes a reader learn the interval between the frames it
+// reads (from their publish times) and, while the intervals are regular,
+// sleep until shortly before the next frame is due and then poll the head
+// until it arrives: the latency of WithSpin for a periodic writer, at a
+// small share of a core. The margin adapts to how late the reader's own
+// sleeps end and to the jitter of the intervals; the polling window is at
+// most a fifth of the period. When the intervals are irregular (their
+// deviation over a quarter of the period), or the writer publishes no
+// times, the reader waits as without the option (or as WithSpin says, if
+// given too). A frame published earlier than predicted still wakes the
+// reader at once.
+func WithPredict() ReaderOption {
+	return func(c *readerConfig) { c.predict = true }
+}
+
+// WithOldest makes a new reader start at the oldest frame still in the
+// ring instead of the next one published: a reader that starts after the
+// writer still gets the frames the ring holds.
+func WithOldest() ReaderOption {
+	return func(c *readerConfig) { c.oldest = true }
+}
+
+// predictor learns the period of the frames a reader reads.
+type predictor struct {
+	lastSeq   uint64 // frame whose time is lastTime
+	lastTime  int64  // its publish time (writer's CLOCK_MONOTONIC)
+	have      bool   // lastSeq/lastTime set
+	period    int64  // smoothed interval, ns; 0 while unknown
+	dev       int64  // smoothed absolute deviation of the interval, ns
+	samples   int    // intervals seen
+	oversleep int64  // smoothed lateness of this reader's timed sleeps, ns
+	spunFor   uint64 // frame the spin budget was spent on (+1; 0: none)
+}
+
+// Prediction constants. A timed sleep on Linux ends up to the timer slack
+// (50 µs for ordinary threads) plus a wake-up late; the margin starts
+// there and then follows the measured lateness.
+const (
+	predictMinSamples  = 4
+	predictInitOver    = 60_000 // ns, assumed lateness before any is measured
+	predictMinMargin   = 20_000 // ns
+	predictMaxPeriod   = int64(10 * time.Second)
+	predictWindowShare = 5 // the polling window is at most period/5
+)
+
+// observe learns from frame s-1, the last one returned before the reader
+// waits for frame s (its slot is checked: only a complete frame counts).
+func (rd *RingReader) observe(s uint64) {
+	p := &rd.pred
+	if s == 0 || (p.have && p.lastSeq == s-1) {
+		return
+	}
+	f := s - 1
+	i := f % rd.slots
+	if atomic.LoadUint64(rd.seq(i)) != 2*f+2 {
+		return
+	}
+	t := atomic.LoadInt64(rd.stamp(i))
+	if atomic.LoadUint64(rd.seq(i)) != 2*f+2 || t <= 0 {
+		p.have = false
+		return
+	}
+	if p.have && f > p.lastSeq && t > p.lastTime {
+		gap := (t - p.lastTime) / int64(f-p.lastSeq)
+		switch {
+		case gap > predictMaxPeriod:
+			p.period, p.samples = 0, 0 // a pause, not a period
+		case p.samples == 0:
+			p.period, p.dev = gap, 0
+			p.samples = 1
+		default:
+			d := gap - p.period
+			p.period += d / 8
+			p.dev += (abs64(d) - p.dev) / 8
+			p.samples++
+		}
+	}
+	p.lastSeq, p.lastTime, p.have = f, t, true
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// regular reports whether the next frame's time can be predicted, and when.
+func (p *predictor) regular() (due int64, ok bool) {
+	if !p.have || p.samples < predictMinSamples || p.period <= 0 || p.dev*4 > p.period {
+		return 0, false
+	}
+	return p.lastTime + p.period, true
+}
+
+// margins returns how long before the due time the reader stops
+// sleeping, and how long after it it polls before it sleeps again.
+func (p *predictor) margins() (lead, late int64) {
+	over := p.oversleep
+	if over == 0 {
+		over = predictInitOver
+	}
+	window := p.period / predictWindowShare
+	lead = min(predictMinMargin+2*over+4*p.dev, window*3/4)
+	late = min(predictMinMargin+4*p.dev, window-lead)
+	return lead, max(late, 0)
+}
+
+// beforeSleep runs when frame s is not published yet. It polls the head
+// while the reader's spin budget or the prediction says so, and returns
+// true if the frame came meanwhile. Otherwise it returns the longest the
+// reader may sleep (at most d), and whether that sleep is a timed one
+// ending before a predicted frame.
+func (rd *RingReader) beforeSleep(ctx context.Context, s uint64, d time.Duration) (ready bool, sleep time.Duration, timed bool) {
+	if !rd.cfg.predict && rd.cfg.spin == 0 {
+		// A short spin: a frame due within microseconds costs no sleep.
+		for range 64 {
+			if atomic.LoadUint64(rd.head()) > s {
+				return true, 0, false
+			}
+			runtime.Gosched()
+		}
+		return false, d, false
+	}
+	p := &rd.pred
+	if rd.cfg.predict {
+		rd.observe(s)
+		if due, ok := p.regular(); ok {
+			lead, late := p.margins()
+			now := nanotime()
+			switch {
+			case now < due-lead:
+				return false, min(d, time.Duration(due-lead-now)), true
+			case now < due+late:
+				if rd.spinUntil(ctx, s, due+late) {
+					return true, 0, false
+				}
+				return false, d, false
+			}
+			// Past the window: the frame is late; sleep (or spin below).
+		}
+	}
+	if rd.cfg.spin > 0 && p.spunFor != s+1 {
+		p.spunFor = s + 1
+		if rd.spinUntil(ctx, s, nanotime()+int64(rd.cfg.spin)) {
+			return true, 0, false
+		}
+	}
+	return false, d, false
+}
+
+// afterTimedSleep records how late a timed sleep that was to end at
+// target (nanotime) ended.
+func (rd *RingReader) afterTimedSleep(target int64) {
+	late := nanotime() - target
+	if late < 0 { // woken early: by a frame, or a stray wake
+		return
+	}
+	p := &rd.pred
+	late = min(late, int64(time.Millisecond))
+	if p.oversleep == 0 {
+		p.oversleep = late
+	} else {
+		p.oversleep += (late - p.oversleep) / 8
+	}
+}
+
+// spinUntil polls the head until it passes s (true), or until nanotime
+// reaches end, the reader is closed or ctx is done (false).
+func (rd *RingReader) spinUntil(ctx context.Context, s uint64, end int64) bool {
+	for k := 0; ; k++ {
+		if atomic.LoadUint64(rd.head()) > s {
+			return true
+		}
+		if k&63 == 63 {
+			if rd.closed.Load() || nanotime() >= end || ctx.Err() != nil {
+				return false
+			}
+			if k&4095 == 4095 {
+				// Let another goroutine of this process run on a
+				// machine with fewer Ps than spinning readers.
+				runtime.Gosched()
+			}
+		}
+	}
+}
