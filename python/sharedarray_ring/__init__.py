@@ -36,6 +36,21 @@ import time
 import numpy as np
 import SharedArray as _sa
 
+from ._wait import Waiter as _Waiter
+
+# The C hot paths (_fast.c, built at install when a compiler is there);
+# SHAREDARRAY_RING_PURE=1 forces the pure-Python (ctypes) paths.
+if os.environ.get("SHAREDARRAY_RING_PURE"):
+    _fast = None
+else:
+    try:
+        from . import _fast
+    except ImportError:
+        _fast = None
+
+#: True when the C extension is in use (publish, next, wait in C).
+accelerated = _fast is not None
+
 __all__ = [
     "RingError", "BusyError", "OverrunError", "Frame",
     "create", "open_writer", "open_reader", "stat", "Writer", "Reader",
@@ -94,6 +109,7 @@ F_OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", 37)
 _FLOCK = "hhqqi4x"  # struct flock on Linux x86-64 / arm64
 
 MAX_SLEEP = 0.1  # one futex wait at most, in seconds
+MAX_SLEEP_NS = 100_000_000
 
 
 class RingError(OSError):
@@ -109,7 +125,13 @@ class OverrunError(RingError):
 
 
 class Frame(np.ndarray):
-    """A copied frame: an ndarray with .seq, .time_ns and .overruns."""
+    """A copied frame: an ndarray with .seq, .time_ns and .overruns.
+
+    seq: the frame's sequence number (the ring's first frame is 0).
+    time_ns: when the writer published it, CLOCK_MONOTONIC nanoseconds:
+    the clock of time.monotonic_ns() (the Go writer's FrameInfo.Time).
+    overruns: frames lost just before this one (the writer lapped the reader).
+    """
 
     seq = 0
     time_ns = 0
@@ -259,6 +281,7 @@ class _Ring:
         self.dtype = arr.dtype
         self.frame_bytes = fb
         self._ctl_off = ctl_off
+        self._data = addr
         self._ctl = addr + ctl_off
         self._head = ctypes.c_uint64.from_address(self._ctl + OFF_HEAD)
         self._head_addr = self._ctl + OFF_HEAD
@@ -360,7 +383,10 @@ class Writer(_Ring):
         if not self._writing:
             if self.seq >= MAX_SEQ - 1:  # the head, seq + 1 after publish, stays below 2^62
                 raise RingError(_errno.EOVERFLOW, "sequence exhausted")
-            self._seq(i).value = 2 * self.seq + 1
+            if _fast is not None:
+                _fast.start(self._ctl, i, self.seq)
+            else:
+                self._seq(i).value = 2 * self.seq + 1
             self._writing = True
         return self.array[i]
 
@@ -370,6 +396,11 @@ class Writer(_Ring):
         if not self._writing:
             raise RingError(_errno.EINVAL, "publish without next")
         i = self.seq % self.slots
+        if _fast is not None:
+            _fast.publish(self._ctl, i, self.seq)
+            self.seq += 1
+            self._writing = False
+            return
         self._stamp(i).value = time.monotonic_ns()
         self._seq(i).value = 2 * self.seq + 2
         self.seq += 1
@@ -392,10 +423,22 @@ class Writer(_Ring):
 
 
 class Reader(_Ring):
-    """A reader of a ring; starts with the first frame published after it opened."""
+    """A reader of a ring; starts with the first frame published after it
+    opened, or with the oldest frame still in the ring (oldest=True).
 
-    def __init__(self, name):
+    spin: seconds to poll the head before sleeping, once per frame waited
+    for (default 0: sleep at once; see docs/ring.md §3.5).
+    predict: learn a periodic writer's frame period, sleep until just before
+    the next frame is due, then poll (low latency at a small share of a core).
+
+    Iterating (``for frame in reader``) yields next() frames until the
+    reader is closed; ``with`` closes it.
+    """
+
+    def __init__(self, name, spin=0.0, predict=False, oldest=False):
+        waiter = _Waiter(spin, predict)  # checks the arguments first
         super().__init__(name)
+        self._waiter = waiter
         self.registered = 0
         for b in range(1, MAX_READERS + 1):
             if self._lock(b):
@@ -409,7 +452,18 @@ class Reader(_Ring):
             if fx.available:  # a reader killed while it waited left it set
                 fx.add(self._wait_word, _op_clear(self._wait_bit))
         self.pos = self.head
+        if oldest:
+            self.pos = max(self.pos - self.slots, 0)
         self.overruns = 0
+
+    def __iter__(self):
+        while self._fd >= 0:
+            try:
+                yield self.next()
+            except RingError as e:
+                if e.errno == _errno.EBADF and self._fd < 0:
+                    return  # closed meanwhile
+                raise
 
     def next(self, timeout=None, out=None):
         """The next frame in order, copied (a Frame), or TimeoutError."""
@@ -429,7 +483,11 @@ class Reader(_Ring):
 
     def _get(self, timeout, latest, out, fn):
         self._check_open()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else time.monotonic_ns() + int(timeout * 1e9)
+        if _fast is not None and fn is None and (
+                out is None or (out.dtype == self.dtype and out.shape == self.frame_shape
+                                and out.flags.c_contiguous and out.flags.writeable)):
+            return self._get_fast(deadline, latest, out)
         lost = 0
         slots = self.slots
         while True:
@@ -493,16 +551,65 @@ class Reader(_Ring):
             self.pos = s + 1
             if fn is not None:
                 return result
+            if self._waiter.predict:
+                self._waiter.observe(s, stamp)
             f = (frame if out is None else out).view(Frame)
             f.seq, f.time_ns, f.overruns = s, stamp, lost
             return f
 
+    def _get_fast(self, deadline, latest, out):
+        """_get through the C extension: the copy and its checks in C."""
+        dst = Frame(self.frame_shape, self.dtype) if out is None else out
+        total = 0
+        while True:
+            st, s, value, lost, pos, h = _fast.take(
+                self._ctl, self._data, self.frame_bytes, self.slots, self.pos, latest, dst)
+            self.pos = pos
+            self.overruns += lost
+            total += lost
+            if st == 0:
+                if self._waiter.predict:
+                    self._waiter.observe(s, value)
+                f = dst if out is None else out.view(Frame)
+                f.seq, f.time_ns, f.overruns = s, value if value < 1 << 63 else value - (1 << 64), total
+                return f
+            if st == 1:
+                self._wait(self.pos, deadline)
+                self._check_open()
+                continue
+            i = s % self.slots
+            if st == 2:
+                raise RingError(_errno.EINVAL, "%s: ring head = %d: sequence out of range" % (self.name, value))
+            if st == 3:
+                raise RingError(_errno.EINVAL, "%s: ring head = %d: behind this reader's position %d" % (self.name, value, self.pos))
+            if st == 4:
+                raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: head %d says frame %d is published" % (self.name, i, value, h, s))
+            raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: ahead of head %d" % (self.name, i, value, h))
+
     def _wait(self, s, deadline):
-        now = time.monotonic()
+        now = time.monotonic_ns()
         if deadline is not None and now >= deadline:
             raise TimeoutError(_errno.ETIMEDOUT, "%s: no frame %d before the timeout" % (self.name, s))
-        d = MAX_SLEEP if deadline is None else min(MAX_SLEEP, deadline - now)
+        max_ns = MAX_SLEEP_NS if deadline is None else min(MAX_SLEEP_NS, deadline - now)
+        spin_ns, sleep_ns, timed = self._waiter.plan(s, now, max_ns)
+        spin_ns = min(spin_ns, max_ns)
         fx = self._futex
+        if _fast is not None and fx.available:
+            _fast.wait(self._ctl, s, spin_ns, sleep_ns, self.registered)
+            if timed:
+                self._waiter.after_timed(now + sleep_ns, time.monotonic_ns())
+            return
+        if spin_ns:
+            end = now + spin_ns
+            head = self._head
+            while head.value <= s:
+                if time.monotonic_ns() >= end:
+                    break
+            else:
+                return
+        if not sleep_ns:
+            return
+        d = sleep_ns / 1e9
         if not fx.available:  # polling fallback
             time.sleep(min(d, 0.0005))
             return
@@ -522,6 +629,8 @@ class Reader(_Ring):
                 fx.add(self._wait_word, _op_clear(self._wait_bit))
             else:
                 fx.add(self._waiters_addr, _OP_DEC)
+            if timed:
+                self._waiter.after_timed(now + sleep_ns, time.monotonic_ns())
 
 
 def create(name, slots, frame_shape, dtype=np.float64):
@@ -575,9 +684,30 @@ def open_writer(name):
     return Writer(name)
 
 
-def open_reader(name):
-    """Open the ring for reading."""
-    return Reader(name)
+def open_reader(name, timeout=None, spin=0.0, predict=False, oldest=False):
+    """Open the ring for reading (see Reader for spin, predict, oldest).
+
+    timeout: None (default) fails at once if there is no ring of that name
+    (FileNotFoundError) or it is not a complete ring yet (RingError); a
+    number of seconds waits that long for a writer to create it, looking
+    every 5 ms, then raises the last error. Permission errors are raised
+    at once.
+    """
+    if timeout is None:
+        return Reader(name, spin=spin, predict=predict, oldest=oldest)
+    _Waiter(spin, predict)  # bad arguments fail before any wait
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            return Reader(name, spin=spin, predict=predict, oldest=oldest)
+        except (PermissionError, BusyError):
+            raise
+        except (OSError, ValueError):
+            # Absent, or being created (Python create grows the file and
+            # writes the control block after SharedArray.create).
+            if time.monotonic() >= end:
+                raise
+        time.sleep(0.005)
 
 
 def stat(name):
