@@ -57,14 +57,23 @@ func WithOldest() ReaderOption {
 	return func(c *readerConfig) { c.oldest = true }
 }
 
-// predictor learns the period of the frames a reader reads.
+// predictor learns the period and the phase of the frames a reader reads.
+// The period is measured over a long baseline (from a reference frame
+// up to 1024 frames back), so one late frame barely moves it; the phase
+// (grid, when the last frame was due) snaps to a frame that comes early
+// and follows late ones slowly (an eighth of the lateness per frame), because scheduling delays only ever make
+// frames late.
 type predictor struct {
-	lastSeq   uint64 // frame whose time is lastTime
-	lastTime  int64  // its publish time (writer's CLOCK_MONOTONIC)
-	have      bool   // lastSeq/lastTime set
-	period    int64  // smoothed interval, ns; 0 while unknown
-	dev       int64  // smoothed absolute deviation of the interval, ns
-	samples   int    // intervals seen
+	lastSeq   uint64 // last frame observed
+	grid      int64  // when it was due, ns
+	have      bool   // lastSeq and grid set
+	refSeq    uint64 // reference frame of the period's baseline
+	refTime   int64
+	midSeq    uint64 // the next reference, half way
+	midTime   int64
+	period    int64  // ns; 0 while unknown
+	dev       int64  // smoothed absolute difference between frames and grid, ns
+	samples   int    // frames since the reference
 	oversleep int64  // smoothed lateness of this reader's timed sleeps, ns
 	spunFor   uint64 // frame the spin budget was spent on (+1; 0: none)
 }
@@ -73,7 +82,7 @@ type predictor struct {
 // (50 µs for ordinary threads) plus a wake-up late; the margin starts
 // there and then follows the measured lateness.
 const (
-	predictMinSamples  = 4
+	predictMinSamples  = 16
 	predictInitOver    = 60_000 // ns, assumed lateness before any is measured
 	predictMinMargin   = 20_000 // ns
 	predictMaxPeriod   = int64(10 * time.Second)
@@ -93,26 +102,46 @@ func (rd *RingReader) observe(s uint64) {
 		return
 	}
 	t := atomic.LoadInt64(rd.stamp(i))
-	if atomic.LoadUint64(rd.seq(i)) != 2*f+2 || t <= 0 {
-		p.have = false
+	if atomic.LoadUint64(rd.seq(i)) != 2*f+2 {
 		return
 	}
-	if p.have && f > p.lastSeq && t > p.lastTime {
-		gap := (t - p.lastTime) / int64(f-p.lastSeq)
-		switch {
-		case gap > predictMaxPeriod:
-			p.period, p.samples = 0, 0 // a pause, not a period
-		case p.samples == 0:
-			p.period, p.dev = gap, 0
-			p.samples = 1
-		default:
-			d := gap - p.period
-			p.period += d / 8
-			p.dev += (abs64(d) - p.dev) / 8
-			p.samples++
-		}
+	p.learn(f, t)
+}
+
+// learn takes frame f, published at t.
+func (p *predictor) learn(f uint64, t int64) {
+	if t <= 0 || !p.have || f <= p.lastSeq || t <= p.refTime || f-p.lastSeq > 1<<20 {
+		// The first frame, no publish times, or something odd: start over.
+		*p = predictor{oversleep: p.oversleep, spunFor: p.spunFor, have: t > 0,
+			lastSeq: f, grid: t, refSeq: f, refTime: t, midSeq: f, midTime: t}
+		return
 	}
-	p.lastSeq, p.lastTime, p.have = f, t, true
+	k := int64(f - p.lastSeq)
+	if gap := (t - p.refTime) / int64(f-p.refSeq); gap > predictMaxPeriod {
+		// A pause, not a period.
+		*p = predictor{oversleep: p.oversleep, spunFor: p.spunFor, have: true,
+			lastSeq: f, grid: t, refSeq: f, refTime: t, midSeq: f, midTime: t}
+		return
+	} else {
+		p.period = gap
+	}
+	p.samples++
+	due := p.grid + k*p.period
+	if p.samples > 1 {
+		p.dev += (abs64(t-due) - p.dev) / 8
+	}
+	if t < due {
+		due = t
+	} else {
+		due += (t - due) / 8
+	}
+	p.lastSeq, p.grid = f, due
+	if f-p.refSeq >= 1024 {
+		p.refSeq, p.refTime = p.midSeq, p.midTime
+	}
+	if f-p.midSeq >= 512 {
+		p.midSeq, p.midTime = f, due // the grid: not a frame's lateness
+	}
 }
 
 func abs64(x int64) int64 {
@@ -127,7 +156,7 @@ func (p *predictor) regular() (due int64, ok bool) {
 	if !p.have || p.samples < predictMinSamples || p.period <= 0 || p.dev*4 > p.period {
 		return 0, false
 	}
-	return p.lastTime + p.period, true
+	return p.grid + p.period, true
 }
 
 // margins returns how long before the due time the reader stops
@@ -138,9 +167,8 @@ func (p *predictor) margins() (lead, late int64) {
 		over = predictInitOver
 	}
 	window := p.period / predictWindowShare
-	lead = min(predictMinMargin+2*over+4*p.dev, window*3/4)
-	late = min(predictMinMargin+4*p.dev, window-lead)
-	return lead, max(late, 0)
+	lead = min(predictMinMargin+over+2*p.dev, window*2/3)
+	return lead, window - lead
 }
 
 // beforeSleep runs when frame s is not published yet. It polls the head

@@ -122,23 +122,23 @@ func TestRingPredictEarlyAndLateFrames(t *testing.T) {
 	defer r.Close()
 	buf := make([]byte, r.FrameBytes())
 	// Learn from frames read as they come.
-	done := paced(t, w, 12, func(int) time.Duration { return 20 * time.Millisecond })
-	for k := 0; k < 12; k++ {
+	done := paced(t, w, 24, func(int) time.Duration { return 10 * time.Millisecond })
+	for k := 0; k < 24; k++ {
 		_, err := r.Next(context.Background(), buf)
 		assert.NilError(t, err)
 	}
 	<-done
 	_, ok := r.pred.regular()
 	assert.Assert(t, ok)
-	// The next frame is due in about 20 ms; publish one 2 ms after.
+	// The next frame is due in about 10 ms; publish one 1 ms after.
 	go func() {
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 		writeFrame(t, w)
 	}()
 	t0 := time.Now()
 	_, err = r.Next(context.Background(), buf)
 	assert.NilError(t, err)
-	assert.Assert(t, time.Since(t0) < 15*time.Millisecond, "woke after %v", time.Since(t0))
+	assert.Assert(t, time.Since(t0) < 8*time.Millisecond, "woke after %v", time.Since(t0))
 	// A frame late by 10 periods.
 	go func() {
 		time.Sleep(200 * time.Millisecond)

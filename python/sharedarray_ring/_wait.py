@@ -5,7 +5,7 @@ of the sharedarray Go module; docs/ring.md §3.5). Times are CLOCK_MONOTONIC
 nanoseconds, the clock of Frame.time_ns (time.monotonic_ns()).
 """
 
-MIN_SAMPLES = 4
+MIN_SAMPLES = 16
 INIT_OVERSLEEP = 80_000   # ns assumed before a timed sleep was measured (Python wakes later than Go)
 MIN_MARGIN = 20_000       # ns
 MAX_PERIOD = 10_000_000_000
@@ -15,8 +15,8 @@ WINDOW_SHARE = 5          # the polling window is at most period / 5
 class Waiter:
     """Wait policy of one reader: spin budget and period prediction."""
 
-    __slots__ = ("spin_ns", "predict", "last_seq", "last_time", "period", "dev",
-                 "samples", "oversleep", "spun_for")
+    __slots__ = ("spin_ns", "predict", "last_seq", "grid", "ref_seq", "ref_time",
+                 "mid_seq", "mid_time", "period", "dev", "samples", "oversleep", "spun_for")
 
     def __init__(self, spin=0.0, predict=False):
         spin = float(spin)
@@ -24,45 +24,59 @@ class Waiter:
             raise ValueError("spin must be >= 0 seconds, not %r" % spin)
         self.spin_ns = int(spin * 1e9)
         self.predict = bool(predict)
-        self.last_seq = -1
-        self.last_time = 0
-        self.period = 0
-        self.dev = 0
-        self.samples = 0
         self.oversleep = 0
         self.spun_for = -1
+        self._reset(-1, 0)
+
+    def _reset(self, seq, t):
+        self.last_seq = seq
+        self.grid = self.ref_time = self.mid_time = t
+        self.ref_seq = self.mid_seq = seq
+        self.period = self.dev = self.samples = 0
 
     def observe(self, seq, t):
-        """Learn from frame seq, published at t (0: the writer sets no times)."""
-        if t <= 0:
-            self.last_seq = -1
+        """Learn from frame seq, published at t (0: the writer sets no times).
+
+        The period is measured over a long baseline (up to 1024 frames), the
+        phase (grid: when the last frame was due) snaps to a frame that
+        comes early and follows late ones by an eighth: scheduling delays
+        only make frames late. As ring_wait.go.
+        """
+        if (t <= 0 or self.last_seq < 0 or seq <= self.last_seq or t <= self.ref_time
+                or seq - self.last_seq > 1 << 20):
+            self._reset(seq if t > 0 else -1, t)
             return
-        if 0 <= self.last_seq < seq and t > self.last_time:
-            gap = (t - self.last_time) // (seq - self.last_seq)
-            if gap > MAX_PERIOD:
-                self.period = self.samples = 0
-            elif self.samples == 0:
-                self.period, self.dev, self.samples = gap, 0, 1
-            else:
-                d = gap - self.period
-                self.period += int(d / 8)
-                self.dev += int((abs(d) - self.dev) / 8)
-                self.samples += 1
-        self.last_seq, self.last_time = seq, t
+        gap = (t - self.ref_time) // (seq - self.ref_seq)
+        if gap > MAX_PERIOD:
+            self._reset(seq, t)
+            return
+        self.period = gap
+        self.samples += 1
+        due = self.grid + (seq - self.last_seq) * gap
+        if self.samples > 1:
+            self.dev += int((abs(t - due) - self.dev) / 8)
+        if t < due:
+            due = t
+        else:
+            due += (t - due) // 8
+        self.last_seq, self.grid = seq, due
+        if seq - self.ref_seq >= 1024:
+            self.ref_seq, self.ref_time = self.mid_seq, self.mid_time
+        if seq - self.mid_seq >= 512:
+            self.mid_seq, self.mid_time = seq, due
 
     def regular(self):
         """The predicted time of the next frame, or None."""
         if (self.last_seq < 0 or self.samples < MIN_SAMPLES or self.period <= 0
                 or self.dev * 4 > self.period):
             return None
-        return self.last_time + self.period
+        return self.grid + self.period
 
     def margins(self):
         over = self.oversleep or INIT_OVERSLEEP
         window = self.period // WINDOW_SHARE
-        lead = min(MIN_MARGIN + 2 * over + 4 * self.dev, window * 3 // 4)
-        late = min(MIN_MARGIN + 4 * self.dev, window - lead)
-        return lead, max(late, 0)
+        lead = min(MIN_MARGIN + over + 2 * self.dev, window * 2 // 3)
+        return lead, window - lead
 
     def plan(self, s, now, max_sleep_ns):
         """(spin_ns, sleep_ns, timed) for a wait for frame s at time now.
