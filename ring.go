@@ -61,9 +61,6 @@ var (
 	// ErrOverrun is matched by Read when the writer overwrote the frame
 	// while the callback read it: what the callback computed is garbage.
 	ErrOverrun = errors.New("sharedarray: frame overwritten while read")
-	// ErrTimeout is matched when NextTimeout or LatestTimeout waited in
-	// vain; it is os.ErrDeadlineExceeded.
-	ErrTimeout = os.ErrDeadlineExceeded
 )
 
 // ringGeometry returns where the control block starts and how long it is.
@@ -428,10 +425,11 @@ type RingWriter struct {
 	noTime  bool
 }
 
-// SetPublishTime turns the publish timestamp (FrameInfo.Time) on or off;
+// setPublishTime turns the publish timestamp (FrameInfo.Time) on or off;
 // it is on by default. Reading the clock is most of the cost of a publish
-// (see docs/ring.md); with it off, readers see Time 0.
-func (w *RingWriter) SetPublishTime(on bool) { w.noTime = !on }
+// (see docs/ring.md); with it off, readers see Time 0. Unexported: no
+// user scenario needs it, and WithPredict readers need the times.
+func (w *RingWriter) setPublishTime(on bool) { w.noTime = !on }
 
 // OpenRingWriter takes over the ring as its writer. It fails with an error
 // matching ErrBusy while another writer (in any process) has it open. The
@@ -694,22 +692,11 @@ func (rd *RingReader) Next(ctx context.Context, dst []byte) (FrameInfo, error) {
 	return rd.get(ctx, time.Time{}, false, dst, nil)
 }
 
-// NextTimeout is Next with a timeout instead of a context; it fails with
-// an error matching ErrTimeout.
-func (rd *RingReader) NextTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
-	return rd.get(context.Background(), time.Now().Add(d), false, dst, nil)
-}
-
 // Latest copies the newest published frame into dst, skipping older ones
 // (skipped frames are not overruns), and waits as Next does if no frame
 // newer than the last one read exists.
 func (rd *RingReader) Latest(ctx context.Context, dst []byte) (FrameInfo, error) {
 	return rd.get(ctx, time.Time{}, true, dst, nil)
-}
-
-// LatestTimeout is Latest with a timeout.
-func (rd *RingReader) LatestTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
-	return rd.get(context.Background(), time.Now().Add(d), true, dst, nil)
 }
 
 // Read waits for the next frame in order, as Next, and calls fn with the
@@ -847,7 +834,7 @@ func (rd *RingReader) expired(ctx context.Context, deadline time.Time) error {
 		return err
 	}
 	if !deadline.IsZero() && !time.Now().Before(deadline) {
-		return pathError("ring read", rd.name, ErrTimeout)
+		return pathError("ring read", rd.name, os.ErrDeadlineExceeded)
 	}
 	return nil
 }
@@ -917,7 +904,7 @@ type RingInfo struct {
 	Dtype       Dtype  // element type
 	Head        uint64 // frames published so far
 	Generation  uint64 // writers the ring has had
-	WriterPid   int    // pid of the live writer, 0 if none
+	WriterPID   int    // pid of the live writer, 0 if none
 	WriterAlive bool   // a writer holds the ring's writer lock
 	Readers     int    // readers registered (holding a reader lock)
 	Waiters     uint32 // readers that say they wait (waiting bits and count)
@@ -938,7 +925,7 @@ func StatRing(name string) (RingInfo, error) {
 			Slots: int(r.slots), FrameShape: r.FrameShape(), Dtype: r.dtype,
 			Head:       atomic.LoadUint64(r.head()),
 			Generation: atomic.LoadUint64(r.u64(offGeneration)),
-			WriterPid:  int(atomic.LoadInt32(r.i32(offWriterPid))),
+			WriterPID:  int(atomic.LoadInt32(r.i32(offWriterPid))),
 			Waiters:    r.waiting(),
 		}
 		return nil
@@ -948,7 +935,7 @@ func StatRing(name string) (RingInfo, error) {
 	}
 	info.WriterAlive = r.lockHeld(0)
 	if !info.WriterAlive {
-		info.WriterPid = 0
+		info.WriterPID = 0
 	}
 	info.Readers = r.lockedReaders()
 	return info, nil

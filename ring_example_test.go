@@ -36,15 +36,18 @@ func ExampleCreateRing() {
 
 	buf := make([]byte, r.FrameBytes())
 	for range 3 {
-		info, err := r.NextTimeout(time.Second, buf)
+		info, err := r.Next(context.Background(), buf)
 		if err != nil {
 			panic(err)
 		}
 		v, _ := sharedarray.FrameAs[float32](r.Dtype(), buf)
 		fmt.Println(info.Seq, v)
 	}
-	_, err = r.NextTimeout(10*time.Millisecond, buf)
-	fmt.Println(errors.Is(err, sharedarray.ErrTimeout))
+	// Waits end with their context: here a timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	_, err = r.Next(ctx, buf)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
 
 	// To SharedArray (and Attach) the ring is an ordinary array.
 	a, _ := sharedarray.Attach(name)
@@ -130,4 +133,42 @@ func ExampleOpenRingWriter() {
 	// true
 	// 2 1
 	// 2 1 true
+}
+
+// A reader of a periodic source (a camera, a sensor) that wants each frame
+// within microseconds of its publication, without spinning a whole core:
+// WithPredict learns the frame period and wakes just before each frame is
+// due. WithSpin(d) instead polls up to d before sleeping, whatever the
+// source; WithOldest starts a late reader at the oldest frame still in
+// the ring. MonotonicNanos is the clock of FrameInfo.Time: the difference
+// is how old a frame is (here, frames older than 50 ms are dropped).
+func ExampleWithPredict() {
+	name := exampleName("ring-predict")
+	w, _ := sharedarray.CreateRing(name, 8, []int{4}, sharedarray.Uint8)
+	defer sharedarray.Delete(name)
+	defer w.Close()
+	r, _ := sharedarray.OpenRingReader(name, sharedarray.WithPredict(), sharedarray.WithOldest())
+	defer r.Close()
+
+	go func() { // the camera: a frame every 2 ms
+		for i := range 20 {
+			time.Sleep(2 * time.Millisecond)
+			w.Write([]byte{byte(i), 0, 0, 0})
+		}
+	}()
+	buf := make([]byte, r.FrameBytes())
+	fresh := 0
+	for range 20 {
+		info, err := r.Next(context.Background(), buf)
+		if err != nil {
+			panic(err)
+		}
+		age := time.Duration(sharedarray.MonotonicNanos() - info.Time)
+		if age > 50*time.Millisecond {
+			continue // stale: drop it
+		}
+		fresh++
+	}
+	fmt.Println(fresh > 0, r.Overruns())
+	// Output: true 0
 }

@@ -323,7 +323,7 @@ func TestRingSecondWriterRefused(t *testing.T) {
 	info, err := StatRing(name)
 	assert.NilError(t, err)
 	assert.Equal(t, info.WriterAlive, true)
-	assert.Equal(t, info.WriterPid, os.Getpid())
+	assert.Equal(t, info.WriterPID, os.Getpid())
 	writeFrame(t, w)
 	assert.NilError(t, w.Close())
 	w2, err := OpenRingWriter(name)

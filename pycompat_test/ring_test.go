@@ -2,6 +2,7 @@ package pycompat_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -232,7 +233,7 @@ func TestRingPythonToGo(t *testing.T) {
 			var frames, gaps uint64
 			next := uint64(0)
 			for r.Seq() < ringFrames {
-				info, err := r.NextTimeout(5*time.Second, buf)
+				info, err := nextTimeout(r, 5*time.Second, buf)
 				assert.NilError(t, err, "stderr: %s", stderr)
 				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
 				assert.Equal(t, info.Overruns, info.Seq-next, "frame %d", info.Seq)
@@ -309,15 +310,15 @@ func TestRingPythonWriterKilled(t *testing.T) {
 			assert.ErrorIs(t, err, sa.ErrBusy, "a second writer was not refused")
 			buf := make([]byte, r.FrameBytes())
 			for range 50 {
-				info, err := r.NextTimeout(time.Second, buf)
+				info, err := nextTimeout(r, time.Second, buf)
 				assert.NilError(t, err)
 				assert.Assert(t, frameOK(buf, info.Seq))
 			}
 			assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
 			cmd.Wait()
 			for {
-				info, err := r.NextTimeout(200*time.Millisecond, buf)
-				if errors.Is(err, sa.ErrTimeout) {
+				info, err := nextTimeout(r, 200*time.Millisecond, buf)
+				if errors.Is(err, context.DeadlineExceeded) {
 					break
 				}
 				assert.NilError(t, err)
@@ -334,7 +335,7 @@ func TestRingPythonWriterKilled(t *testing.T) {
 			assert.Equal(t, num(m, "head"), int(head)+1000)
 			var last uint64
 			for r.Seq() < head+1000 {
-				info, err := r.NextTimeout(time.Second, buf)
+				info, err := nextTimeout(r, time.Second, buf)
 				assert.NilError(t, err)
 				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
 				assert.Assert(t, info.Seq >= head)

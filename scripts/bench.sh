@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 export SHAREDARRAY_VENVS=${SHAREDARRAY_VENVS:-$HOME/.cache/sharedarray/venvs}
 bash scripts/setup_venvs.sh >/dev/null
 go run ./internal/benchrun -python "$SHAREDARRAY_VENVS/sa324-np2/bin/python" "$@"
-go run ./internal/ringbench -python "$SHAREDARRAY_VENVS/sa324-np2/bin/python"
+bash scripts/ringbench.sh

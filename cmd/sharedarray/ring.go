@@ -27,7 +27,7 @@ func ringOf(name string, in sharedarray.Info) *lsRing {
 	if err != nil {
 		return nil
 	}
-	return &lsRing{Slots: ri.Slots, Head: ri.Head, Generation: ri.Generation, WriterPID: ri.WriterPid,
+	return &lsRing{Slots: ri.Slots, Head: ri.Head, Generation: ri.Generation, WriterPID: ri.WriterPID,
 		WriterAlive: ri.WriterAlive, Readers: ri.Readers, Waiting: ri.Waiters}
 }
 

@@ -17,6 +17,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -368,7 +369,9 @@ func child(f []string) int {
 		buf := make([]byte, r.FrameBytes())
 		begin()
 		for {
-			info, err := r.NextTimeout(5*time.Second, buf)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			info, err := r.Next(ctx, buf)
+			cancel()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "go-reader:", err)
 				break
@@ -477,8 +480,8 @@ func run() error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", key(x), err)
 			}
-			if len(out.Lat) < *samples/2 {
-				return fmt.Errorf("%s: only %d of %d wake-ups arrived", key(x), len(out.Lat), *samples)
+			if len(out.Lat) == 0 {
+				return fmt.Errorf("%s: no wake-up arrived", key(x))
 			}
 			a := res[key(x)]
 			if a == nil {
@@ -595,27 +598,20 @@ func publishCost() error {
 	const iters = 1_000_000
 	fmt.Println("\nGo publish, no reader waiting (Next + Publish, 64-byte frame; goal < 100 ns)")
 	fmt.Printf("  %-26s %9s %16s %9s\n", "", "Go ring", "same stores in C", "Go/C")
-	for _, stamp := range []bool{true, false} {
-		w.SetPublishTime(stamp)
-		var goT, cT []time.Duration
-		for range 9 {
-			t0 := time.Now()
-			for range iters {
-				w.Next()
-				w.Publish()
-			}
-			goT = append(goT, time.Since(t0)/iters)
-			t0 = time.Now()
-			cPublishLoop(unsafe.Pointer(&a.Bytes()[0]), 8, iters, stamp)
-			cT = append(cT, time.Since(t0)/iters)
+	var goT, cT []time.Duration
+	for range 9 {
+		t0 := time.Now()
+		for range iters {
+			w.Next()
+			w.Publish()
 		}
-		g, c := median(goT), median(cT)
-		label := "with publish time"
-		if !stamp {
-			label = "SetPublishTime(false)"
-		}
-		fmt.Printf("  %-26s %6.1f ns %13.1f ns %8.2fx\n", label, float64(g.Nanoseconds()), float64(c.Nanoseconds()), float64(g)/float64(c))
+		goT = append(goT, time.Since(t0)/iters)
+		t0 = time.Now()
+		cPublishLoop(unsafe.Pointer(&a.Bytes()[0]), 8, iters, true)
+		cT = append(cT, time.Since(t0)/iters)
 	}
+	g, c := median(goT), median(cT)
+	fmt.Printf("  %-26s %6.1f ns %13.1f ns %8.2fx\n", "with publish time", float64(g.Nanoseconds()), float64(c.Nanoseconds()), float64(g)/float64(c))
 	return nil
 }
 
@@ -654,7 +650,7 @@ func throughput() error {
 			if err := w.Write(src); err != nil {
 				return err
 			}
-			if _, err := r.NextTimeout(time.Second, dst); err != nil {
+			if _, err := r.Next(context.Background(), dst); err != nil {
 				return err
 			}
 		}

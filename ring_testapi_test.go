@@ -1,0 +1,27 @@
+package sharedarray
+
+import (
+	"context"
+	"os"
+	"time"
+)
+
+// Test-only shorthands for the ring tests, which predate the context-only
+// API (issue 17): a wait with a timeout, and the publish-time switch,
+// unexported since no user scenario needs it.
+
+// ErrTimeout is what nextTimeout's waits end with.
+var ErrTimeout = os.ErrDeadlineExceeded
+
+// NextTimeout is Next with a timeout.
+func (rd *RingReader) NextTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
+	return rd.get(context.Background(), time.Now().Add(d), false, dst, nil)
+}
+
+// LatestTimeout is Latest with a timeout.
+func (rd *RingReader) LatestTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
+	return rd.get(context.Background(), time.Now().Add(d), true, dst, nil)
+}
+
+// SetPublishTime is setPublishTime.
+func (w *RingWriter) SetPublishTime(on bool) { w.setPublishTime(on) }
