@@ -73,15 +73,12 @@ def main():
         notifier = event.notifier_builder().create()
         f = Frame()
         nxt = time.monotonic_ns()
-        late = 0
-        for k in range(n):
+                for k in range(n):
             nxt += gap_ns(pattern, k)
-            d = nxt - time.monotonic_ns() - max(200_000, 2 * late)
+            d = nxt - time.monotonic_ns() - 200_000
             if d > 0:
-                target = time.monotonic_ns() + d
-                time.sleep(d / 1e9)
-                late += (time.monotonic_ns() - target - late) // 8
-            while time.monotonic_ns() < nxt:
+                        time.sleep(d / 1e9)
+                    while time.monotonic_ns() < nxt:
                 pass
             f.words[1] = k
             f.words[0] = time.monotonic_ns()

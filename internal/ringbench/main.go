@@ -170,15 +170,15 @@ func gap(pattern string, k int) time.Duration {
 	return time.Duration(200+(k*7919)%1601) * time.Microsecond
 }
 
-// pacer publishes at absolute times: it sleeps until shortly before each
-// (by twice its sleeps' measured lateness, at least 200 µs) and spins the
-// rest, so a periodic writer is periodic to a few microseconds, like a
-// camera's hardware clock, even on a loaded machine.
+// pacer publishes at absolute times: it sleeps until 200 µs before each
+// and spins the rest. When the sleep ends later than that (a loaded
+// machine), the frame is late: the jitter a periodic source's process
+// has. The writer spins at most a fifth of the time, so it does not take
+// the CPU a spinning reader needs on a two-CPU machine.
 type pacer struct {
 	pattern string
 	next    time.Time
 	k       int
-	late    time.Duration // smoothed lateness of time.Sleep
 }
 
 func newPacer(pattern string) *pacer { return &pacer{pattern: pattern, next: time.Now()} }
@@ -186,11 +186,8 @@ func newPacer(pattern string) *pacer { return &pacer{pattern: pattern, next: tim
 func (p *pacer) wait() {
 	p.next = p.next.Add(gap(p.pattern, p.k))
 	p.k++
-	margin := max(200*time.Microsecond, 2*p.late)
-	if d := time.Until(p.next) - margin; d > 0 {
-		target := time.Now().Add(d)
+	if d := time.Until(p.next) - 200*time.Microsecond; d > 0 {
 		time.Sleep(d)
-		p.late += (time.Since(target) - p.late) / 8
 	}
 	for time.Now().Before(p.next) {
 	}

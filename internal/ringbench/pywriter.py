@@ -1,8 +1,7 @@
 """Ring writer for ringbench: publish N 64-byte frames, paced.
 
     pywriter.py NAME N PATTERN   PATTERN: periodic (1 ms) or irregular
-Paced as main.go's pacer: sleep until shortly before each frame (twice the
-sleeps' measured lateness, at least 200 µs), spin the rest.
+Paced as main.go's pacer: sleep until 200 µs before each frame, spin the rest.
 """
 import sys
 import time
@@ -19,14 +18,11 @@ def gap_ns(pattern, k):
 name, n, pattern = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 w = sr.open_writer(name)
 nxt = time.monotonic_ns()
-late = 0
 for k in range(n):
     nxt += gap_ns(pattern, k)
-    d = nxt - time.monotonic_ns() - max(200_000, 2 * late)
+    d = nxt - time.monotonic_ns() - 200_000
     if d > 0:
-        target = time.monotonic_ns() + d
         time.sleep(d / 1e9)
-        late += (time.monotonic_ns() - target - late) // 8
     while time.monotonic_ns() < nxt:
         pass
     w.next()
