@@ -73,12 +73,12 @@ def main():
         notifier = event.notifier_builder().create()
         f = Frame()
         nxt = time.monotonic_ns()
-                for k in range(n):
+        for k in range(n):
             nxt += gap_ns(pattern, k)
             d = nxt - time.monotonic_ns() - 200_000
             if d > 0:
-                        time.sleep(d / 1e9)
-                    while time.monotonic_ns() < nxt:
+                time.sleep(d / 1e9)
+            while time.monotonic_ns() < nxt:
                 pass
             f.words[1] = k
             f.words[0] = time.monotonic_ns()
