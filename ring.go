@@ -28,7 +28,7 @@ import (
 // Control block geometry and field offsets, relative to its start.
 const (
 	ringMagic      = "[SARing]"
-	ringVersion    = 1
+	ringVersion    = 2 // written by CreateRing; 1 is still read (ring_progress.go)
 	ringHeaderSize = 256
 	ringSlotEntry  = 16 // seq u64, publish time i64
 	ringAlign      = 4096
@@ -63,11 +63,10 @@ var (
 	ErrOverrun = errors.New("sharedarray: frame overwritten while read")
 )
 
-// ringGeometry returns where the control block starts and how long it is.
+// ringGeometry returns where a version 2 control block starts and how
+// long it is (ringGeometryV: either version).
 func ringGeometry(dataBytes int64, slots int) (ctlOff, ctlSize int64) {
-	ctlOff = (dataBytes + ringAlign - 1) / ringAlign * ringAlign
-	ctlSize = (ringHeaderSize + int64(slots)*ringSlotEntry + 63) / 64 * 64
-	return ctlOff, ctlSize
+	return ringGeometryV(ringVersion, dataBytes, slots)
 }
 
 // ring is what a writer and a reader share: the mapping, the control
@@ -83,6 +82,8 @@ type ring struct {
 	dtype      Dtype
 	frameShape []int
 	layout     Layout
+	version    int // control block version, 1 or 2
+	progOff    int // version 2: where the reader progress table starts in ctl; 0 in version 1
 
 	mu     sync.RWMutex // held shared by every operation, exclusively by close
 	closed atomic.Bool
@@ -215,6 +216,7 @@ func CreateRing(name string, slots int, frameShape []int, dtype Dtype, opts ...O
 	}
 	o.initTail = func(mem []byte) error {
 		initControlBlock(mem[ctlOff:ctlOff+ctlSize], uint64(slots), uint64(frameBytes), uint64(ctlSize))
+		initProgressHeader(mem[ctlOff:ctlOff+ctlSize], slots)
 		return nil
 	}
 	a, err := create("create ring", name, loc, m, total, o, nil)
@@ -292,7 +294,7 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 		return nil, &FormatError{Name: name, Offset: -1, Field: "shape", Value: m.shape, Msg: "a ring's first dimension is its 1.." + fmt.Sprint(ringMaxSlots) + " slots: " + ErrNotRing.Error()}
 	}
 	slots := m.shape[0]
-	ctlOff, ctlSize := ringGeometry(m.nbytes, slots)
+	ctlOff, _ := ringGeometry(m.nbytes, slots)
 	trailerAt := size - int64(m.layout.TrailerSize())
 	bad := func(off int, field string, v any, msg string) error {
 		return &FormatError{Name: name, Offset: ctlOff + int64(off), Field: "ring " + field, Value: v, Msg: msg}
@@ -306,8 +308,13 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 	if string(hdr[:8]) != ringMagic {
 		return nil, &notRingError{name: name, msg: fmt.Sprintf("no %q magic at offset %d", ringMagic, ctlOff)}
 	}
-	if v := le.Uint32(hdr[offVersion:]); v != ringVersion {
-		return nil, bad(offVersion, "version", v, fmt.Sprintf("this package reads version %d", ringVersion))
+	version := le.Uint32(hdr[offVersion:])
+	if version != 1 && version != ringVersion {
+		return nil, bad(offVersion, "version", version, fmt.Sprintf("this package reads versions 1 and %d", ringVersion))
+	}
+	_, ctlSize := ringGeometryV(int(version), m.nbytes, slots)
+	if err := checkProgressHeader(hdr[:], int(version), slots, bad); err != nil {
+		return nil, err
 	}
 	if v := le.Uint32(hdr[offHeaderSize:]); v != ringHeaderSize {
 		return nil, bad(offHeaderSize, "header size", v, fmt.Sprintf("must be %d", ringHeaderSize))
@@ -337,6 +344,7 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 	return &ring{
 		name: name, fd: -1, mem: mem, ctl: mem[ctlOff : ctlOff+ctlSize : ctlOff+ctlSize], ctlOff: ctlOff,
 		slots: uint64(slots), frameBytes: int(frameBytes), dtype: m.dtype, frameShape: m.shape[1:], layout: m.layout,
+		version: int(version), progOff: progressOffset(int(version), slots),
 	}, nil
 }
 
@@ -654,6 +662,7 @@ func OpenRingReader(name string, opts ...ReaderOption) (*RingReader, error) {
 		} else if rd.cfg.oldest {
 			rd.pos = 0
 		}
+		rd.startProgress() // ring_progress.go
 		return nil
 	})
 	if err != nil {
@@ -817,6 +826,7 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 			continue
 		}
 		rd.pos = s + 1
+		rd.noteProgress() // ring_progress.go
 		return info, fnErr
 	}
 }
@@ -899,6 +909,7 @@ func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) er
 
 // RingInfo describes a ring, as StatRing returns it.
 type RingInfo struct {
+	Version     int    // control block version: 2, or 1 (no reader progress)
 	Slots       int    // frames the ring holds
 	FrameShape  []int  // shape of one frame
 	Dtype       Dtype  // element type
@@ -908,6 +919,9 @@ type RingInfo struct {
 	WriterAlive bool   // a writer holds the ring's writer lock
 	Readers     int    // readers registered (holding a reader lock)
 	Waiters     uint32 // readers that say they wait (waiting bits and count)
+	// ReaderList describes each registered reader (version 2 rings;
+	// nil for version 1): what the reader itself last wrote (ring_progress.go).
+	ReaderList []RingReaderInfo
 }
 
 // StatRing describes the named ring: its geometry and its live state. It
@@ -922,7 +936,8 @@ func StatRing(name string) (RingInfo, error) {
 	var info RingInfo
 	err = guarded(func() error {
 		info = RingInfo{
-			Slots: int(r.slots), FrameShape: r.FrameShape(), Dtype: r.dtype,
+			Version: r.version,
+			Slots:   int(r.slots), FrameShape: r.FrameShape(), Dtype: r.dtype,
 			Head:       atomic.LoadUint64(r.head()),
 			Generation: atomic.LoadUint64(r.u64(offGeneration)),
 			WriterPID:  int(atomic.LoadInt32(r.i32(offWriterPid))),
@@ -938,5 +953,11 @@ func StatRing(name string) (RingInfo, error) {
 		info.WriterPID = 0
 	}
 	info.Readers = r.lockedReaders()
+	if r.version >= 2 {
+		info.ReaderList, err = r.readerList(info.Head)
+		if err != nil {
+			return RingInfo{}, pathError("stat ring", name, err)
+		}
+	}
 	return info, nil
 }

@@ -432,7 +432,7 @@ func TestRingPythonCorrupt(t *testing.T) {
 		want  string
 	}{
 		{"magic", 0, []byte("X"), "not a frame ring"},
-		{"version", 8, []byte{2}, "version"},
+		{"version", 8, []byte{3}, "version"},
 		{"slots", 16, []byte{9}, "slots"},
 		{"frame bytes", 24, []byte{1}, "frame bytes"},
 		{"control size", 32, []byte{0, 0, 0, 1}, "control size"},

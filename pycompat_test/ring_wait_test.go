@@ -3,6 +3,7 @@ package pycompat_test
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -244,4 +245,157 @@ func nextTimeout(r *sa.RingReader, d time.Duration, buf []byte) (sa.FrameInfo, e
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return r.Next(ctx, buf)
+}
+
+// Python readers at different speeds write their progress into a version 2
+// ring: what StatRing and Python's stat() report agrees with what each
+// reader counted itself. A version 1 ring is still read by Python and
+// reported as version 1.
+func TestRingPythonProgress(t *testing.T) {
+	const reader = `
+import json, sys, time, sharedarray_ring as sr
+name, delay = sys.argv[1], float(sys.argv[2])
+r = sr.open_reader(name)
+print("ready", flush=True)
+while True:
+    try:
+        f = r.next(timeout=0.5)
+    except TimeoutError:
+        break
+    time.sleep(delay)
+print(json.dumps({"pos": r.pos, "overruns": r.overruns, "byte": r.registered}), flush=True)
+sys.stdin.readline()
+`
+	const stat = `
+import json, sys, sharedarray_ring as sr
+st = sr.stat(sys.argv[1])
+print(json.dumps({"version": st["version"], "head": st["head"], "reader_list": st["reader_list"]}))
+`
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			for impl, env := range pyEnvs(t, b) {
+				t.Run(impl, func(t *testing.T) {
+					name := uniqueName(t)
+					w, err := sa.CreateRing(name, 8, []int{64}, sa.Uint64)
+					assert.NilError(t, err)
+					defer w.Close()
+					type proc struct {
+						cmd *exec.Cmd
+						sc  *bufio.Scanner
+						in  interface{ Close() error }
+						err *strings.Builder
+					}
+					var procs []proc
+					for _, delay := range []string{"0", "0.002"} {
+						cmd := exec.Command(b.python(), "-c", reader, name, delay)
+						cmd.Env = append(os.Environ(), env...)
+						stderr := &strings.Builder{}
+						cmd.Stderr = stderr
+						in, err := cmd.StdinPipe()
+						assert.NilError(t, err)
+						out, err := cmd.StdoutPipe()
+						assert.NilError(t, err)
+						assert.NilError(t, cmd.Start())
+						defer cmd.Wait()
+						defer cmd.Process.Kill()
+						p := proc{cmd, bufio.NewScanner(out), in, stderr}
+						assert.Equal(t, line(t, p.sc, stderr), "ready")
+						procs = append(procs, p)
+					}
+					for range 400 {
+						slot, err := w.Next()
+						assert.NilError(t, err)
+						fillFrame(slot, w.Seq())
+						assert.NilError(t, w.Publish())
+						time.Sleep(200 * time.Microsecond)
+					}
+					own := map[int]map[string]any{}
+					for _, p := range procs {
+						m := jsonLine(t, p.sc, p.err)
+						own[num(m, "byte")] = m
+					}
+					assert.Equal(t, len(own), 2)
+					info, err := sa.StatRing(name)
+					assert.NilError(t, err)
+					assert.Equal(t, info.Version, 2)
+					assert.Equal(t, len(info.ReaderList), 2)
+					slowLost := 0
+					for _, ri := range info.ReaderList {
+						m, ok := own[ri.LockByte]
+						assert.Assert(t, ok, "byte %d", ri.LockByte)
+						assert.Equal(t, ri.Language, "python")
+						assert.Equal(t, int(ri.Pos), num(m, "pos"))
+						assert.Equal(t, int(ri.Overruns), num(m, "overruns"))
+						assert.Equal(t, ri.Lag, info.Head-ri.Pos)
+						assert.Equal(t, ri.Suspect, "")
+						slowLost = max(slowLost, int(ri.Overruns))
+					}
+					assert.Assert(t, slowLost > 0, "the slow reader lost nothing: the test proves little")
+					ps := pyScript(t, b, env, stat, name)
+					assert.Equal(t, num(ps, "version"), 2)
+					list := ps["reader_list"].([]any)
+					assert.Equal(t, len(list), 2)
+					for _, x := range list {
+						e := x.(map[string]any)
+						m := own[num(e, "lock_byte")]
+						assert.Equal(t, num(e, "pos"), num(m, "pos"))
+						assert.Equal(t, num(e, "overruns"), num(m, "overruns"))
+						assert.Equal(t, e["language"], "python")
+					}
+					for _, p := range procs {
+						p.in.Close()
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestRingPythonReadsVersion1(t *testing.T) {
+	const script = `
+import json, sys, sharedarray_ring as sr
+r = sr.open_reader(sys.argv[1], oldest=True)
+f = r.next(timeout=5)
+st = sr.stat(sys.argv[1])
+print(json.dumps({"seq": f.seq, "version": st["version"], "list": st["reader_list"]}))
+`
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 4, []int{8}, sa.Uint64)
+			assert.NilError(t, err)
+			w.Close()
+			// A version 1 header, as the previous release wrote it: the
+			// bytes after its shorter control block are ignored.
+			f, err := os.OpenFile("/dev/shm/"+name, os.O_RDWR, 0)
+			assert.NilError(t, err)
+			ctlOff := int64(4096) // 4 frames of 64 bytes: one page of data
+			var b4 [4]byte
+			var b8 [8]byte
+			b4[0] = 1
+			_, err = f.WriteAt(b4[:], ctlOff+8)
+			assert.NilError(t, err)
+			binary.LittleEndian.PutUint64(b8[:], (256+4*16+63)/64*64)
+			_, err = f.WriteAt(b8[:], ctlOff+32)
+			assert.NilError(t, err)
+			_, err = f.WriteAt(make([]byte, 8), ctlOff+48)
+			assert.NilError(t, err)
+			f.Close()
+			w, err = sa.OpenRingWriter(name)
+			assert.NilError(t, err)
+			defer w.Close()
+			slot, _ := w.Next()
+			fillFrame(slot, w.Seq())
+			assert.NilError(t, w.Publish())
+			m := pyScript(t, b, pyEnvs(t, b)["fast"], script, name)
+			assert.Equal(t, num(m, "version"), 1)
+			assert.Equal(t, num(m, "seq"), 0)
+			assert.Assert(t, m["list"] == nil)
+			info, err := sa.StatRing(name)
+			assert.NilError(t, err)
+			assert.Equal(t, info.Version, 1)
+		})
+	}
 }

@@ -57,7 +57,10 @@ __all__ = [
 ]
 
 MAGIC = b"[SARing]"
-VERSION = 1
+VERSION = 2  # written by create; version 1 rings are still read
+PROG_ENTRY = 32  # version 2: bytes per reader progress entry (docs/ring.md §2)
+PROG_ENTRIES = 256  # entry b for reader lock byte b; entry 0 unused
+LANG_GO, LANG_PYTHON = 1, 2
 HEADER_SIZE = 256
 SLOT_ENTRY = 16
 ALIGN = 4096
@@ -160,9 +163,16 @@ def _path(name):
     raise RingError(_errno.EINVAL, "unknown scheme %r (want shm:// or file://)" % scheme)
 
 
-def _geometry(data_bytes, slots):
+def _prog_off(slots):
+    """Version 2: where the reader progress table starts in the control block."""
+    return (HEADER_SIZE + slots * SLOT_ENTRY + 63) // 64 * 64
+
+
+def _geometry(data_bytes, slots, version=VERSION):
     ctl_off = (data_bytes + ALIGN - 1) // ALIGN * ALIGN
-    ctl_size = (HEADER_SIZE + slots * SLOT_ENTRY + 63) // 64 * 64
+    ctl_size = _prog_off(slots)
+    if version >= 2:
+        ctl_size += PROG_ENTRIES * PROG_ENTRY
     return ctl_off, ctl_size
 
 
@@ -249,7 +259,7 @@ class _Ring:
         if arr.ndim < 1 or not 1 <= arr.shape[0] <= MAX_SLOTS:
             raise RingError(_errno.EINVAL, "%s: not a frame ring: shape %s: a ring's first dimension is its 1..%d slots" % (name, arr.shape, MAX_SLOTS))
         slots = arr.shape[0]
-        ctl_off, ctl_size = _geometry(arr.nbytes, slots)
+        ctl_off, _ = _geometry(arr.nbytes, slots)
         if ctl_off + HEADER_SIZE > size - MIN_TRAILER:
             raise RingError(_errno.EINVAL, "%s: not a frame ring: no room for a control block" % name)
         addr = arr.ctypes.data
@@ -260,8 +270,15 @@ class _Ring:
 
         def bad(field, value, msg):
             return RingError(_errno.EINVAL, "%s: ring %s = %r: %s" % (name, field, value, msg))
-        if version != VERSION:
-            raise bad("version", version, "this module reads version %d" % VERSION)
+        if version not in (1, VERSION):
+            raise bad("version", version, "this module reads versions 1 and %d" % VERSION)
+        _, ctl_size = _geometry(arr.nbytes, slots, version)
+        prog_off, prog_size = struct.unpack_from("<II", hdr, 48)
+        if version >= 2:
+            if prog_off != _prog_off(slots):
+                raise bad("progress table offset", prog_off, "%d slots put it at %d" % (slots, _prog_off(slots)))
+            if prog_size != PROG_ENTRY:
+                raise bad("progress entry size", prog_size, "must be %d" % PROG_ENTRY)
         if hsize != HEADER_SIZE:
             raise bad("header size", hsize, "must be %d" % HEADER_SIZE)
         if nslots != slots:
@@ -281,6 +298,8 @@ class _Ring:
         self.dtype = arr.dtype
         self.frame_bytes = fb
         self._ctl_off = ctl_off
+        self.version = version
+        self._prog = addr + ctl_off + _prog_off(slots) if version >= 2 else 0
         self._data = addr
         self._ctl = addr + ctl_off
         self._head = ctypes.c_uint64.from_address(self._ctl + OFF_HEAD)
@@ -295,6 +314,15 @@ class _Ring:
         self._futex = _get_futex()
         if self.head >= MAX_SEQ:
             raise bad("head", self.head, "sequence out of range")
+
+    def _age(self, s, now):
+        """How long ago frame s was published, if its slot still holds it, else 0."""
+        i = s % self.slots
+        v = self._seq(i).value
+        t = self._stamp(i).value
+        if v != 2 * s + 2 or self._seq(i).value != v or t <= 0 or t > now:
+            return 0
+        return now - t
 
     def _seq(self, i):
         """slots[i].seq, in the mapping."""
@@ -455,6 +483,18 @@ class Reader(_Ring):
         if oldest:
             self.pos = max(self.pos - self.slots, 0)
         self.overruns = 0
+        self._entry = 0
+        if self._prog and self.registered:
+            # Version 2: this reader's progress entry (written only by it).
+            e = self._entry = self._prog + PROG_ENTRY * self.registered
+            ctypes.c_int32.from_address(e + 24).value = os.getpid()
+            ctypes.c_uint32.from_address(e + 28).value = LANG_PYTHON
+            ctypes.c_uint64.from_address(e + 8).value = 0
+            ctypes.c_uint64.from_address(e + 16).value = 0
+            self._e_pos = ctypes.c_uint64.from_address(e)
+            self._e_over = ctypes.c_uint64.from_address(e + 8)
+            self._e_last = ctypes.c_uint64.from_address(e + 16)
+            self._e_pos.value = self.pos
 
     def __iter__(self):
         while self._fd >= 0:
@@ -553,6 +593,10 @@ class Reader(_Ring):
                 return result
             if self._waiter.predict:
                 self._waiter.observe(s, stamp)
+            if self._entry:
+                self._e_pos.value = self.pos
+                self._e_over.value = self.overruns
+                self._e_last.value = time.monotonic_ns()
             f = (frame if out is None else out).view(Frame)
             f.seq, f.time_ns, f.overruns = s, stamp, lost
             return f
@@ -563,7 +607,8 @@ class Reader(_Ring):
         total = 0
         while True:
             st, s, value, lost, pos, h = _fast.take(
-                self._ctl, self._data, self.frame_bytes, self.slots, self.pos, latest, dst)
+                self._ctl, self._data, self.frame_bytes, self.slots, self.pos, latest, dst,
+                self._entry, self.overruns)
             self.pos = pos
             self.overruns += lost
             total += lost
@@ -665,7 +710,8 @@ def create(name, slots, frame_shape, dtype=np.float64):
             os.ftruncate(fd, new_size)
             os.pwrite(fd, b"\0" * (new_size - data_bytes - trailer), data_bytes)
             os.pwrite(fd, tail, new_size - tail_len)
-            hdr = struct.pack("<IIQQQII", VERSION, HEADER_SIZE, slots, data_bytes // slots, ctl_size, MAX_READERS, 0)
+            hdr = struct.pack("<IIQQQIIII", VERSION, HEADER_SIZE, slots, data_bytes // slots, ctl_size,
+                              MAX_READERS, 0, _prog_off(slots), PROG_ENTRY)
             os.pwrite(fd, hdr, ctl_off + 8)
             os.pwrite(fd, MAGIC, ctl_off)
         finally:
@@ -711,22 +757,54 @@ def open_reader(name, timeout=None, spin=0.0, predict=False, oldest=False):
 
 
 def stat(name):
-    """A dict: slots, frame_shape, dtype, head, generation, writer_pid, writer_alive, readers, waiters."""
+    """A dict: version, slots, frame_shape, dtype, head, generation,
+    writer_pid, writer_alive, readers, waiters, and reader_list (version 2
+    rings; None for version 1): per registered reader, what it last wrote
+    about itself: lock_byte, pid, language ("go", "python" or ""), pos,
+    lag (frames: head - pos), lag_ns (how long ago the oldest frame it has
+    not read was published), overruns, last_read_ns (time.monotonic_ns()
+    clock, 0 if never), suspect ("" or why the values cannot all be true:
+    another process with write access may write anything there).
+    """
     r = _Ring(name)
     try:
         alive = r._held(0, 1) is not None
-        readers, start = 0, 1
-        while start < 1 + MAX_READERS:
-            got = r._held(start, 1 + MAX_READERS - start)
-            if got is None:
-                break
-            readers += 1
-            start = got[0] + got[1]
-        return {
-            "slots": r.slots, "frame_shape": r.frame_shape, "dtype": r.dtype, "head": r.head,
+        # One query per byte: F_OFD_GETLK names *a* conflicting lock, not
+        # the lowest, so a range scan could miss some.
+        held = [b for b in range(1, MAX_READERS + 1) if r._held(b, 1) is not None]
+        head = r.head
+        info = {
+            "version": r.version,
+            "slots": r.slots, "frame_shape": r.frame_shape, "dtype": r.dtype, "head": head,
             "generation": r.generation, "writer_pid": r._pid.value if alive else 0,
-            "writer_alive": alive, "readers": readers,
+            "writer_alive": alive, "readers": len(held),
             "waiters": r._waiters.value + sum(bin(x).count("1") for x in r._waiting),
+            "reader_list": None,
         }
+        if r._prog:
+            now = time.monotonic_ns()
+            lst = []
+            for b in held:
+                e = r._prog + PROG_ENTRY * b
+                pos, over, last = struct.unpack("<QQq", ctypes.string_at(e, 24))
+                pid = ctypes.c_int32.from_address(e + 24).value
+                lang = {LANG_GO: "go", LANG_PYTHON: "python"}.get(ctypes.c_uint32.from_address(e + 28).value & 0xFF, "")
+                suspect = ""
+                if pid < 0:
+                    suspect, pid = "pid %d" % pid, 0
+                elif pos > head:
+                    suspect = "position %d ahead of head %d" % (pos, head)
+                elif last > now or last < 0:
+                    suspect = "last read %d ns, now is %d" % (last, now)
+                elif over > head:
+                    suspect = "%d overruns of %d frames" % (over, head)
+                lag = lag_ns = 0
+                if not suspect and pos < head:
+                    lag = head - pos
+                    lag_ns = r._age(max(pos, head - min(head, r.slots)), now)
+                lst.append({"lock_byte": b, "pid": pid, "language": lang, "pos": pos, "lag": lag,
+                            "lag_ns": lag_ns, "overruns": over, "last_read_ns": last, "suspect": suspect})
+            info["reader_list"] = lst
+        return info
     finally:
         r.close()

@@ -121,19 +121,22 @@ static PyObject *fast_wait(PyObject *self, PyObject *args) {
 /* Status codes of take. */
 enum { TAKE_OK, TAKE_WAIT, TAKE_HEAD_RANGE, TAKE_HEAD_BACK, TAKE_SLOT_BEHIND, TAKE_SLOT_AHEAD };
 
-/* take(ctl, data, frame_bytes, slots, pos, latest, dst) ->
+/* take(ctl, data, frame_bytes, slots, pos, latest, dst, entry, overruns) ->
  *     (status, seq, value, lost, pos, head)
  * The reader loop of docs/ring.md §3.2 up to the wait: copies the frame it
  * settles on into dst (a writable contiguous buffer of frame_bytes).
  * status TAKE_OK: frame seq copied, value its publish time. TAKE_WAIT:
  * nothing newer than pos. The others are corruption: value is the slot
  * sequence or head that is wrong. lost counts overruns met on the way
- * (also on a non-OK return), pos is the reader's new position. */
+ * (also on a non-OK return), pos is the reader's new position. entry is
+ * the reader's version 2 progress entry (0: none): on TAKE_OK it gets pos,
+ * overruns + lost and the time. */
 static PyObject *fast_take(PyObject *self, PyObject *args) {
-	unsigned long long ctl, data, fb, slots, pos;
+	unsigned long long ctl, data, fb, slots, pos, entry, overruns;
 	int latest;
 	PyObject *dst;
-	if (!PyArg_ParseTuple(args, "KKKKKpO", &ctl, &data, &fb, &slots, &pos, &latest, &dst)) return NULL;
+	if (!PyArg_ParseTuple(args, "KKKKKpOKK", &ctl, &data, &fb, &slots, &pos, &latest, &dst, &entry, &overruns))
+		return NULL;
 	if (slots == 0) {
 		PyErr_SetString(PyExc_ValueError, "no slots");
 		return NULL;
@@ -202,6 +205,11 @@ static PyObject *fast_take(PyObject *self, PyObject *args) {
 		pos = s + 1;
 		value = (uint64_t)t;
 		status = TAKE_OK;
+		if (entry) {
+			__atomic_store_n(u64(entry, 0), pos, __ATOMIC_RELAXED);
+			__atomic_store_n(u64(entry, 8), overruns + lost, __ATOMIC_RELAXED);
+			__atomic_store_n(u64(entry, 16), (uint64_t)now_ns(), __ATOMIC_RELAXED);
+		}
 		break;
 	}
 	Py_END_ALLOW_THREADS

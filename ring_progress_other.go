@@ -1,0 +1,5 @@
+//go:build !linux
+
+package sharedarray
+
+func (r *ring) heldReaderBytes() []int { return nil }
