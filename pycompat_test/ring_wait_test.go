@@ -399,3 +399,66 @@ print(json.dumps({"seq": f.seq, "version": st["version"], "list": st["reader_lis
 		})
 	}
 }
+
+// Frames read in place (read(fn)) are recorded in the progress entry too;
+// a reader closed inside its callback does not write the entry (its lock
+// byte may be another reader's by then).
+func TestRingPythonProgressInPlace(t *testing.T) {
+	const script = `
+import json, sys, sharedarray_ring as sr
+r = sr.open_reader(sys.argv[1], oldest=True)
+for _ in range(3):
+    r.read(lambda view, seq: None, timeout=5)
+print(json.dumps({"pos": r.pos, "byte": r.registered}), flush=True)
+sys.stdin.readline()
+r.read(lambda view, seq: r.close(), timeout=5)
+print(json.dumps({"closed": True}), flush=True)
+sys.stdin.readline()
+`
+	b := ringBuild(t, "sa324-np2")
+	for impl, env := range pyEnvs(t, b) {
+		t.Run(impl, func(t *testing.T) {
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 8, []int{8}, sa.Uint64)
+			assert.NilError(t, err)
+			defer w.Close()
+			for range 5 {
+				slot, _ := w.Next()
+				fillFrame(slot, w.Seq())
+				assert.NilError(t, w.Publish())
+			}
+			cmd := exec.Command(b.python(), "-c", script, name)
+			cmd.Env = append(os.Environ(), env...)
+			stderr := &strings.Builder{}
+			cmd.Stderr = stderr
+			in, err := cmd.StdinPipe()
+			assert.NilError(t, err)
+			out, err := cmd.StdoutPipe()
+			assert.NilError(t, err)
+			assert.NilError(t, cmd.Start())
+			defer cmd.Wait()
+			defer cmd.Process.Kill()
+			sc := bufio.NewScanner(out)
+			m := jsonLine(t, sc, stderr)
+			assert.Equal(t, num(m, "pos"), 3)
+			info, err := sa.StatRing(name)
+			assert.NilError(t, err)
+			assert.Equal(t, len(info.ReaderList), 1)
+			assert.Equal(t, info.ReaderList[0].Pos, uint64(3))
+			assert.Equal(t, info.ReaderList[0].LockByte, num(m, "byte"))
+			// Another reader takes the byte the Python reader frees in its
+			// callback; its entry must stay its own.
+			in.Write([]byte("\n"))
+			jsonLine(t, sc, stderr)
+			r, err := sa.OpenRingReader(name)
+			assert.NilError(t, err)
+			defer r.Close()
+			info, err = sa.StatRing(name)
+			assert.NilError(t, err)
+			assert.Equal(t, len(info.ReaderList), 1)
+			assert.Equal(t, info.ReaderList[0].Language, "go")
+			assert.Equal(t, info.ReaderList[0].Pos, r.Seq())
+			in.Close()
+		})
+	}
+}

@@ -589,14 +589,16 @@ class Reader(_Ring):
                     lost += 1
                 continue
             self.pos = s + 1
+            # The progress entry, unless fn closed the reader: its lock
+            # byte, and so the entry, may already be another reader's.
+            if self._entry and self._fd >= 0:
+                self._e_pos.value = self.pos
+                self._e_over.value = self.overruns
+                self._e_last.value = time.monotonic_ns()
             if fn is not None:
                 return result
             if self._waiter.predict:
                 self._waiter.observe(s, stamp)
-            if self._entry:
-                self._e_pos.value = self.pos
-                self._e_over.value = self.overruns
-                self._e_last.value = time.monotonic_ns()
             f = (frame if out is None else out).view(Frame)
             f.seq, f.time_ns, f.overruns = s, stamp, lost
             return f
