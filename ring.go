@@ -636,14 +636,16 @@ type RingReader struct {
 // nothing behind); RingInfo counts them. A 256th reader works but is not
 // counted.
 func OpenRingReader(name string, opts ...ReaderOption) (*RingReader, error) {
-	r, err := openRing("open ring reader", name, false)
+	var cfg readerConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r, err := openRingWaiting(name, &cfg) // ring_wait.go
 	if err != nil {
 		return nil, err
 	}
-	rd := &RingReader{ring: r}
-	for _, o := range opts {
-		o(&rd.cfg)
-	}
+	rd := &RingReader{ring: r, cfg: cfg}
+	rd.cfg.waitCtx = nil // only for the open
 	for b := 1; b <= ringMaxReaders; b++ {
 		if rd.lockByte(b) == nil {
 			rd.regByte = b

@@ -172,3 +172,32 @@ func ExampleWithPredict() {
 	fmt.Println(fresh > 0, r.Overruns())
 	// Output: true 0
 }
+
+// A reader may start before its writer: WaitForRing makes OpenRingReader
+// wait for the ring to be created. WithSpin(d) makes each wait poll the
+// ring for up to d before sleeping: microseconds instead of a wake-up, at
+// up to d of CPU per frame.
+func ExampleWaitForRing() {
+	name := exampleName("ring-wait")
+	defer sharedarray.Delete(name)
+	opened := make(chan *sharedarray.RingReader)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r, err := sharedarray.OpenRingReader(name, sharedarray.WaitForRing(ctx), sharedarray.WithSpin(100*time.Microsecond))
+		if err != nil {
+			panic(err)
+		}
+		opened <- r
+	}()
+	time.Sleep(10 * time.Millisecond) // the writer starts later
+	w, _ := sharedarray.CreateRing(name, 4, []int{1}, sharedarray.Uint8)
+	defer w.Close()
+	r := <-opened
+	defer r.Close()
+	w.Write([]byte{42})
+	buf := make([]byte, 1)
+	info, _ := r.Next(context.Background(), buf)
+	fmt.Println(info.Seq, buf[0])
+	// Output: 0 42
+}

@@ -2,6 +2,7 @@ package sharedarray
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ type readerConfig struct {
 	spin    time.Duration
 	predict bool
 	oldest  bool
+	waitCtx context.Context // WaitForRing; nil: do not wait
 }
 
 // WithSpin makes a reader that finds no new frame poll the ring's head for
@@ -55,6 +57,37 @@ func WithPredict() ReaderOption {
 // writer still gets the frames the ring holds.
 func WithOldest() ReaderOption {
 	return func(c *readerConfig) { c.oldest = true }
+}
+
+// WaitForRing makes OpenRingReader wait for a ring that does not exist
+// yet (or is not complete yet: a Python writer's create grows the file
+// and writes the control block after SharedArray.create), looking every
+// 5 ms, until it opens or ctx is done; it then returns the last error
+// (matching ErrNotExist, ErrNotRing or ErrFormat). Other errors
+// (permissions, say) are returned at once. A reader and its writer can
+// then start in any order.
+func WaitForRing(ctx context.Context) ReaderOption {
+	return func(c *readerConfig) { c.waitCtx = ctx }
+}
+
+// openRingWaiting is openRing for a reader, retrying as WaitForRing says.
+func openRingWaiting(name string, cfg *readerConfig) (*ring, error) {
+	for {
+		r, err := openRing("open ring reader", name, false)
+		if err == nil || cfg.waitCtx == nil {
+			return r, err
+		}
+		if !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrNotRing) && !errors.Is(err, ErrFormat) {
+			return nil, err
+		}
+		t := time.NewTimer(5 * time.Millisecond)
+		select {
+		case <-cfg.waitCtx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
 }
 
 // predictor learns the period and the phase of the frames a reader reads.

@@ -203,3 +203,48 @@ func TestRingReaderOldest(t *testing.T) {
 	assert.Equal(t, info.Seq, uint64(6))
 	assert.Equal(t, info.Overruns, uint64(6))
 }
+
+// WaitForRing: a reader opened before its ring exists gets it once a
+// writer creates it; without a ring it ends with its context and the last
+// error; other errors come at once.
+func TestRingWaitForRing(t *testing.T) {
+	name := testName(t)
+	got := make(chan error, 1)
+	var r *RingReader
+	go func() {
+		var err error
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r, err = OpenRingReader(name, WaitForRing(ctx), WithOldest())
+		got <- err
+	}()
+	time.Sleep(30 * time.Millisecond)
+	select {
+	case err := <-got:
+		t.Fatalf("opened before the ring existed: %v", err)
+	default:
+	}
+	w, err := CreateRing(name, 4, []int{2}, Uint64)
+	assert.NilError(t, err)
+	defer w.Close()
+	writeFrame(t, w)
+	assert.NilError(t, <-got)
+	defer r.Close()
+	info, err := r.Next(context.Background(), make([]byte, r.FrameBytes()))
+	assert.NilError(t, err)
+	assert.Equal(t, info.Seq, uint64(0))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, err = OpenRingReader(testName(t), WaitForRing(ctx))
+	assert.ErrorIs(t, err, ErrNotExist)
+	assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+
+	// Not retried: a name that cannot be parsed.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	t0 := time.Now()
+	_, err = OpenRingReader("bogus://x", WaitForRing(ctx2))
+	assert.Assert(t, err != nil)
+	assert.Assert(t, time.Since(t0) < 5*time.Second)
+}
