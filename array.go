@@ -29,7 +29,9 @@ import (
 // mapping with a nil error.
 //
 // Slices from Bytes and View are the mapping itself, and Close cannot wait
-// for them. After Close, touching such a slice faults (SIGSEGV, which stops
+// for them. (Ring slots from Next and NextSlot, and the frames a Read
+// callback is given, follow the same rule: their ring's Close retires its
+// mapping the same way.) After Close, touching such a slice faults (SIGSEGV, which stops
 // a Go program) rather than reaching whatever is mapped there next: Close
 // replaces the range with an inaccessible reservation. The package keeps
 // the reservations of at least the 1,024 most recently closed mappings,
@@ -75,8 +77,8 @@ func (a *Array) Layout() Layout { return a.layout }
 // Shape returns a copy of the dimensions.
 func (a *Array) Shape() []int { return append(make([]int, 0, len(a.shape)), a.shape...) }
 
-// Ndim returns the number of dimensions.
-func (a *Array) Ndim() int { return len(a.shape) }
+// ndim returns the number of dimensions.
+func (a *Array) ndim() int { return len(a.shape) }
 
 // Strides returns the byte strides of the C-ordered data, as NumPy gives
 // them for SharedArray.attach's array: each is itemsize times the product
@@ -178,8 +180,8 @@ func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, erro
 	if err != nil {
 		return nil, pathError("create", name, err)
 	}
-	if o.readOnly {
-		return nil, pathError("create", name, fmt.Errorf("ReadOnly applies to Attach, not Create: %w", ErrInvalid))
+	if err := o.check("Create", forCreate); err != nil {
+		return nil, pathError("create", name, err)
 	}
 	m, err := newMeta(shape, dtype, o.layout)
 	if err != nil {
@@ -197,6 +199,11 @@ func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, erro
 // create makes the segment, runs fill (if any) on its data before the
 // segment gets its name, and returns the Array. op labels errors.
 func create(op, name string, loc location, m meta, total int64, o options, fill func(fd int, data []byte) error) (*Array, error) {
+	if op == "create ring" { // Create and LoadNPY checked theirs before any work
+		if err := o.check("CreateRing", forCreate); err != nil {
+			return nil, pathError(op, name, err)
+		}
+	}
 	mem, err := createSegment(loc, m, total, o, fill)
 	if err != nil {
 		return nil, wrapOp(op, name, err)
@@ -208,22 +215,22 @@ func create(op, name string, loc location, m meta, total int64, o options, fill 
 
 // newMeta checks a user's shape, dtype and layout choice.
 func newMeta(shape []int, dtype Dtype, layout Layout) (meta, error) {
-	if err := dtype.Valid(); err != nil {
+	if err := dtype.valid(); err != nil {
 		return meta{}, err
 	}
 	if layout == 0 {
 		layout = LayoutDual
-		if len(shape) > LayoutDual.MaxDims() {
+		if len(shape) > LayoutDual.maxDims() {
 			layout = LayoutNumPy2
 		}
 	}
 	if layout.TrailerSize() == 0 {
 		return meta{}, fmt.Errorf("unknown layout %d: %w", layout, ErrInvalid)
 	}
-	if len(shape) > layout.MaxDims() {
-		return meta{}, fmt.Errorf("%d dimensions, layout %s carries at most %d: %w", len(shape), layout, layout.MaxDims(), ErrInvalid)
+	if len(shape) > layout.maxDims() {
+		return meta{}, fmt.Errorf("%d dimensions, layout %s carries at most %d: %w", len(shape), layout, layout.maxDims(), ErrInvalid)
 	}
-	if !layout.Carries(dtype) {
+	if !layout.carries(dtype) {
 		return meta{}, kindErrorf(ErrDtype, "layout %s cannot carry %s (SharedArray 3.0.0 cannot attach S, U or V arrays)", layout, dtype)
 	}
 	n, err := dataBytes(int64(dtype.size()), shape)
@@ -254,11 +261,11 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 		if err := admitMapping(); err != nil {
 			return nil, err
 		}
-		mem, stage, fd, err := sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+		mem, stage, fd, err := sysCreateLinked(loc.dir(), loc.linkPrefix(), loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
 		if stage == stageMap && err == syscall.ENOMEM && flushQuarantine() {
 			// The reservations were in the way (RLIMIT_AS); nothing was
 			// published, so the whole call can run again.
-			mem, stage, fd, err = sysCreateLinked(loc.dir(), loc.linkPrefix()+loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
+			mem, stage, fd, err = sysCreateLinked(loc.dir(), loc.linkPrefix(), loc.path, uint32(o.perm), total, o.sparse, trailer, o.prefault, m.nbytes)
 		}
 		if err != nil {
 			err = mappingFailed(err, stage == stageMap)
@@ -289,7 +296,7 @@ func createSegment(loc location, m meta, total int64, o options, fill func(fd in
 			err = fill(fd, mem[:m.nbytes])
 		}
 		if err == nil && o.initTail != nil {
-			err = o.initTail(mem)
+			err = o.initTail(fd, mem)
 		}
 		if err != nil && mem != nil {
 			retire(mem) // fill handed the data to a reader
@@ -452,6 +459,9 @@ func populateData(fd int, mem []byte, n int64) error {
 // Near vm.max_map_count it fails as Create does.
 func Attach(name string, opts ...Option) (*Array, error) {
 	o := makeOptions(opts)
+	if err := o.check("Attach", forAttach); err != nil {
+		return nil, pathError("attach", name, err)
+	}
 	loc, err := parseName(name)
 	if err != nil {
 		return nil, pathError("attach", name, err)
@@ -512,11 +522,15 @@ func openSegment(loc location, name string, flags int) (int, meta, fileStat, err
 
 // readMeta copies the trailer out of an open segment once and validates it.
 func readMeta(fd int, name string) (meta, fileStat, error) {
-	st, tail, err := sysFstatTail(fd)
+	buf := getTailBuf()
+	st, tail, err := sysFstatTailInto(fd, buf)
 	if err != nil {
 		return meta{}, st, err
 	}
 	m, err := checkMeta(st, tail, name)
+	if err == nil { // an error may hold bytes of tail
+		putTailBuf(buf)
+	}
 	return m, st, err
 }
 
@@ -564,17 +578,25 @@ type Info struct {
 	Name    string    // as given to Stat; List gives the bare shm name
 	Dtype   Dtype     // element type
 	Shape   []int     // dimensions
+	Strides []int     // byte strides of the C-ordered data, as Array.Strides gives them
 	Layout  Layout    // trailer layout
 	Size    int64     // file size in bytes: data, trailer and any slack
 	ModTime time.Time // last modification of the file
+
+	// Dev and Ino identify the file List or Stat read: its device and
+	// inode numbers, as stat(2) gives them, whatever its name. While the
+	// file exists no other file has them; once it is removed a new file
+	// may reuse them, which is why DeleteIfUnchanged also compares Size
+	// and ModTime. HoldersOf and DeleteIfUnchanged act on that file; both
+	// refuse an Info whose Dev and Ino are zero (one built by hand).
+	Dev, Ino uint64
 }
 
-// Strides returns the byte strides of the array's C-ordered data, as
-// Array.Strides does.
-func (i Info) Strides() []int { return cStrides(i.Shape, i.Dtype.ItemSize()) }
+// id returns the file identity List or Stat recorded in in.
+func (in Info) id() fileID { return fileID{in.Dev, in.Ino} }
 
 func makeInfo(name string, m meta, st fileStat) Info {
-	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Layout: m.layout, Size: st.size, ModTime: st.modTime}
+	return Info{Name: name, Dtype: m.dtype, Shape: m.shape, Strides: cStrides(m.shape, m.dtype.ItemSize()), Layout: m.layout, Size: st.size, ModTime: st.modTime, Dev: st.dev, Ino: st.ino}
 }
 
 // Delete removes the named array, and only it. It opens the file by name
@@ -613,6 +635,84 @@ func Delete(name string) error {
 	return deleteAt(dirfd, prefix, base, name)
 }
 
+// DeleteIfUnchanged removes the array in describes (as List or Stat
+// returned it), and only if it is still that file, unchanged: the same
+// device and inode number, size and modification time, with a valid
+// trailer. The file at in.Name is moved to a fresh private name in the
+// same directory (renameat2 RENAME_NOREPLACE, as Delete does), checked
+// there, where no other process's rename can reach it, and unlinked; if it
+// is not the file in describes (another process renamed, swapped or
+// replaced the name since List or Stat read it, or changed the file), it
+// is moved back and DeleteIfUnchanged returns an error matching
+// syscall.ESTALE, having removed nothing. This is what a check followed
+// by a removal needs (sharedarray gc: the array is old and no process
+// holds it, per HoldersOf): the removal acts on the file that was
+// checked, never on whatever the name holds by then.
+//
+// A symbolic link at the name is refused (an error matching
+// syscall.ELOOP) and left in place. An Info that List or Stat did not
+// return makes it fail with an error matching ErrInvalid.
+func DeleteIfUnchanged(in Info) error {
+	name := in.Name
+	if in.id() == (fileID{}) {
+		return pathError("delete", name, fmt.Errorf("the Info does not come from List or Stat: %w", ErrInvalid))
+	}
+	loc, err := parseName(name)
+	if err != nil {
+		return pathError("delete", name, err)
+	}
+	dirfd, prefix, base, err := loc.openDir()
+	if err != nil {
+		return pathError("delete", name, err)
+	}
+	if dirfd != atFdcwd {
+		defer sysClose(dirfd)
+	}
+	return deleteExactAt(dirfd, prefix, base, name, in)
+}
+
+// deleteExactAt is DeleteIfUnchanged's work in the directory dirfd on the
+// entry prefix+base.
+func deleteExactAt(dirfd int, prefix, base, name string, in Info) error {
+	cname := cstr2(prefix, base)
+	ctmp := privateName(prefix)
+	if err := sysRenameNoreplace(dirfd, cname, ctmp); err != nil {
+		return pathError("delete", name, err)
+	}
+	st, tail, err := sysReadTailAt(dirfd, ctmp, new(tailBuf))
+	if err == nil {
+		switch {
+		case st.dev != in.Dev || st.ino != in.Ino:
+			err = fmt.Errorf("the name holds another file than the one checked (another process renamed, swapped or replaced it); that file was left in place: %w", syscall.ESTALE)
+		case st.size != in.Size || !st.modTime.Equal(in.ModTime):
+			err = fmt.Errorf("the file changed since it was checked (size %d, was %d; modified %s, was %s); it was left in place: %w",
+				st.size, in.Size, st.modTime.Format(time.RFC3339Nano), in.ModTime.Format(time.RFC3339Nano), syscall.ESTALE)
+		default:
+			if _, err = checkMeta(st, tail, name); err == nil {
+				if err = sysUnlinkat(dirfd, ctmp); err == nil {
+					return nil
+				}
+			}
+		}
+	} else if err == syscall.ELOOP {
+		err = fmt.Errorf("is a symbolic link; Delete removes arrays, not links to them: %w", err)
+	}
+	if rerr := sysRenameNoreplace(dirfd, ctmp, cname); rerr != nil {
+		return pathError("delete", name, fmt.Errorf("%w, and moving the file back failed (%v): it is now named %q", err, rerr, string(ctmp[:len(ctmp)-1])))
+	}
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return pathError("delete", name, err)
+}
+
+// privateName returns a fresh private name for a file being deleted in
+// the directory prefix names, NUL-terminated.
+func privateName(prefix string) []byte {
+	return append(strconv.AppendUint(append(append(make([]byte, 0, len(prefix)+len(deletePrefix)+17), prefix...), deletePrefix...), rand.Uint64(), 16), 0)
+}
+
 // deletePrefix starts the private names Delete moves a file to; List
 // skips them.
 const deletePrefix = ".sharedarray-delete-"
@@ -621,7 +721,7 @@ const deletePrefix = ".sharedarray-delete-"
 // prefix+base; its private name goes in the same directory.
 func deleteAt(dirfd int, prefix, base, name string) error {
 	cname := cstr2(prefix, base)
-	buf := new(tailBuf)
+	buf := getTailBuf()
 	st, tail, err := sysReadTailAt(dirfd, cname, buf)
 	switch {
 	case err == syscall.EACCES || err == syscall.EPERM:
@@ -632,7 +732,7 @@ func deleteAt(dirfd int, prefix, base, name string) error {
 		}
 		st = lst
 	case err == syscall.ELOOP:
-		return pathError("delete", name, fmt.Errorf("is a symbolic link; Delete removes arrays, not links to them: %w", err))
+		return pathError("delete", name, fmt.Errorf("is a symbolic link; arrays are deleted, never links to them: %w", err))
 	case err != nil:
 		return pathError("delete", name, err)
 	default:
@@ -640,13 +740,14 @@ func deleteAt(dirfd int, prefix, base, name string) error {
 			return err
 		}
 	}
-	ctmp := append(strconv.AppendUint(append(append(make([]byte, 0, len(prefix)+len(deletePrefix)+17), prefix...), deletePrefix...), rand.Uint64(), 16), 0)
+	ctmp := privateName(prefix)
 	tmp := string(ctmp[:len(ctmp)-1])
 	moved, err := sysUnlinkChecked(dirfd, cname, ctmp, st.dev, st.ino)
 	switch {
 	case !moved:
 		return pathError("delete", name, err)
 	case err == nil:
+		putTailBuf(buf)
 		return nil
 	case err == syscall.ESTALE:
 		// Another file took the name after validation; it now holds

@@ -3,14 +3,15 @@ package sharedarray
 import (
 	"errors"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"unsafe"
 
+	"github.com/sharedarray/sharedarray/numtype"
 	"gotest.tools/v3/assert"
 )
 
@@ -29,7 +30,7 @@ func TestCreateAttachRoundTrip(t *testing.T) {
 	assert.DeepEqual(t, a.Shape(), []int{3, 4})
 	assert.DeepEqual(t, a.Strides(), []int{32, 8})
 	assert.Equal(t, a.Len(), 12)
-	assert.Equal(t, a.Ndim(), 2)
+	assert.Equal(t, a.ndim(), 2)
 	assert.Equal(t, a.Dtype(), Float64)
 	assert.Equal(t, a.Layout(), LayoutDual)
 	assert.Assert(t, a.Writable())
@@ -59,7 +60,8 @@ func TestCreateAttachRoundTrip(t *testing.T) {
 }
 
 func TestCreateLayouts(t *testing.T) {
-	for _, l := range Layouts() {
+	t.Parallel()
+	for _, l := range layouts() {
 		t.Run(l.String(), func(t *testing.T) {
 			name := testName(t)
 			a := mustCreate(t, name, []int{2, 5}, Int16, WithLayout(l))
@@ -77,6 +79,7 @@ func TestCreateLayouts(t *testing.T) {
 }
 
 func TestCreateDefaultLayout(t *testing.T) {
+	t.Parallel()
 	shape := make([]int, 28)
 	for i := range shape {
 		shape[i] = 1
@@ -89,11 +92,12 @@ func TestCreateDefaultLayout(t *testing.T) {
 	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
 	_, err = Create(testName(t), shape, Uint8, WithLayout(LayoutDual))
 	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
-	_, err = Create(testName(t), []int{2}, Bytes(3), WithLayout(LayoutV30))
+	_, err = Create(testName(t), []int{2}, bytesDtype(3), WithLayout(LayoutV30))
 	assert.Assert(t, errors.Is(err, ErrDtype), "%v", err)
 }
 
 func TestCreateRefuses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		shape []int
@@ -104,7 +108,7 @@ func TestCreateRefuses(t *testing.T) {
 		{"negative dim", []int{2, -1}, Float64, nil, ErrInvalid},
 		{"overflow", []int{1 << 40, 1 << 40}, Float64, nil, ErrInvalid},
 		{"object", []int{2}, makeDtype(numObject, 8), nil, ErrDtype},
-		{"S0", []int{2}, Bytes(0), nil, ErrDtype},
+		{"S0", []int{2}, bytesDtype(0), nil, ErrDtype},
 		{"read-only create", []int{2}, Float64, []Option{ReadOnly()}, ErrInvalid},
 		{"bad layout", []int{2}, Float64, []Option{WithLayout(9)}, ErrInvalid},
 	} {
@@ -124,6 +128,7 @@ func TestCreateRefuses(t *testing.T) {
 }
 
 func TestCreateExists(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	mustCreate(t, name, []int{4}, Int32)
 	_, err := Create(name, []int{8}, Float64)
@@ -136,6 +141,7 @@ func TestCreateExists(t *testing.T) {
 }
 
 func TestAttachMissing(t *testing.T) {
+	t.Parallel()
 	_, err := Attach(testName(t))
 	assert.Assert(t, errors.Is(err, fs.ErrNotExist), "%v", err)
 	assert.Assert(t, errors.Is(Delete(testName(t)), fs.ErrNotExist))
@@ -144,6 +150,7 @@ func TestAttachMissing(t *testing.T) {
 }
 
 func TestZeroDimAndEmpty(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), nil, Complex128)
 	assert.Equal(t, a.Len(), 1)
 	assert.Equal(t, len(a.Bytes()), 16)
@@ -166,6 +173,7 @@ func TestZeroDimAndEmpty(t *testing.T) {
 }
 
 func TestViewTypes(t *testing.T) {
+	t.Parallel()
 	type celsius float64
 	check := func(ok bool, err error) {
 		t.Helper()
@@ -190,12 +198,12 @@ func TestViewTypes(t *testing.T) {
 	_, err = View[int](dt)
 	check(true, err)
 	h := mustCreate(t, testName(t), []int{4}, Float16)
-	_, err = View[Half](h)
+	_, err = View[numtype.Half](h)
 	check(true, err)
 	_, err = View[uint16](h)
 	check(false, err)
 	// Long double: TestViewLongDouble.
-	s := mustCreate(t, testName(t), []int{4}, Bytes(3))
+	s := mustCreate(t, testName(t), []int{4}, bytesDtype(3))
 	_, err = View[uint8](s)
 	check(false, err)
 	bo := mustCreate(t, testName(t), []int{3}, Bool)
@@ -203,41 +211,6 @@ func TestViewTypes(t *testing.T) {
 	check(true, err)
 	bv[1] = true
 	assert.DeepEqual(t, bo.Bytes(), []byte{0, 1, 0})
-}
-
-func TestHalf(t *testing.T) {
-	for _, tc := range []struct {
-		h Half
-		f float32
-	}{
-		{0x0000, 0}, {0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, 5.960464477539063e-08},
-		{0x03ff, 6.097555160522461e-05}, {0x0400, 6.103515625e-05}, {0x3555, 0.333251953125}, {0x7c00, float32(math.Inf(1))},
-	} {
-		assert.Equal(t, tc.h.Float32(), tc.f, "%#x", tc.h)
-		assert.Equal(t, HalfFromFloat32(tc.f), tc.h, "%v", tc.f)
-	}
-	// Every finite half round-trips exactly; NaNs stay NaN with their payload.
-	for h := range 1 << 16 {
-		f := Half(h).Float32()
-		if math.IsNaN(float64(f)) {
-			assert.Assert(t, math.IsNaN(float64(HalfFromFloat32(f).Float32())))
-			continue
-		}
-		assert.Equal(t, HalfFromFloat32(f), Half(h), "%#x", h)
-	}
-	assert.Equal(t, HalfFromFloat32(1.0/3), Half(0x3555))
-	assert.Equal(t, HalfFromFloat32(65520), Half(0x7c00), "rounds to Inf")
-	assert.Equal(t, HalfFromFloat32(1+1.0/2048), Half(0x3c00), "tie to even")
-	assert.Equal(t, HalfFromFloat32(1+3.0/2048), Half(0x3c02), "tie to even, up")
-}
-
-func TestFloat80(t *testing.T) {
-	for _, f := range []float64{0, 1, -1, 2.5, math.Pi, math.MaxFloat64, math.SmallestNonzeroFloat64, 1e-310, math.Inf(-1)} {
-		assert.Equal(t, Float80FromFloat64(f).Float64(), f)
-	}
-	one := Float80FromFloat64(1)
-	assert.DeepEqual(t, one[:10], []byte{0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f})
-	assert.Assert(t, math.IsNaN(Float80FromFloat64(math.NaN()).Float64()))
 }
 
 func TestCloseAndUseAfterClose(t *testing.T) {
@@ -248,7 +221,7 @@ func TestCloseAndUseAfterClose(t *testing.T) {
 	assert.Assert(t, a.Bytes() == nil)
 	_, err = View[uint8](a)
 	assert.Assert(t, errors.Is(err, fs.ErrClosed))
-	assert.Assert(t, errors.Is(a.Msync(MS_SYNC), fs.ErrClosed))
+	assert.Assert(t, errors.Is(a.Msync(MsyncSync), fs.ErrClosed))
 	assert.Assert(t, errors.Is(a.Mlock(), fs.ErrClosed))
 	assert.Assert(t, errors.Is(a.Munlock(), fs.ErrClosed))
 	b, err := Attach(a.Name())
@@ -257,6 +230,7 @@ func TestCloseAndUseAfterClose(t *testing.T) {
 }
 
 func TestCloseConcurrent(t *testing.T) {
+	t.Parallel()
 	a, err := Create(testName(t), []int{1024}, Uint8)
 	assert.NilError(t, err)
 	var wg sync.WaitGroup
@@ -265,7 +239,7 @@ func TestCloseConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			a.Bytes()
-			a.Msync(MS_ASYNC)
+			a.Msync(MsyncAsync)
 			a.Close()
 		}()
 	}
@@ -274,6 +248,7 @@ func TestCloseConcurrent(t *testing.T) {
 }
 
 func TestDeleteKeepsMappings(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	a := mustCreate(t, name, []int{1000}, Int64)
 	v, _ := View[int64](a)
@@ -287,6 +262,7 @@ func TestDeleteKeepsMappings(t *testing.T) {
 }
 
 func TestDeleteRefusesForeign(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	path := shmDir + "/" + name
 	assert.NilError(t, os.WriteFile(path, make([]byte, 4096), 0o600))
@@ -306,12 +282,12 @@ func TestFileArrays(t *testing.T) {
 	a := mustCreate(t, name, []int{2, 3}, Int32)
 	v, _ := View[int32](a)
 	v[5] = 99
-	assert.NilError(t, a.Msync(MS_SYNC))
+	assert.NilError(t, a.Msync(MsyncSync))
 	raw, err := os.ReadFile(filepath.Join(dir, "a.dat"))
 	assert.NilError(t, err)
 	assert.Equal(t, len(raw), 24+548)
 	assert.Equal(t, raw[20], byte(99), "msync wrote the data to the file")
-	assert.NilError(t, a.Msync(MS_ASYNC|MS_INVALIDATE))
+	assert.NilError(t, a.Msync(MsyncAsync|MsyncInvalidate))
 	info, err := Stat(name)
 	assert.NilError(t, err)
 	assert.DeepEqual(t, info.Shape, []int{2, 3})
@@ -334,6 +310,7 @@ func TestFileArrays(t *testing.T) {
 }
 
 func TestReadOnly(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ro.dat")
 	a := mustCreate(t, "file://"+path, []int{4}, Uint16)
@@ -363,9 +340,22 @@ func TestWithPerm(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Equal(t, st.Mode().Perm(), perm)
 	}
+	// Without WithPerm: 0666 (before the umask, which is 0 here), for shm
+	// names and files alike.
+	for _, name := range []string{testName(t), "file://" + filepath.Join(t.TempDir(), "a")} {
+		mustCreate(t, name, []int{1}, Uint8)
+		path, ok := strings.CutPrefix(name, "file://")
+		if !ok {
+			path = shmDir + "/" + name
+		}
+		fi, err := os.Stat(path)
+		assert.NilError(t, err)
+		assert.Equal(t, fi.Mode().Perm(), fs.FileMode(0o666), name)
+	}
 }
 
 func TestSparse(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{1 << 20}, Float64, Sparse())
 	assert.Equal(t, a.Len(), 1<<20)
 	v, _ := View[float64](a)
@@ -380,6 +370,7 @@ func TestSparse(t *testing.T) {
 }
 
 func TestPersistsAfterClose(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	a, err := Create(name, []int{3}, Int8)
 	assert.NilError(t, err)
@@ -396,7 +387,7 @@ func TestPersistsAfterClose(t *testing.T) {
 func TestList(t *testing.T) {
 	names := []string{testName(t), testName(t), testName(t)}
 	for i, n := range names {
-		mustCreate(t, n, []int{i + 1, 2}, Float32, WithLayout(Layouts()[i]))
+		mustCreate(t, n, []int{i + 1, 2}, Float32, WithLayout(layouts()[i]))
 	}
 	bad := testName(t)
 	assert.NilError(t, os.WriteFile(shmDir+"/"+bad, make([]byte, 600), 0o644))
@@ -417,10 +408,10 @@ func TestList(t *testing.T) {
 	for i, n := range names {
 		in, ok := found[n]
 		assert.Assert(t, ok, n)
-		assert.Equal(t, in.Layout, Layouts()[i])
+		assert.Equal(t, in.Layout, layouts()[i])
 		assert.DeepEqual(t, in.Shape, []int{i + 1, 2})
 		assert.Equal(t, in.Dtype, Float32)
-		assert.Equal(t, in.Size, int64(8*(i+1)+Layouts()[i].TrailerSize()))
+		assert.Equal(t, in.Size, int64(8*(i+1)+layouts()[i].TrailerSize()))
 		assert.Assert(t, !in.ModTime.IsZero())
 	}
 	for _, n := range []string{bad, fifo, link} {
@@ -430,6 +421,7 @@ func TestList(t *testing.T) {
 }
 
 func TestPrefault(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{1 << 18}, Float64, Prefault())
 	v, _ := View[float64](a)
 	v[len(v)-1] = 2
@@ -446,5 +438,5 @@ func TestMlock(t *testing.T) {
 	a := mustCreate(t, testName(t), []int{512}, Float64)
 	assert.NilError(t, a.Mlock())
 	assert.NilError(t, a.Munlock())
-	assert.NilError(t, a.Msync(MS_SYNC))
+	assert.NilError(t, a.Msync(MsyncSync))
 }

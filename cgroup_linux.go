@@ -196,12 +196,12 @@ func (m mountEntry) under(p string) (string, bool) {
 const maxCgroupDepth = 64
 
 // cgroupMemory walks from the process's cgroup up to the mount point and
-// returns the level with the least memory left (see CgroupMemory), and
+// returns the level with the least memory left (see hostinfo.CgroupMemory), and
 // what it could not read. To keep the check cheap the inactive file cache
 // (memory.stat) is read only at levels where it could change the answer
 // for need bytes, or everywhere when all is set.
-func (h *host) cgroupMemory(need int64, all bool) (CgroupMemory, []error) {
-	cm := CgroupMemory{Limit: -1, Usage: -1, Reclaimable: -1, Available: -1}
+func (h *host) cgroupMemory(need int64, all bool) (cgroupMemory, []error) {
+	cm := cgroupMemory{Limit: -1, Usage: -1, Reclaimable: -1, Available: -1}
 	var warn []error
 	pl, err := h.cgroupPlace()
 	if err != nil {

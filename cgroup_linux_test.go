@@ -402,6 +402,7 @@ func TestCgroupMoved(t *testing.T) {
 }
 
 func TestLocateCgroup(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, self, mounts string
 		want               cgroupPlace
@@ -430,6 +431,7 @@ func TestLocateCgroup(t *testing.T) {
 }
 
 func TestParseBytes(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{
 		"0": 0, "4096\n": 4096, "max": -1, "max\n": -1, "9223372036854771712": -1,
 		"4611686018427387903": 1<<62 - 1, "18446744073709551616": -1,

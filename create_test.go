@@ -43,6 +43,7 @@ func TestCreateLinkFallback(t *testing.T) {
 // The C path publishes nothing when it fails: an exclusive name that is
 // taken leaves the existing file as it was.
 func TestCreateTakenNameUntouched(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "taken")
 	assert.NilError(t, os.WriteFile(path, []byte("keep"), 0o600))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -65,6 +66,7 @@ func runFormatsChild(spec string) int {
 // The owner deletes its own mode-0000 array (unvalidated); another user
 // cannot delete it, and it stays.
 func TestDeleteUnreadable(t *testing.T) {
+	t.Parallel()
 	own := testName(t)
 	assert.Equal(t, asNobody(t, "formats delete-own-0000 "+own), 0)
 	foreign := testName(t)
@@ -134,6 +136,7 @@ var deleteFunc = Delete
 // swapping the array and a non-array file (RENAME_EXCHANGE) in a loop, the
 // non-array file is never removed.
 func TestDeleteSwapped(t *testing.T) {
+	t.Parallel()
 	for _, scheme := range []string{"shm", "file"} {
 		t.Run(scheme, func(t *testing.T) {
 			dir, prefix := shmDir, ""
@@ -203,6 +206,7 @@ func TestDeleteSwapped(t *testing.T) {
 // directory is resolved once, so a non-array file in the other directory
 // is never removed.
 func TestDeleteDirSymlinkSwapped(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	good, bad := filepath.Join(root, "good"), filepath.Join(root, "bad")
 	assert.NilError(t, os.Mkdir(good, 0o755))
@@ -249,6 +253,7 @@ func TestDeleteDirSymlinkSwapped(t *testing.T) {
 // important as the parent of everything), a FIFO, a symlink to an array.
 // Names with control characters work.
 func TestDeleteOddTargets(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sub := filepath.Join(dir, "sub")
 	assert.NilError(t, os.Mkdir(sub, 0o755))
@@ -296,4 +301,131 @@ func TestListSkipsPrivateNames(t *testing.T) {
 	for _, in := range infos {
 		assert.Assert(t, in.Name != name)
 	}
+}
+
+// DeleteIfUnchanged removes the file an Info describes and nothing else:
+// after a swap of names, a change of size or mtime, it removes nothing,
+// says ESTALE and leaves every file where it was.
+func TestDeleteIfUnchanged(t *testing.T) {
+	a, b := testName(t), testName(t)
+	mustCreate(t, a, []int{8}, Uint8).Close()
+	mustCreate(t, b, []int{8}, Uint8).Close()
+	ino := func(n string) uint64 {
+		var st syscall.Stat_t
+		if syscall.Lstat(shmDir+"/"+n, &st) != nil {
+			return 0
+		}
+		return st.Ino
+	}
+	inA, inB := ino(a), ino(b)
+	infoA, err := Stat(a)
+	assert.NilError(t, err)
+
+	// Swapped: the name a now holds b's file.
+	assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, shmDir+"/"+a, unix.AT_FDCWD, shmDir+"/"+b, unix.RENAME_EXCHANGE))
+	err = DeleteIfUnchanged(infoA)
+	assert.ErrorIs(t, err, syscall.ESTALE)
+	assert.Equal(t, ino(a), inB)
+	assert.Equal(t, ino(b), inA)
+	assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, shmDir+"/"+a, unix.AT_FDCWD, shmDir+"/"+b, unix.RENAME_EXCHANGE))
+
+	// Modified (mtime) since it was checked.
+	old := time.Now().Add(-time.Hour)
+	assert.NilError(t, os.Chtimes(shmDir+"/"+a, old, old))
+	assert.ErrorIs(t, DeleteIfUnchanged(infoA), syscall.ESTALE)
+	assert.Equal(t, ino(a), inA)
+
+	// Checked again: removed, and only it.
+	infos, err := List()
+	assert.NilError(t, err)
+	i := slices.IndexFunc(infos, func(in Info) bool { return in.Name == a })
+	assert.Assert(t, i >= 0)
+	assert.NilError(t, DeleteIfUnchanged(infos[i]))
+	assert.Equal(t, ino(a), uint64(0))
+	assert.Equal(t, ino(b), inB)
+
+	// Grown since it was checked.
+	infoB, err := Stat(b)
+	assert.NilError(t, err)
+	f, err := os.OpenFile(shmDir+"/"+b, os.O_RDWR, 0)
+	assert.NilError(t, err)
+	assert.NilError(t, f.Truncate(infoB.Size+4096))
+	f.Close()
+	assert.ErrorIs(t, DeleteIfUnchanged(infoB), syscall.ESTALE)
+	assert.Equal(t, ino(b), inB)
+
+	// Not from List or Stat.
+	assert.ErrorIs(t, DeleteIfUnchanged(Info{Name: b}), ErrInvalid)
+	_, err = HoldersOf([]Info{{Name: b}})
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.Equal(t, ino(b), inB)
+	assertNoPrivateNames(t, shmDir, func(st *syscall.Stat_t) bool { return st.Ino == inA || st.Ino == inB })
+
+	// A link swapped in at a file:// name is refused and left.
+	dir := t.TempDir()
+	p := dir + "/x.arr"
+	mustCreate(t, "file://"+p, []int{8}, Uint8).Close()
+	info, err := Stat("file://" + p)
+	assert.NilError(t, err)
+	assert.NilError(t, os.Rename(p, dir+"/y.arr"))
+	assert.NilError(t, os.Symlink(dir+"/y.arr", p))
+	assert.ErrorIs(t, DeleteIfUnchanged(info), syscall.ELOOP)
+	fi, err := os.Lstat(p)
+	assert.NilError(t, err)
+	assert.Assert(t, fi.Mode()&os.ModeSymlink != 0)
+	_, err = Stat("file://" + dir + "/y.arr")
+	assert.NilError(t, err)
+}
+
+// HoldersOf reports the holders of the file Stat read, whatever the name
+// holds by the time it scans /proc.
+func TestHoldersOfSwapped(t *testing.T) {
+	free, held := testName(t), testName(t)
+	mustCreate(t, free, []int{8}, Uint8).Close()
+	h := mustCreate(t, held, []int{8}, Uint8)
+	defer h.Close()
+	freeInfo, err := Stat(free)
+	assert.NilError(t, err)
+	heldInfo, err := Stat(held)
+	assert.NilError(t, err)
+	assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, shmDir+"/"+free, unix.AT_FDCWD, shmDir+"/"+held, unix.RENAME_EXCHANGE))
+	m, err := HoldersOf([]Info{freeInfo, heldInfo})
+	inspected(t, err)
+	assert.Equal(t, len(m[free]), 0, "%v", m[free])
+	assert.DeepEqual(t, holderPIDs(m[held]), []int{os.Getpid()})
+	hs, err := Holders(free) // by name: the swapped files
+	inspected(t, err)
+	assert.DeepEqual(t, holderPIDs(hs), []int{os.Getpid()})
+	hs, err = Holders(held)
+	inspected(t, err)
+	assert.Equal(t, len(hs), 0, "%v", hs)
+}
+
+// Info.Dev and Info.Ino are the device and inode numbers of the file
+// Stat read, and they follow the file, not the name.
+func TestInfoDevIno(t *testing.T) {
+	a, b := testName(t), testName(t)
+	mustCreate(t, a, []int{8}, Uint8).Close()
+	mustCreate(t, b, []int{8}, Uint8).Close()
+	in, err := Stat(a)
+	assert.NilError(t, err)
+	var st unix.Stat_t
+	assert.NilError(t, unix.Lstat(shmDir+"/"+a, &st))
+	assert.Equal(t, in.Dev, uint64(st.Dev))
+	assert.Equal(t, in.Ino, uint64(st.Ino))
+	assert.Assert(t, in.Ino != 0)
+	assert.NilError(t, unix.Renameat2(unix.AT_FDCWD, shmDir+"/"+a, unix.AT_FDCWD, shmDir+"/"+b, unix.RENAME_EXCHANGE))
+	inB, err := Stat(b)
+	assert.NilError(t, err)
+	assert.Equal(t, [2]uint64{inB.Dev, inB.Ino}, [2]uint64{in.Dev, in.Ino}, "the file a was, now named b")
+	infos, err := List()
+	assert.NilError(t, err)
+	found := false
+	for _, l := range infos {
+		if l.Name == b {
+			found = true
+			assert.Equal(t, [2]uint64{l.Dev, l.Ino}, [2]uint64{in.Dev, in.Ino}, "List agrees with Stat")
+		}
+	}
+	assert.Assert(t, found)
 }

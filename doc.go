@@ -21,6 +21,11 @@
 //	b, err := sharedarray.Attach("shm://frames") // in another process
 //	err = sharedarray.Delete("shm://frames")     // mappings stay valid
 //
+// Every dtype SharedArray shares has a Dtype: the constants, and
+// ParseDtype for NumPy's spellings ("S7", "U3", "V12" for the sized
+// types). View gives the elements as Go values; float16 and long double
+// elements, which Go has no type for, are the types of package numtype.
+//
 // In Python the same array is SharedArray.attach("shm://frames"). Arrays
 // persist after every process exits until Delete (shm objects until
 // reboot). Closing an Array unmaps it and never deletes it. Holders tells
@@ -57,8 +62,8 @@
 // /dev/shm is an error at Create rather than a SIGBUS later. Before it
 // reserves 64 MiB or more on a tmpfs it also checks the memory cgroup's
 // limit and the host's MemAvailable, so a container short of memory gets a
-// *SpaceError naming the limit rather than the OOM killer (ReadLimits and
-// docs/containers.md have the details). Shapes NumPy refuses ("array is
+// *SpaceError naming the limit rather than the OOM killer (CheckSpace asks
+// the same question before creating; docs/containers.md has the details). Shapes NumPy refuses ("array is
 // too big", even behind a zero dimension) are refused everywhere, so
 // nothing written here crashes a Python reader. LoadNPY never trusts a
 // header's size: a short file is refused before anything is reserved and
@@ -72,10 +77,12 @@
 // Array's methods are safe for concurrent use, Close included, but
 // coordinating writers is the application's business. Close waits for the
 // operations in progress on the Array (CopyTo, CopyFrom, WriteNPY, Msync,
-// Mlock, Munlock); those that start after it fail with ErrClosed. A slice
-// from Bytes or View must not be used after Close: touching it faults
-// rather than reaching the next array mapped, for as long as its range is
-// among the most recently closed ones (see Array). If another process
+// Mlock, Munlock); those that start after it fail with ErrClosed. One
+// lifetime rule covers every slice the package hands out (Bytes, View, a
+// ring slot from Next or NextSlot, a frame given to a Read callback): it
+// must not be used after Close of its Array, RingWriter or RingReader;
+// touching it then faults rather than reaching the next array mapped, for
+// as long as its range is among the most recently closed ones (see Array). If another process
 // truncates a segment this process has mapped, touching the lost pages
 // through a slice raises SIGBUS, which stops a Go program; CopyTo, CopyFrom
 // and WriteNPY (to any writer) return an error matching ErrFault instead.

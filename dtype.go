@@ -71,7 +71,7 @@ const (
 	Float16     Dtype = numFloat16<<32 | 2
 	Float32     Dtype = numFloat32<<32 | 4
 	Float64     Dtype = numFloat64<<32 | 8
-	LongDouble  Dtype = numLongDouble<<32 | 16  // C long double: x87 on amd64 (Float80), binary128 on arm64 (Float128)
+	LongDouble  Dtype = numLongDouble<<32 | 16  // C long double: x87 on amd64 (numtype.Float80), binary128 on arm64 (numtype.Float128)
 	Complex64   Dtype = numComplex64<<32 | 8    // two float32
 	Complex128  Dtype = numComplex128<<32 | 16  // two float64
 	CLongDouble Dtype = numCLongDouble<<32 | 32 // two LongDouble
@@ -79,22 +79,22 @@ const (
 	Timedelta64 Dtype = numTimedelta64<<32 | 8  // int64 ticks; the unit is not stored
 )
 
-// Bytes returns the NumPy dtype S<n>: n bytes, NUL padded. n must be in
-// 1..2147483647 (SharedArray stores the item size in 32 bits); for any
-// other n the Dtype is invalid: Valid says why and Create refuses it.
-func Bytes(n int) Dtype { return makeDtype(numBytes, clampSize(n, 1)) }
+// bytesDtype returns the NumPy dtype S<n>: n bytes, NUL padded. n must be
+// in 1..2147483647 (SharedArray stores the item size in 32 bits); for any
+// other n the Dtype is invalid: Create refuses it, saying why.
+func bytesDtype(n int) Dtype { return makeDtype(numBytes, clampSize(n, 1)) }
 
-// Str returns the NumPy dtype U<n>: n UTF-32LE code points (4n bytes). n
-// must be in 1..536870911, so that 4n fits SharedArray's 32-bit item size;
-// for any other n the Dtype is invalid, as for Bytes.
-func Str(n int) Dtype { return makeDtype(numStr, clampSize(n, 4)) }
+// strDtype returns the NumPy dtype U<n>: n UTF-32LE code points (4n
+// bytes). n must be in 1..536870911, so that 4n fits SharedArray's 32-bit
+// item size; for any other n the Dtype is invalid, as for bytesDtype.
+func strDtype(n int) Dtype { return makeDtype(numStr, clampSize(n, 4)) }
 
-// Void returns the NumPy dtype V<n>: n raw bytes, n in 1..2147483647; for
-// any other n the Dtype is invalid, as for Bytes.
-func Void(n int) Dtype { return makeDtype(numVoid, clampSize(n, 1)) }
+// voidDtype returns the NumPy dtype V<n>: n raw bytes, n in
+// 1..2147483647; for any other n the Dtype is invalid, as for bytesDtype.
+func voidDtype(n int) Dtype { return makeDtype(numVoid, clampSize(n, 1)) }
 
 // clampSize returns n × unit as an item size, or -1 when it is negative
-// or does not fit in 32 bits; Valid rejects -1. It never wraps.
+// or does not fit in 32 bits; valid rejects -1. It never wraps.
 func clampSize(n, unit int) int32 {
 	if n < 0 || n > math.MaxInt32/unit {
 		return -1
@@ -169,9 +169,9 @@ func (d Dtype) Name() string {
 	return d.String()
 }
 
-// Valid returns nil when d can be stored in a shared array, and otherwise
+// valid returns nil when d can be stored in a shared array, and otherwise
 // an error wrapping ErrDtype that says why.
-func (d Dtype) Valid() error {
+func (d Dtype) valid() error {
 	if f, ok := fixedDtypes[d.num()]; ok {
 		if f.dt != d {
 			return kindErrorf(ErrDtype, "%s has item size %d, not %d", f.name, f.dt.size(), d.size())
@@ -181,12 +181,12 @@ func (d Dtype) Valid() error {
 	switch d.num() {
 	case numBytes, numVoid:
 		if d.size() <= 0 {
-			return kindErrorf(ErrDtype, "%s needs an item size in 1..%d, not %d (-1: Bytes or Void got a size out of range)", d.kindName(), math.MaxInt32, d.size())
+			return kindErrorf(ErrDtype, "%s needs an item size in 1..%d, not %d (-1: a size out of range)", d.kindName(), math.MaxInt32, d.size())
 		}
 		return nil
 	case numStr:
 		if d.size() <= 0 || d.size()%4 != 0 {
-			return kindErrorf(ErrDtype, "U needs an item size in 4..%d that is a multiple of 4, not %d (-1: Str got a length out of range)", math.MaxInt32-3, d.size())
+			return kindErrorf(ErrDtype, "U needs an item size in 4..%d that is a multiple of 4, not %d (-1: a length out of range)", math.MaxInt32-3, d.size())
 		}
 		return nil
 	}
@@ -236,7 +236,7 @@ func dtypeFromTypenum(num int32, itemsize int64) (Dtype, error) {
 			return 0, kindErrorf(ErrDtype, "item size %d", itemsize)
 		}
 		d := makeDtype(num, int32(itemsize))
-		return d, d.Valid()
+		return d, d.valid()
 	}
 	return 0, typenumError(num)
 }
@@ -303,7 +303,7 @@ func ParseDtype(s string) (Dtype, error) {
 	if order == '>' && d.size() > 1 && d.num() != numBytes && d.num() != numVoid {
 		return 0, kindErrorf(ErrDtype, "%q is big-endian; shared arrays are little-endian (SharedArray stores no byte order)", s)
 	}
-	if err := d.Valid(); err != nil {
+	if err := d.valid(); err != nil {
 		return 0, nestf(ErrDtype, err, "%q", s)
 	}
 	return d, nil
@@ -352,12 +352,18 @@ func parseSized(spec string) (Dtype, error) {
 	}
 	switch kind {
 	case 'S', 'a':
-		return Bytes(n), nil
-	case 'U':
-		if n > (1<<31-1)/4 {
-			return 0, fmt.Errorf("too long")
+		if n > math.MaxInt32 {
+			return 0, fmt.Errorf("too long (SharedArray stores item sizes in 32 bits: at most %d bytes)", math.MaxInt32)
 		}
-		return Str(n), nil
+		return bytesDtype(n), nil
+	case 'U':
+		if n > math.MaxInt32/4 {
+			return 0, fmt.Errorf("too long (SharedArray stores item sizes in 32 bits: at most %d code points)", math.MaxInt32/4)
+		}
+		return strDtype(n), nil
 	}
-	return Void(n), nil
+	if n > math.MaxInt32 {
+		return 0, fmt.Errorf("too long (SharedArray stores item sizes in 32 bits: at most %d bytes)", math.MaxInt32)
+	}
+	return voidDtype(n), nil
 }

@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseDtype(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]Dtype{
 		"float64": Float64, "f8": Float64, "<f8": Float64, "=f8": Float64, "d": Float64, "double": Float64, "float": Float64,
 		"int64": Int64, "i8": Int64, "<i8": Int64, "q": Int64, "l": Int64, "longlong": Int64, "int": Int64,
@@ -24,9 +25,9 @@ func TestParseDtype(t *testing.T) {
 		"clongdouble": CLongDouble, "c32": CLongDouble, "G": CLongDouble, "complex256": CLongDouble,
 		"datetime64": Datetime64, "M8": Datetime64, "<M8": Datetime64, "M8[ns]": Datetime64, "datetime64[s]": Datetime64, "M8[10ms]": Datetime64,
 		"timedelta64": Timedelta64, "m8": Timedelta64, "<m8[us]": Timedelta64,
-		"S7": Bytes(7), "|S7": Bytes(7), "a3": Bytes(3), ">S2": Bytes(2),
-		"U3": Str(3), "<U3": Str(3),
-		"V12": Void(12), "|V12": Void(12),
+		"S7": bytesDtype(7), "|S7": bytesDtype(7), "a3": bytesDtype(3), ">S2": bytesDtype(2),
+		"U3": strDtype(3), "<U3": strDtype(3),
+		"V12": voidDtype(12), "|V12": voidDtype(12),
 		" f8 ": Float64,
 	} {
 		got, err := ParseDtype(in)
@@ -42,26 +43,27 @@ func TestParseDtype(t *testing.T) {
 
 // String gives NumPy's dtype.str, and ParseDtype reads it back.
 func TestDtypeString(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[Dtype]string{
 		Bool: "|b1", Int8: "|i1", Uint8: "|u1", Int16: "<i2", Uint16: "<u2", Int32: "<i4", Uint32: "<u4",
 		Int64: "<i8", Uint64: "<u8", Float16: "<f2", Float32: "<f4", Float64: "<f8", LongDouble: "<f16",
 		Complex64: "<c8", Complex128: "<c16", CLongDouble: "<c32", Datetime64: "<M8", Timedelta64: "<m8",
-		Bytes(7): "|S7", Str(3): "<U3", Void(12): "|V12",
+		bytesDtype(7): "|S7", strDtype(3): "<U3", voidDtype(12): "|V12",
 	} {
 		assert.Equal(t, d.String(), want)
 		back, err := ParseDtype(want)
 		assert.NilError(t, err)
 		assert.Equal(t, back, d)
-		assert.NilError(t, d.Valid())
+		assert.NilError(t, d.valid())
 	}
-	assert.Equal(t, Str(3).ItemSize(), 12)
-	assert.Equal(t, Str(3).Name(), "U3")
+	assert.Equal(t, strDtype(3).ItemSize(), 12)
+	assert.Equal(t, strDtype(3).Name(), "U3")
 	assert.Equal(t, Float64.Name(), "float64")
 	assert.Equal(t, Int64.Typenum(), 7)
-	for _, d := range []Dtype{0, makeDtype(numObject, 8), makeDtype(numStringDType, 16), Bytes(0), Str(0), Void(-1), makeDtype(numFloat64, 4), makeDtype(99, 1)} {
+	for _, d := range []Dtype{0, makeDtype(numObject, 8), makeDtype(numStringDType, 16), bytesDtype(0), strDtype(0), voidDtype(-1), makeDtype(numFloat64, 4), makeDtype(99, 1)} {
 		if d == Bool {
 			continue
 		}
-		assert.Assert(t, errors.Is(d.Valid(), ErrDtype), "%v", d)
+		assert.Assert(t, errors.Is(d.valid(), ErrDtype), "%v", d)
 	}
 }

@@ -24,6 +24,19 @@ var ErrFormat = errors.New("sharedarray: not a valid SharedArray segment")
 // ParseDtype does not know, or a View type that does not match.
 var ErrDtype = errors.New("sharedarray: unsupported dtype")
 
+// ErrNPY is matched by errors about a .npy file that cannot be imported: a
+// bad header, an unsupported dtype or layout, a truncated data section.
+var ErrNPY = errors.New("sharedarray: bad or unsupported .npy file")
+
+// ErrFault is wrapped by the errors of the guarded paths (CopyTo, CopyFrom,
+// WriteNPY) when touching the mapping faulted: another process truncated
+// the segment under it, or a Sparse segment's file system had no page left
+// to give. Plain slices from Bytes and View have no such guard: the same
+// fault there raises SIGBUS, which stops a Go program. A fault in the
+// caller's slice given to CopyTo or CopyFrom (read-only memory, another
+// truncated mapping) matches ErrFault too, with an error saying so.
+var ErrFault = errors.New("sharedarray: memory fault in the mapping (segment truncated by another process, or its file system full)")
+
 // A FormatError describes a segment whose trailer is missing or invalid:
 // which field, at which byte offset of the file, with which value.
 type FormatError struct {

@@ -19,6 +19,7 @@ func onePrefix(t *testing.T, err error) {
 // Errors nested in other errors keep one "sharedarray:" prefix and still
 // match every kind they carry.
 func TestErrorsOnePrefix(t *testing.T) {
+	t.Parallel()
 	_, err := ParseDtype("O")
 	onePrefix(t, err)
 	_, err = ParseDtype("f3")
@@ -48,6 +49,7 @@ func TestErrorsOnePrefix(t *testing.T) {
 // Attach with a layout that is not the segment's: a *FormatError naming
 // the layout.
 func TestAttachLayoutMismatch(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	mustCreate(t, name, []int{3}, Int32, WithLayout(LayoutNumPy1))
 	_, err := Attach(name, WithLayout(LayoutNumPy2))

@@ -3,30 +3,31 @@ package sharedarray_test
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/sharedarray/sharedarray"
 )
 
-// A container started with docker run --shm-size=1g --memory=512m: the
-// cgroup limit, not /dev/shm, is what refuses a 768 MiB array. In a real
-// program the Limits come from sharedarray.ReadLimits("").
-func ExampleLimits_Check() {
-	l := &sharedarray.Limits{
-		Dir: "/dev/shm", FSSize: 1 << 30, FSFree: 1 << 30, FSMemory: true,
-		MemTotal: 64 << 30, MemAvailable: 60 << 30,
-		Cgroup: sharedarray.CgroupMemory{Version: 2, Path: "/sys/fs/cgroup", LimitPath: "/sys/fs/cgroup",
-			Limit: 512 << 20, Usage: 40 << 20, Reclaimable: 0, Available: 472 << 20},
-	}
-	room, by := l.Room() // what the cgroup leaves, less the kernel memory that holds and maps the array
-	fmt.Printf("room: %.1f MiB (%s)\n", float64(room)/(1<<20), by)
-	fmt.Println(l.Check(256 << 20))
-	err := l.Check(768 << 20)
+// Will it fit? Before making a large array, ask with the rules Create
+// applies: the free space of /dev/shm and, since /dev/shm is memory, what
+// the container's memory cgroup leaves and the host's MemAvailable. A
+// refusal is a *SpaceError saying which limit refuses and what to change.
+func ExampleCheckSpace() {
+	fmt.Println(sharedarray.CheckSpace("shm://small", []int{1024, 1024}, sharedarray.Uint8))
+
+	err := sharedarray.CheckSpace("shm://huge", []int{1 << 50}, sharedarray.Uint8) // 1 PiB
 	var se *sharedarray.SpaceError
 	if errors.As(err, &se) {
-		fmt.Println(se.Where, "refuses it:", se.Fix)
+		fmt.Println("needs", se.Need, "bytes; what to change is said:", se.Fix != "")
+		switch se.Where {
+		case sharedarray.WhereFileSystem: // /dev/shm is full (or too small): ENOSPC
+			fmt.Println("refused:", errors.Is(err, syscall.ENOSPC))
+		case sharedarray.WhereCgroup, sharedarray.WhereHostMemory: // memory: ENOMEM
+			fmt.Println("refused:", errors.Is(err, syscall.ENOMEM))
+		}
 	}
 	// Output:
-	// room: 468.3 MiB (cgroup memory limit)
 	// <nil>
-	// cgroup memory limit refuses it: raise the container's memory limit (docker run --memory; Kubernetes: resources.limits.memory) or create a smaller array
+	// needs 1125899906843172 bytes; what to change is said: true
+	// refused: true
 }

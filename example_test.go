@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/numtype"
 )
 
 func exampleName(s string) string {
@@ -60,7 +61,7 @@ func ExampleArray_Msync() {
 	defer a.Close()
 	v, _ := sharedarray.View[int16](a)
 	v[0], v[1], v[2] = 1, 2, 3
-	fmt.Println(a.Msync(sharedarray.MS_SYNC))
+	fmt.Println(a.Msync(sharedarray.MsyncSync))
 	raw, _ := os.ReadFile(filepath.Join(dir, "field.dat"))
 	fmt.Println(raw[:6], len(raw))
 	// Output:
@@ -85,8 +86,8 @@ func ExampleView() {
 	a, _ := sharedarray.Create(name, []int{2}, sharedarray.Float16)
 	defer sharedarray.Delete(name)
 	defer a.Close()
-	h, _ := sharedarray.View[sharedarray.Half](a)
-	h[0] = sharedarray.HalfFromFloat32(1.5)
+	h, _ := sharedarray.View[numtype.Half](a)
+	h[0] = numtype.HalfFromFloat32(1.5)
 	fmt.Println(h[0].Float32())
 	_, err := sharedarray.View[float32](a)
 	fmt.Println(errors.Is(err, sharedarray.ErrDtype))

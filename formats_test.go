@@ -37,8 +37,9 @@ func plantings(l Layout, m meta) map[string][]byte {
 // A valid 288- or 292-byte trailer is never lost to "[SharedArray]\0"
 // planted in the data where a 548-byte trailer would start.
 func TestTrailerPlantedMagic(t *testing.T) {
+	t.Parallel()
 	m := meta{dtype: Uint8, shape: []int{4096}, nbytes: 4096}
-	for _, l := range Layouts() {
+	for _, l := range layouts() {
 		for what, plant := range plantings(l, m) {
 			file := segmentBytes(l, m)
 			off := len(file) - maxTrailer
@@ -68,6 +69,7 @@ func TestTrailerPlantedMagic(t *testing.T) {
 // trailer (the 548 bytes may be data); one whose inner trailer is bad is
 // read as a plain 548 one.
 func TestTrailerDualFallbacks(t *testing.T) {
+	t.Parallel()
 	m := meta{dtype: Int32, shape: []int{3, 4}, nbytes: 48}
 	b := segmentBytes(LayoutDual, m)
 	tr := len(b) - 548
@@ -89,7 +91,7 @@ func TestTrailerDualFallbacks(t *testing.T) {
 // Real segments of every layout with the plantings in their data: Attach,
 // Stat, List and Delete all see the array.
 func TestPlantedMagicSegments(t *testing.T) {
-	for _, l := range Layouts() {
+	for _, l := range layouts() {
 		for what, plant := range plantings(l, meta{dtype: Uint8, shape: []int{4096}, nbytes: 4096}) {
 			name := testName(t)
 			a := mustCreate(t, name, []int{4096}, Uint8, WithLayout(l))
@@ -116,6 +118,7 @@ func TestPlantedMagicSegments(t *testing.T) {
 // NumPy's rule on shapes, wherever a shape enters: itemsize × the
 // product of the non-zero dims must fit in int64.
 func TestZeroDimOverflow(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		shape   []int
 		dt      Dtype
@@ -149,7 +152,7 @@ func TestZeroDimOverflow(t *testing.T) {
 		assert.DeepEqual(t, a.Strides(), tc.strides)
 		info, err := Stat(name)
 		assert.NilError(t, err)
-		assert.DeepEqual(t, info.Strides(), tc.strides)
+		assert.DeepEqual(t, info.Strides, tc.strides)
 		assert.Equal(t, a.Len(), 0)
 		a.Close()
 	}
@@ -168,6 +171,7 @@ func shapeTuple(shape []int) string {
 // Shapes whose data fits in int64 but not with the trailer are "too big",
 // not a bare EINVAL from the kernel.
 func TestCreateTooBig(t *testing.T) {
+	t.Parallel()
 	for _, shape := range [][]int{{math.MaxInt64}, {math.MaxInt64 - 100}} {
 		_, err := Create("file://"+filepath.Join(t.TempDir(), "x"), shape, Int8, Sparse())
 		assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)
@@ -175,21 +179,32 @@ func TestCreateTooBig(t *testing.T) {
 	}
 }
 
-// Sized dtype constructors never wrap: out-of-range sizes give an invalid
-// Dtype that Create refuses.
-func TestDtypeConstructorsOverflow(t *testing.T) {
-	for _, d := range []Dtype{Str(1<<62 + 1), Str(-1), Str(math.MaxInt32/4 + 1), Bytes(1 << 31), Bytes(-5), Void(math.MaxInt), Bytes(0), Str(0)} {
-		assert.Assert(t, errors.Is(d.Valid(), ErrDtype), "%v", d)
+// Sized dtypes never wrap: ParseDtype refuses sizes past 32 bits, and
+// out-of-range sizes inside the package give an invalid Dtype that Create
+// refuses.
+func TestDtypeSizeOverflow(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"U536870912", "S2147483648", "V2147483648", "a9223372036854775807", "U4611686018427387905", "S99999999999999999999"} {
+		_, err := ParseDtype(s)
+		assert.ErrorIs(t, err, ErrDtype, s)
+	}
+	for _, s := range []string{"U536870911", "S2147483647", "V2147483647"} {
+		_, err := ParseDtype(s)
+		assert.NilError(t, err, s)
+	}
+	for _, d := range []Dtype{strDtype(1<<62 + 1), strDtype(-1), strDtype(math.MaxInt32/4 + 1), bytesDtype(1 << 31), bytesDtype(-5), voidDtype(math.MaxInt), bytesDtype(0), strDtype(0)} {
+		assert.Assert(t, errors.Is(d.valid(), ErrDtype), "%v", d)
 		_, err := Create(testName(t), []int{1}, d)
 		assert.Assert(t, errors.Is(err, ErrDtype), "%v", err)
 	}
-	assert.Equal(t, Str(math.MaxInt32/4).ItemSize(), math.MaxInt32/4*4)
-	assert.NilError(t, Str(math.MaxInt32/4).Valid())
-	assert.NilError(t, Bytes(math.MaxInt32).Valid())
+	assert.Equal(t, strDtype(math.MaxInt32/4).ItemSize(), math.MaxInt32/4*4)
+	assert.NilError(t, strDtype(math.MaxInt32/4).valid())
+	assert.NilError(t, bytesDtype(math.MaxInt32).valid())
 }
 
 // Only .npy versions 1.0, 2.0 and 3.0 load, as in NumPy.
 func TestLoadNPYMinorVersion(t *testing.T) {
+	t.Parallel()
 	for _, v := range [][2]byte{{1, 1}, {1, 255}, {2, 1}, {3, 1}, {0, 0}, {4, 0}} {
 		file := npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", make([]byte, 8))
 		file[6], file[7] = v[0], v[1]
@@ -202,6 +217,7 @@ func TestLoadNPYMinorVersion(t *testing.T) {
 // ReadOnly is refused by LoadNPYFrom as by Create; import errors say
 // "import".
 func TestLoadNPYOptionsAndLabels(t *testing.T) {
+	t.Parallel()
 	file := npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", make([]byte, 8))
 	name := testName(t)
 	_, err := LoadNPYFrom(name, bytes.NewReader(file), ReadOnly())
@@ -223,6 +239,7 @@ func (errReader) Read([]byte) (int, error) { return 0, syscall.EIO }
 // builds the named segment from the data already read: the source is
 // read once.
 func TestCreateFallbackReadsSourceOnce(t *testing.T) {
+	t.Parallel()
 	old := linkFdFunc
 	linkFdFunc = func(int, string, string) error { return syscall.ENOENT }
 	t.Cleanup(func() { linkFdFunc = old })
@@ -318,6 +335,7 @@ func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
 // The memory check applies to imports in every mode, Sparse included: a
 // tiny stream claiming 1 TiB into shm is refused up front.
 func TestLoadNPYMemoryCheckSparse(t *testing.T) {
+	t.Parallel()
 	file := npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (1099511627776,), }", make([]byte, 64))
 	for _, opts := range [][]Option{nil, {Sparse()}} {
 		name := testName(t)
@@ -333,6 +351,7 @@ func TestLoadNPYMemoryCheckSparse(t *testing.T) {
 // file system, a closed array) leaves it whole and leaves nothing behind;
 // errors name the user's path.
 func TestSaveNPYFailureKeepsSnapshot(t *testing.T) {
+	t.Parallel()
 	dir := testutil.MountTmpfs(t, 1<<20)
 	path := filepath.Join(dir, "snap.npy")
 	small := mustCreate(t, testName(t), []int{100}, Uint8)
@@ -379,6 +398,7 @@ func TestSaveNPYFailureKeepsSnapshot(t *testing.T) {
 // SaveNPY to a symbolic link is refused; a planted NAME.partial symlink
 // is never followed.
 func TestSaveNPYSymlinks(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := mustCreate(t, testName(t), []int{8}, Uint8)
 	victim := filepath.Join(dir, "victim")
@@ -404,6 +424,7 @@ func TestSaveNPYSymlinks(t *testing.T) {
 // Concurrent SaveNPY calls to one path: a reader always finds one whole
 // array, never a mix.
 func TestSaveNPYConcurrent(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.npy")
 	const n = 1 << 20
 	arrays := make([]*Array, 2)
@@ -514,6 +535,7 @@ func TestAttachSparseSlackAllocatesNothing(t *testing.T) {
 // A process killed in the middle of SaveNPY leaves the previous snapshot
 // and no other file.
 func TestSaveNPYKilled(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "snap.npy")
 	assert.NilError(t, os.WriteFile(path, []byte("previous"), 0o644))
@@ -537,6 +559,7 @@ func TestSaveNPYKilled(t *testing.T) {
 // A source file truncated by another process after its size was checked:
 // the import fails with ErrNPY and leaves nothing.
 func TestLoadNPYSourceTruncated(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.npy")
 	data := make([]byte, 1<<20)
 	assert.NilError(t, os.WriteFile(path, npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (1048576,), }", data), 0o644))
@@ -568,6 +591,7 @@ func (t *truncatingFile) Read(b []byte) (int, error) {
 // check before the rename: SaveNPY fails, link and target untouched, and
 // no temporary file is left.
 func TestSaveNPYSymlinkAppearsMidway(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	victim := filepath.Join(dir, "victim")
 	assert.NilError(t, os.WriteFile(victim, []byte("keep"), 0o644))
@@ -597,6 +621,7 @@ func TestSaveNPYSymlinkAppearsMidway(t *testing.T) {
 // they are there when SaveNPY starts or appear at path while it writes
 // (the check right before the rename).
 func TestSaveNPYNotRegular(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := mustCreate(t, testName(t), []int{1 << 20}, Uint8)
 	makers := map[string]func(path string) error{
@@ -684,6 +709,7 @@ func TestSaveNPYModeAndProgress(t *testing.T) {
 // A Fortran-order stream larger than a chunk imports the same array as
 // the same bytes from a sized source.
 func TestLoadNPYFortranStream(t *testing.T) {
+	t.Parallel()
 	rows, cols := 1024, 1100 // 8.6 MiB of float64: more than two chunks
 	data := make([]byte, rows*cols*8)
 	for i := range data {

@@ -1,20 +1,12 @@
 package sharedarray
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
-)
 
-// ErrFault is wrapped by the errors of the guarded paths (CopyTo, CopyFrom,
-// WriteNPY) when touching the mapping faulted: another process truncated
-// the segment under it, or a Sparse segment's file system had no page left
-// to give. Plain slices from Bytes and View have no such guard: the same
-// fault there raises SIGBUS, which stops a Go program. A fault in the
-// caller's slice given to CopyTo or CopyFrom (read-only memory, another
-// truncated mapping) matches ErrFault too, with an error saying so.
-var ErrFault = errors.New("sharedarray: memory fault in the mapping (segment truncated by another process, or its file system full)")
+	"github.com/sharedarray/sharedarray/internal/bigcopy"
+)
 
 // guarded runs f, turning a memory fault in it into an error: one wrapping
 // ErrClosed when the address is in the reservation of a closed Array (a
@@ -69,7 +61,7 @@ func (e *outsideFault) Is(target error) bool { return target == ErrFault }
 // matching ErrFault if the segment was truncated under the mapping, instead
 // of stopping the process. Close waits for a CopyTo in progress.
 func (a *Array) CopyTo(dst []byte, off int) (int, error) {
-	return a.guardedCopy("copyto", off, "destination", func(data []byte) int { return copy(dst, data) })
+	return a.guardedCopy("copyto", off, "destination", func(data []byte) int { return bigcopy.Copy(dst, data) })
 }
 
 // CopyFrom copies src into the array data from byte off on and returns how
@@ -79,7 +71,7 @@ func (a *Array) CopyFrom(src []byte, off int) (int, error) {
 	if !a.writable {
 		return 0, pathError("copyfrom", a.name, fmt.Errorf("array is read-only: %w", ErrPermission))
 	}
-	return a.guardedCopy("copyfrom", off, "source", func(data []byte) int { return copy(data, src) })
+	return a.guardedCopy("copyfrom", off, "source", func(data []byte) int { return bigcopy.Copy(data, src) })
 }
 
 func (a *Array) guardedCopy(op string, off int, other string, f func(data []byte) int) (int, error) {

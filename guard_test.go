@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sharedarray/sharedarray/internal/bigcopy"
 	"github.com/sharedarray/sharedarray/internal/testutil"
 	"gotest.tools/v3/assert"
 )
@@ -90,7 +91,7 @@ func runChild(spec string) int {
 		return hidepidChild(f[1])
 	case "cgroup-create":
 		return runCgroupChild(f[1:])
-	case "ring-write", "ring-wait":
+	case "ring-write", "ring-wait", "ring-rdlock", "ring-truncate":
 		return ringChild(f)
 	}
 	if code, ok := lifetimeChild(f); ok {
@@ -146,6 +147,7 @@ func fillBytes(b []byte, seed byte) {
 
 // Plain views have no guard: what the docs say happens, happens.
 func TestPlainViewFaults(t *testing.T) {
+	t.Parallel()
 	skipIfNoFaultAddress(t)
 	name := testName(t)
 	mustCreate(t, name, []int{1 << 20}, Uint8)
@@ -168,6 +170,7 @@ func assertFaulted(t *testing.T, err error, out []byte, signal string) {
 }
 
 func TestCopyToFrom(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{10}, Uint8)
 	n, err := a.CopyFrom([]byte{1, 2, 3}, 8)
 	assert.NilError(t, err)
@@ -192,6 +195,7 @@ func TestCopyToFrom(t *testing.T) {
 }
 
 func TestFullFileSystem(t *testing.T) {
+	t.Parallel()
 	dir := testutil.MountTmpfs(t, 1<<20)
 	_, err := Create("file://"+filepath.Join(dir, "big"), []int{2 << 20}, Uint8)
 	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
@@ -232,4 +236,42 @@ func TestFullFileSystem(t *testing.T) {
 	dir2 := testutil.MountTmpfs(t, 1<<20)
 	out, err := child(fmt.Sprintf("fill-sparse %s %d", filepath.Join(dir2, "sparse"), 2<<20)).CombinedOutput()
 	assertFaulted(t, err, out, "SIGBUS")
+}
+
+// The guarded copies of at least bigcopy.Threshold bytes take the
+// non-temporal path on CPUs that have it: a fault there is an error too,
+// in either direction, and a fault in the caller's slice is still named as
+// the caller's.
+func TestTruncatedUnderMappingLargeCopy(t *testing.T) {
+	skipIfNoFaultAddress(t)
+	size := 2 * bigcopy.Threshold
+	name := testName(t)
+	a := mustCreate(t, name, []int{size}, Uint8)
+	fillBytes(a.Bytes(), 5)
+	buf := make([]byte, size)
+	n, err := a.CopyTo(buf, 0)
+	assert.NilError(t, err)
+	assert.Equal(t, n, size)
+	assert.Assert(t, bytes.Equal(buf, a.Bytes()))
+	fillBytes(buf, 9)
+	n, err = a.CopyFrom(buf[1:], 3) // unaligned on both sides
+	assert.NilError(t, err)
+	assert.Equal(t, n, size-3)
+	assert.Assert(t, bytes.Equal(a.Bytes()[3:], buf[1:size-2]))
+
+	ro, err := Attach(name, ReadOnly())
+	assert.NilError(t, err)
+	defer ro.Close()
+	_, err = a.CopyTo(ro.Bytes(), 0)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	assert.ErrorContains(t, err, "in the destination slice, outside this array's mapping")
+
+	out, err := exec.Command("truncate", "-s", strconv.Itoa(bigcopy.Threshold), shmDir+"/"+name).CombinedOutput()
+	assert.NilError(t, err, "%s", out)
+	_, err = a.CopyTo(buf, 0)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	assert.ErrorContains(t, err, "memory fault in the mapping")
+	_, err = a.CopyFrom(buf, 0)
+	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
+	assert.ErrorContains(t, err, "memory fault in the mapping")
 }

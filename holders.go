@@ -3,6 +3,7 @@ package sharedarray
 import (
 	"fmt"
 	"io/fs"
+	"strings"
 	"syscall"
 )
 
@@ -26,19 +27,41 @@ type Holder struct {
 // caller neither in its gid= group nor holding CAP_SYS_PTRACE): they are
 // not listed in /proc at all, so their number is unknown and PIDs cannot
 // name them.
+//
+// Commands[i] is the name of process PIDs[i] (from /proc/PID/comm, which
+// every user may read unless /proc is mounted hidepid=noaccess), or "" if
+// it could not be read.
 type UninspectedError struct {
-	PIDs   []int // the processes that could not be inspected, sorted
-	Hidden bool  // /proc hides other users' processes from the caller
+	PIDs     []int    // the processes that could not be inspected, sorted
+	Commands []string // their names, as Holder.Command; "" if unknown
+	Hidden   bool     // /proc hides other users' processes from the caller
 }
 
 func (e *UninspectedError) Error() string {
-	return "sharedarray: holders: " + e.Reason()
+	return "sharedarray: holders: " + e.reason()
 }
 
-// Reason says which processes could not be inspected, without the
-// "sharedarray: holders:" prefix.
-func (e *UninspectedError) Reason() string {
+// reason says which processes could not be inspected, without the
+// "sharedarray: holders:" prefix: their number, and the first
+// maxNamedPIDs of them by PID and name (PID 1 "init").
+func (e *UninspectedError) reason() string {
 	s := fmt.Sprintf("%d process(es) could not be inspected (permission denied)", len(e.PIDs))
+	if len(e.PIDs) > 0 {
+		var b strings.Builder
+		for i, pid := range e.PIDs[:min(len(e.PIDs), maxNamedPIDs)] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "PID %d", pid)
+			if i < len(e.Commands) && e.Commands[i] != "" {
+				fmt.Fprintf(&b, " %q", e.Commands[i])
+			}
+		}
+		if more := len(e.PIDs) - maxNamedPIDs; more > 0 {
+			fmt.Fprintf(&b, " and %d more", more)
+		}
+		s += ": " + b.String()
+	}
 	if e.Hidden {
 		h := "/proc hides other users' processes (hidepid)"
 		if len(e.PIDs) == 0 {
@@ -49,6 +72,9 @@ func (e *UninspectedError) Reason() string {
 	return s
 }
 
+// maxNamedPIDs is how many uninspected processes Reason names.
+const maxNamedPIDs = 10
+
 // Is makes errors.Is(err, ErrPermission) true.
 func (e *UninspectedError) Is(target error) bool { return target == fs.ErrPermission }
 
@@ -58,7 +84,10 @@ func (e *UninspectedError) Is(target error) bool { return target == fs.ErrPermis
 // number, not by path, so a holder is found after the segment is renamed
 // or deleted while it still maps it; a process that attached, read and
 // closed the array without keeping a mapping is not a holder. The caller's
-// own process is included when it holds the segment.
+// own process is included when it holds the segment. A process whose main
+// thread has exited while other threads run (its /proc/PID/maps and
+// /proc/PID/fd then read empty) is read through a live thread's
+// /proc/PID/task/TID files, and is a holder like any other.
 //
 // When some processes cannot be inspected, or /proc hides other users'
 // processes (hidepid), Holders returns what it found and an
@@ -68,7 +97,7 @@ func (e *UninspectedError) Is(target error) bool { return target == fs.ErrPermis
 // reported at all. The answer is a snapshot: a process may attach or
 // detach right after it is taken.
 func Holders(name string) ([]Holder, error) {
-	m, err := HoldersOf([]string{name})
+	m, err := holdersOf([]string{name})
 	if m == nil {
 		return nil, err
 	}
@@ -79,16 +108,34 @@ func Holders(name string) ([]Holder, error) {
 	return hs, err
 }
 
-// HoldersOf does Holders' work for many segments with a single pass over
-// /proc, whatever their number. The map has an entry (possibly empty) for
-// every name that exists; a name that does not (removed meanwhile) is
-// absent from it. A name that is not valid, or one that cannot be checked
-// for another reason than not existing, makes it return a nil map and an
-// error about that name.
-// An *UninspectedError comes with the complete map, as with Holders.
+// HoldersOf does Holders' work for many arrays, as List or Stat described
+// them, with a single pass over /proc, whatever their number. The holders
+// reported for an Info are those of the very file List or Stat read
+// (matched by its Dev and Ino), whatever its name holds now: the answer is
+// about the same file as the rest of the Info (its age, its layout) even
+// when another process renames, swaps (renameat2 RENAME_EXCHANGE) or
+// replaces names meanwhile, and a file removed since is still reported
+// with the processes that hold it. DeleteIfUnchanged then removes that
+// file and no other.
+//
+// The map has an entry, possibly empty, for every Info, keyed by its Name.
+// An Info that List or Stat did not return (Dev and Ino zero: the zero
+// Info, one built by hand) makes it return a nil map and an error matching
+// ErrInvalid. An *UninspectedError comes with the complete map, as with
+// Holders.
 //
 // It is implemented on Linux only; elsewhere it returns an error wrapping
 // errors.ErrUnsupported.
-func HoldersOf(names []string) (map[string][]Holder, error) {
-	return holdersOf(names)
+func HoldersOf(infos []Info) (map[string][]Holder, error) {
+	targets := make(map[fileID][]string, len(infos))
+	for _, in := range infos {
+		if in.id() == (fileID{}) {
+			return nil, pathError("holders", in.Name, fmt.Errorf("the Info does not come from List or Stat: %w", ErrInvalid))
+		}
+		targets[in.id()] = append(targets[in.id()], in.Name)
+	}
+	return holdersOfFiles(targets)
 }
+
+// fileID identifies a file: its device and inode numbers.
+type fileID struct{ dev, ino uint64 }

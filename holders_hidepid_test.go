@@ -14,6 +14,7 @@ import (
 )
 
 func TestHidesOthers(t *testing.T) {
+	t.Parallel()
 	const (
 		plain   = "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
 		hidden  = "22 27 0:21 / /proc rw,relatime - proc proc rw\n63 45 0:39 / /proc rw,relatime shared:9 - proc proc rw,hidepid=invisible\n"
@@ -44,6 +45,7 @@ func TestHidesOthers(t *testing.T) {
 // maps the array is not in /proc at all: Holders reports the answer as
 // incomplete (Hidden), never as a complete zero.
 func TestHoldersHidepid(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount /proc in a new mount namespace")
 	}
@@ -87,4 +89,37 @@ func hidepidChild(name string) int {
 		return 6
 	}
 	return 0
+}
+
+func TestParseTaskStat(t *testing.T) {
+	for _, tc := range []struct {
+		stat string
+		want taskStat
+	}{
+		{"14680 (z) Z 1 14668 7223 0 -1 4227084 115 0 0 0 0 0 0 0 20 0 2 0 25385 0", taskStat{ok: true, zombie: true, threads: 2}},
+		{"14681 (a) b) (c) S 1 14668 7223 0 -1 4194368 1 0 0 0 0 0 0 0 20 0 7 0", taskStat{ok: true, threads: 7}},
+		{"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0", taskStat{ok: true, kthread: true, threads: 1}},
+		{"9 (x) X 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0", taskStat{ok: true, zombie: true, threads: 1}},
+		{"9 (x) S 1 1", taskStat{}},
+		{"9 x S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0", taskStat{}},
+	} {
+		assert.Equal(t, parseTaskStat([]byte(tc.stat)), tc.want, tc.stat)
+	}
+}
+
+// Without statx (old kernels, seccomp), descriptors are still matched,
+// through fstatat.
+func TestHoldersFdWithoutStatx(t *testing.T) {
+	name := testName(t)
+	mustCreate(t, name, []int{8}, Uint8).Close()
+	f, err := os.Open(shmDir + "/" + name)
+	assert.NilError(t, err)
+	defer f.Close()
+	for _, works := range []bool{true, false} {
+		statxWorks.Store(works)
+		hs, err := Holders(name)
+		inspected(t, err)
+		assert.DeepEqual(t, hs, []Holder{{PID: os.Getpid(), Command: selfComm(t), Open: true}})
+	}
+	statxWorks.Store(true)
 }

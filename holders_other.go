@@ -8,6 +8,8 @@ import (
 	"runtime"
 )
 
-func holdersOf([]string) (map[string][]Holder, error) {
+func holdersOf([]string) (map[string][]Holder, error) { return holdersOfFiles(nil) }
+
+func holdersOfFiles(map[fileID][]string) (map[string][]Holder, error) {
 	return nil, pathError("holders", "/proc", fmt.Errorf("finding holders needs Linux's /proc, not %s: %w", runtime.GOOS, errors.ErrUnsupported))
 }

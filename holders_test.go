@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -64,6 +66,25 @@ func holdersChild(f []string) int {
 			fmt.Fprintln(os.Stderr, "a zombie counted as uninspected:", f[2])
 			return 9
 		}
+		if len(f) > 3 && !slices.Contains(ue.PIDs, atoi(f[3])) {
+			fmt.Fprintln(os.Stderr, "a live process whose main thread exited counted as holding nothing:", f[3], ue.PIDs)
+			return 10
+		}
+		if len(ue.Commands) != len(ue.PIDs) {
+			fmt.Fprintln(os.Stderr, "Commands and PIDs differ in length:", ue.Commands, ue.PIDs)
+			return 11
+		}
+		for i, pid := range ue.PIDs {
+			comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+			if err == nil && ue.Commands[i] != strings.TrimSuffix(string(comm), "\n") {
+				fmt.Fprintf(os.Stderr, "PID %d: command %q, /proc says %q\n", pid, ue.Commands[i], comm)
+				return 12
+			}
+			if err == nil && !strings.Contains(ue.reason(), fmt.Sprintf("PID %d %q", pid, ue.Commands[i])) && i < 10 {
+				fmt.Fprintf(os.Stderr, "Reason does not name PID %d: %s\n", pid, ue.reason())
+				return 13
+			}
+		}
 		if !slices.ContainsFunc(hs, func(h Holder) bool { return h.PID == os.Getpid() && h.Mapped }) {
 			fmt.Fprintln(os.Stderr, "the child itself is not among", hs)
 			return 8
@@ -89,6 +110,7 @@ func holderPIDs(hs []Holder) []int {
 }
 
 func TestHolders(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	a := mustCreate(t, name, []int{64}, Uint8)
 	hs, err := Holders(name)
@@ -143,13 +165,24 @@ func TestHolders(t *testing.T) {
 
 // HoldersOf answers for many arrays at once, each with its own holders.
 func TestHoldersOf(t *testing.T) {
+	t.Parallel()
 	held, free := testName(t), testName(t)
 	mustCreate(t, held, []int{8}, Uint8).Close()
 	mustCreate(t, free, []int{8}, Uint8).Close()
 	h := startHolder(t, held, "map")
-	m, err := HoldersOf([]string{held, free, testName(t)})
+	gone := testName(t)
+	mustCreate(t, gone, []int{8}, Uint8).Close()
+	var infos []Info
+	for _, n := range []string{held, free, gone} {
+		in, err := Stat(n)
+		assert.NilError(t, err)
+		infos = append(infos, in)
+	}
+	assert.NilError(t, Delete(gone))
+	m, err := HoldersOf(infos)
 	inspected(t, err)
-	assert.Equal(t, len(m), 2, "a name that does not exist is absent")
+	assert.Equal(t, len(m), 3, "an entry for every Info, a removed file's too")
+	assert.Equal(t, len(m[gone]), 0)
 	assert.DeepEqual(t, holderPIDs(m[held]), []int{h.Process.Pid})
 	assert.Equal(t, len(m[free]), 0)
 	_, ok := m[free]
@@ -157,9 +190,10 @@ func TestHoldersOf(t *testing.T) {
 }
 
 // A process the caller may not inspect is reported, not counted as zero:
-// run as nobody, Holders names root's PID 1 uninspected and still finds
-// the caller itself.
+// run as nobody, Holders names root's PID 1 uninspected, with its command
+// name, and still finds the caller itself.
 func TestHoldersUninspected(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	mustCreate(t, name, []int{8}, Uint8, WithPerm(0o644)).Close()
 	// A zombie of root's holds nothing: not uninspected.
@@ -174,7 +208,10 @@ func TestHoldersUninspected(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	assert.Equal(t, asNobody(t, fmt.Sprintf("holders %s %d", name, z.Process.Pid)), 0)
+	// A process of root's whose main thread has exited while another
+	// runs is not a zombie: it is uninspected, never "holds nothing".
+	zl := testutil.StartZombieLeader(t, shmDir+"/"+name, "map")
+	assert.Equal(t, asNobody(t, fmt.Sprintf("holders %s %d %d", name, z.Process.Pid, zl.Process.Pid)), 0)
 }
 
 func atoi(s string) int {
@@ -184,6 +221,7 @@ func atoi(s string) int {
 
 // A holder killed with SIGKILL no longer holds the array, which stays.
 func TestHoldersKilled(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	mustCreate(t, name, []int{8}, Uint8).Close()
 	h := startHolder(t, name, "map")
@@ -253,11 +291,7 @@ func BenchmarkHolders1000(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ns := make([]string, len(infos))
-			for i, in := range infos {
-				ns[i] = in.Name
-			}
-			if _, err := HoldersOf(ns); err != nil && !errors.Is(err, ErrPermission) {
+			if _, err := HoldersOf(infos); err != nil && !errors.Is(err, ErrPermission) {
 				b.Fatal(err)
 			}
 		}
@@ -271,4 +305,81 @@ func BenchmarkHolders1000(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A process whose main thread has exited while another thread runs (its
+// leader a zombie, its /proc/PID/maps and /proc/PID/fd empty) still holds
+// what it maps or keeps open: Holders finds it through
+// /proc/PID/task/TID.
+func TestHoldersZombieLeader(t *testing.T) {
+	for _, mode := range []string{"map", "fd"} {
+		t.Run(mode, func(t *testing.T) {
+			name := testName(t)
+			mustCreate(t, name, []int{64}, Uint8).Close()
+			z := testutil.StartZombieLeader(t, shmDir+"/"+name, mode)
+			pid := z.Process.Pid
+			maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+			assert.NilError(t, err)
+			assert.Equal(t, len(maps), 0, "the leader's maps should read empty")
+			hs, err := Holders(name)
+			inspected(t, err, z)
+			assert.DeepEqual(t, hs, []Holder{{PID: pid, Command: "zombie", Mapped: mode == "map", Open: mode == "fd"}})
+			in, err := Stat(name)
+			assert.NilError(t, err)
+			m, err := HoldersOf([]Info{in})
+			inspected(t, err, z)
+			assert.DeepEqual(t, holderPIDs(m[name]), []int{pid})
+		})
+	}
+}
+
+// Holders' answer follows holders coming and going, in any order, main
+// threads exited or not: after each step it is exactly the live set.
+func TestHoldersChurn(t *testing.T) {
+	name := testName(t)
+	mustCreate(t, name, []int{64}, Uint8).Close()
+	live := map[int]*exec.Cmd{}
+	check := func(step string) {
+		t.Helper()
+		var want []int
+		for pid := range live {
+			want = append(want, pid)
+		}
+		slices.Sort(want)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			hs, err := Holders(name)
+			inspected(t, err)
+			got := holderPIDs(hs)
+			if slices.Equal(got, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: holders %v, live %v", step, got, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	kill := func(i int) {
+		pids := slices.Sorted(maps.Keys(live))
+		pid := pids[i%len(pids)]
+		c := live[pid]
+		assert.NilError(t, c.Process.Signal(syscall.SIGKILL))
+		c.Wait()
+		delete(live, pid)
+	}
+	steps := []string{"map", "fd", "zmap", "zfd", "kill", "map", "kill", "zmap", "fd", "kill", "kill", "map", "zfd", "kill"}
+	for i, s := range steps {
+		switch s {
+		case "map", "fd":
+			c := startHolder(t, name, s)
+			live[c.Process.Pid] = c
+		case "zmap", "zfd":
+			c := testutil.StartZombieLeader(t, shmDir+"/"+name, s[1:])
+			live[c.Process.Pid] = c
+		case "kill":
+			kill(i * 7)
+		}
+		check(fmt.Sprintf("step %d (%s)", i, s))
+	}
 }

@@ -112,6 +112,7 @@ const corpusDir = "testdata/hostile"
 // TestHostileCorpusFiles keeps testdata/hostile equal to hostileSegments;
 // run with -update-corpus after changing the table.
 func TestHostileCorpusFiles(t *testing.T) {
+	t.Parallel()
 	assert.Assert(t, len(hostileSegments) >= 30)
 	files := make([]corpusFile, len(hostileSegments))
 	for i, h := range hostileSegments {

@@ -146,7 +146,7 @@ func closeRaces(t *testing.T) {
 	}{
 		{"metadata", func(a *Array) error {
 			_ = a.Name() + a.String() + a.Dtype().Name() + a.Layout().String()
-			if a.Len() != size || a.Ndim() != 1 || len(a.Shape()) != 1 || len(a.Strides()) != 1 || !a.Writable() {
+			if a.Len() != size || a.ndim() != 1 || len(a.Shape()) != 1 || len(a.Strides()) != 1 || !a.Writable() {
 				return errors.New("metadata changed")
 			}
 			return nil
@@ -176,7 +176,7 @@ func closeRaces(t *testing.T) {
 			_, err := a.CopyFrom(bytes.Repeat([]byte{0xAA}, size), 0)
 			return err
 		}},
-		{"Msync", func(a *Array) error { return a.Msync(MS_SYNC) }},
+		{"Msync", func(a *Array) error { return a.Msync(MsyncSync) }},
 		{"Mlock", func(a *Array) error {
 			if err := a.Mlock(); err != nil {
 				return err
@@ -304,7 +304,7 @@ func TestCloseWaitsForOperation(t *testing.T) {
 			_, err := a.CopyFrom(src, 0)
 			return err
 		}},
-		{"Msync", true, func(a *Array) error { return a.Msync(MS_SYNC) }},
+		{"Msync", true, func(a *Array) error { return a.Msync(MsyncSync) }},
 		{"WriteNPY", false, func(a *Array) error {
 			out.Reset()
 			_, err := a.WriteNPY(&out)
@@ -352,6 +352,7 @@ func TestCloseWaitsForOperation(t *testing.T) {
 // for the writer's Write; and a file export holds Close for at most one
 // write(2).
 func TestCloseDuringSlowExport(t *testing.T) {
+	t.Parallel()
 	a := filled(t, testName(t), 4<<20, 0xAA)
 	release := make(chan struct{})
 	first := make(chan struct{})
@@ -390,6 +391,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // A writer that panics, or closes the array from inside Write, leaves no
 // lock held: Close and other methods go on.
 func TestExportWriterMisbehaves(t *testing.T) {
+	t.Parallel()
 	a := filled(t, testName(t), 1<<20, 0xAA)
 	calls := 0
 	func() {
@@ -433,6 +435,7 @@ func TestExportWriterMisbehaves(t *testing.T) {
 // ErrClosed (the callback runs with the mapping released), and the
 // target is left as it was.
 func TestSaveNPYProgressCloses(t *testing.T) {
+	t.Parallel()
 	a := filled(t, testName(t), 20<<20, 0xAA)
 	path := filepath.Join(t.TempDir(), "a.npy")
 	assert.NilError(t, os.WriteFile(path, []byte("old"), 0o644))
@@ -473,6 +476,7 @@ func TestExportRetainingWriter(t *testing.T) {
 // ErrFault for every kind of writer, including a consumer in another
 // goroutine (io.Pipe), never a dead process; a slow consumer too.
 func TestExportTruncatedAnyWriter(t *testing.T) {
+	t.Parallel()
 	skipIfNoFaultAddress(t)
 	slow := struct {
 		name string
@@ -523,6 +527,7 @@ func runCmd(name string, args ...string) ([]byte, error) {
 // A slice kept past Close faults (SIGSEGV) instead of writing into the
 // array mapped next; shown in a child process. The next array is intact.
 func TestStaleSliceFaults(t *testing.T) {
+	t.Parallel()
 	skipIfNoFaultAddress(t)
 	for _, how := range []string{"bytes", "view", "read"} {
 		t.Run(how, func(t *testing.T) {
@@ -719,6 +724,7 @@ func vmSizeOf() int64 {
 // quarantine keeps at most an eighth of it and gives way when a mapping
 // does not fit, so closed arrays never make a new one fail.
 func TestQuarantineUnderRlimitAS(t *testing.T) {
+	t.Parallel()
 	if raceEnabled || len(emulator) > 0 {
 		t.Skip("the race detector and qemu reserve address space of their own")
 	}
@@ -756,7 +762,7 @@ func TestCloseLeavesReservation(t *testing.T) {
 	assert.Assert(t, a.Bytes() == nil)
 	_, err = View[uint8](a)
 	assert.Assert(t, errors.Is(err, ErrClosed))
-	for _, err := range []error{a.Msync(MS_SYNC), a.Mlock(), a.Munlock(), a.SaveNPY(filepath.Join(t.TempDir(), "x"))} {
+	for _, err := range []error{a.Msync(MsyncSync), a.Mlock(), a.Munlock(), a.SaveNPY(filepath.Join(t.TempDir(), "x"))} {
 		assert.Assert(t, errors.Is(err, ErrClosed), "%v", err)
 	}
 	_, err = a.WriteNPY(io.Discard)
@@ -766,6 +772,7 @@ func TestCloseLeavesReservation(t *testing.T) {
 // A slice of a closed array handed to a guarded copy is reported as
 // ErrClosed, not as a truncation.
 func TestGuardedStaleSliceIsErrClosed(t *testing.T) {
+	t.Parallel()
 	skipIfNoFaultAddress(t)
 	a := filled(t, testName(t), 1<<16, 0xAA)
 	stale := a.Bytes()
@@ -834,6 +841,7 @@ func npyOf(t *testing.T, a *Array) []byte {
 // error, and the Go runtime can still grow afterwards (without the check it
 // dies with "fatal error: out of memory").
 func TestMapLimitChild(t *testing.T) {
+	t.Parallel()
 	limit, err := readMaxMapCount()
 	assert.NilError(t, err)
 	if limit > 262144 {
@@ -929,6 +937,7 @@ func BenchmarkCloseQuarantine(b *testing.B) {
 // not: one report per 8 MiB chunk (plus the header), not one per 256 KiB
 // piece of the buffered path; the last report is the file's size.
 func TestSaveNPYProgressDirect(t *testing.T) {
+	t.Parallel()
 	a := filled(t, testName(t), 20<<20, 0xAA)
 	defer a.Close()
 	path := filepath.Join(t.TempDir(), "a.npy")
@@ -948,6 +957,7 @@ func TestSaveNPYProgressDirect(t *testing.T) {
 // export missing bytes. The count returned is never more than the writer
 // took, never negative.
 func TestExportHeaderShortWrite(t *testing.T) {
+	t.Parallel()
 	a := filled(t, testName(t), 4096, 0xAA)
 	defer a.Close()
 	for _, c := range []struct {
@@ -982,6 +992,7 @@ func TestExportHeaderShortWrite(t *testing.T) {
 // ErrFault and says which slice; a fault in the mapping names its address,
 // not a "nil pointer dereference".
 func TestGuardFaultOutsideMapping(t *testing.T) {
+	t.Parallel()
 	skipIfNoFaultAddress(t)
 	name := testName(t)
 	a := filled(t, name, 8192, 0xAA)
@@ -1119,6 +1130,7 @@ func TestQuarantineKeepsRecent(t *testing.T) {
 // and a truncation by another process is ErrFault ("bad address" from
 // write(2)), never a signal. Skips where no loop device can be set up.
 func TestExportBlockDevice(t *testing.T) {
+	t.Parallel()
 	skipIfNoFaultAddress(t)
 	back := filepath.Join(t.TempDir(), "back")
 	assert.NilError(t, os.WriteFile(back, nil, 0o600))

@@ -2,66 +2,30 @@ package sharedarray
 
 import (
 	"cmp"
+	"github.com/sharedarray/sharedarray/internal/hostinfo"
 	"math"
 	"os"
 	"slices"
 	"syscall"
 )
 
-// Limits is what bounds the arrays this process can create in a
-// directory, and what else matters for sharing them, as ReadLimits finds
-// it; `sharedarray doctor` prints it. Byte counts are -1 when unknown.
-// Check decides with the same rules as Create and LoadNPY.
-type Limits struct {
-	Dir      string `json:"dir"`      // the directory checked (/dev/shm for shm:// names)
-	Writable bool   `json:"writable"` // this process may create files in Dir
-	Mount    Mount  `json:"mount"`    // the mount holding Dir
+// limits is hostinfo.Limits, what `sharedarray doctor` prints, with the
+// rules Create and LoadNPY apply (Check) and the room they leave (Room).
+// The type lives in internal/hostinfo so that the command can print it
+// without the package exporting it; the reading and the rules stay here,
+// beside the Create path that uses them, and reach the command through
+// hostinfo's hooks, set at init.
+type limits hostinfo.Limits
 
-	FSSize   int64 `json:"fs_size"`   // size of the file system; 0 if it has none (ramfs, tmpfs size=0)
-	FSFree   int64 `json:"fs_free"`   // bytes this user can still reserve on it
-	FSMemory bool  `json:"fs_memory"` // tmpfs or ramfs: its pages are memory, so the memory limits apply
+type (
+	cgroupMemory = hostinfo.CgroupMemory
+	mountInfo    = hostinfo.Mount
+)
 
-	MemTotal     int64 `json:"mem_total"`     // the host's MemTotal (/proc/meminfo)
-	MemAvailable int64 `json:"mem_available"` // the host's MemAvailable
-
-	Cgroup CgroupMemory `json:"cgroup"` // the memory cgroup of this process
-
-	MaxMapCount  int64  `json:"max_map_count"` // vm.max_map_count: mappings a process may have (each attached array is one)
-	Mappings     int64  `json:"mappings"`      // mappings this process has now
-	MemlockLimit int64  `json:"memlock_limit"` // RLIMIT_MEMLOCK soft limit in bytes (Mlock), -1 if unlimited
-	MemlockMax   int64  `json:"memlock_max"`   // its hard limit, -1 if unlimited
-	ShmemTHP     string `json:"shmem_thp"`     // transparent huge pages for shmem (shmem_enabled): always, within_size, advise, never, deny or force; "" if unknown
-
-	Arrays     int   `json:"arrays"`      // valid SharedArrays in Dir
-	ArrayBytes int64 `json:"array_bytes"` // their total size
-
-	Warnings []string `json:"warnings,omitempty"` // what could not be read, and why
-}
-
-// Mount is one entry of the mount table.
-type Mount struct {
-	Point   string `json:"point"`   // mount point
-	Type    string `json:"type"`    // file system type (tmpfs)
-	Source  string `json:"source"`  // what is mounted
-	Options string `json:"options"` // file-system options (size=, huge=, ...)
-}
-
-// CgroupMemory is what the memory cgroup of this process leaves, at the
-// level of its hierarchy that leaves least: for cgroup v2 memory.max -
-// memory.current, for v1 memory.limit_in_bytes - memory.usage_in_bytes,
-// plus that level's inactive file cache, which the kernel reclaims before
-// it refuses memory. Levels are read from the process's cgroup up to the
-// top of the hierarchy as mounted (in a container, usually the container's
-// own cgroup).
-type CgroupMemory struct {
-	Version     int    `json:"version"`     // 1 or 2; 0 if no memory cgroup was found
-	Path        string `json:"path"`        // the process's cgroup directory
-	LimitPath   string `json:"limit_path"`  // the level that leaves least; "" if no level has a limit
-	Limit       int64  `json:"limit"`       // its limit, -1 if none
-	Usage       int64  `json:"usage"`       // memory charged to it, -1 if no limit
-	Reclaimable int64  `json:"reclaimable"` // its inactive file cache, -1 if not read
-	Available   int64  `json:"available"`   // Limit - Usage + Reclaimable, at most Limit; -1 if no limit
-	Controller  bool   `json:"controller"`  // some level has a memory limit file
+func init() {
+	hostinfo.Read = func(dir string) *hostinfo.Limits { return (*hostinfo.Limits)(readLimits(dir)) }
+	hostinfo.Check = func(l *hostinfo.Limits, need int64) error { return (*limits)(l).Check(need) }
+	hostinfo.Room = func(l *hostinfo.Limits) (int64, string) { return (*limits)(l).Room() }
 }
 
 // Check reports whether an array of need bytes (data and trailer) fits,
@@ -72,7 +36,7 @@ type CgroupMemory struct {
 // *SpaceError naming the tightest refusing limit, then the others (Also),
 // each with what to change. Unknown values (-1) refuse nothing. Create
 // only checks arrays of 64 MiB or more; Check checks any size.
-func (l *Limits) Check(need int64) error {
+func (l *limits) Check(need int64) error {
 	var refused []*SpaceError
 	if l.FSFree >= 0 && l.FSSize > 0 && need > l.FSFree {
 		refused = append(refused, l.fsError(need))
@@ -100,7 +64,7 @@ func (l *Limits) Check(need int64) error {
 
 // Room returns the size of the largest array that fits now and the limit
 // that sets it (a Where value), or -1 and "" when no known limit applies.
-func (l *Limits) Room() (int64, string) {
+func (l *limits) Room() (int64, string) {
 	n, where := int64(-1), ""
 	take := func(v int64, w string) {
 		if v >= 0 && (n < 0 || v < n) {
@@ -157,7 +121,7 @@ func memRoom(avail int64) int64 {
 	return lo
 }
 
-func (l *Limits) fsError(need int64) *SpaceError {
+func (l *limits) fsError(need int64) *SpaceError {
 	e := &SpaceError{Need: need, Avail: l.FSFree, Size: l.FSSize, Where: WhereFileSystem, Path: l.Dir, Fix: fixDisk, Err: syscall.ENOSPC}
 	if e.Size == 0 {
 		e.Size = -1 // no size of its own
@@ -168,11 +132,11 @@ func (l *Limits) fsError(need int64) *SpaceError {
 	return e
 }
 
-// unknownLimits is a Limits where nothing is known yet.
-func unknownLimits(dir string) Limits {
-	return Limits{
+// unknownLimits is a limits where nothing is known yet.
+func unknownLimits(dir string) limits {
+	return limits{
 		Dir: dir, FSSize: -1, FSFree: -1, MemTotal: -1, MemAvailable: -1,
-		Cgroup:      CgroupMemory{Limit: -1, Usage: -1, Reclaimable: -1, Available: -1},
+		Cgroup:      cgroupMemory{Limit: -1, Usage: -1, Reclaimable: -1, Available: -1},
 		MaxMapCount: -1, Mappings: -1, MemlockLimit: -1, MemlockMax: -1,
 	}
 }

@@ -14,15 +14,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ReadLimits reads what bounds the arrays this process can create in dir
-// ("" means /dev/shm, where shm:// arrays live): the mount and free space
-// of its file system, the host's memory, the process's memory cgroup,
-// vm.max_map_count and the process's mappings, RLIMIT_MEMLOCK, the shmem
-// transparent huge pages setting and the SharedArrays already in dir.
-// What cannot be read is -1 (or empty) and explained in Warnings.
-func ReadLimits(dir string) *Limits { return systemHost.readLimits(dir) }
+// readLimits reads what bounds the arrays this process can create in dir
+// (see hostinfo.Read).
+func readLimits(dir string) *limits { return systemHost.readLimits(dir) }
 
-func (h *host) readLimits(dir string) *Limits {
+func (h *host) readLimits(dir string) *limits {
 	if dir == "" {
 		dir = shmDir
 	}
@@ -163,11 +159,11 @@ func countArrays(dir string) (int, int64) {
 }
 
 // mountIn returns the entry of /proc/self/mountinfo that holds dir.
-func (h *host) mountIn(dir string, warn func(error)) Mount {
+func (h *host) mountIn(dir string, warn func(error)) mountInfo {
 	mi, err := h.readFile("/proc/self/mountinfo", make([]byte, 0, 8<<10), tableMax)
 	if err != nil {
 		warn(err)
-		return Mount{}
+		return mountInfo{}
 	}
 	real := dir
 	if h.root == "" {
@@ -180,7 +176,7 @@ func (h *host) mountIn(dir string, warn func(error)) Mount {
 	}
 	m, ok := mountOf(parseMountinfo(mi), real)
 	if !ok {
-		return Mount{}
+		return mountInfo{}
 	}
-	return Mount{Point: m.point, Type: m.fstype, Source: m.source, Options: m.super}
+	return mountInfo{Point: m.point, Type: m.fstype, Source: m.source, Options: m.super}
 }

@@ -31,13 +31,13 @@ func TestReadLimitsFake(t *testing.T) {
 	h := newFakeHost(t, tree, tmpfsStat(64*mib, 60*mib))
 	l := h.readLimits(shmDir)
 	assert.Equal(t, l.Dir, shmDir)
-	assert.DeepEqual(t, l.Mount, Mount{Point: "/dev/shm", Type: "tmpfs", Source: "shm", Options: "rw,size=65536k,huge=never"})
+	assert.DeepEqual(t, l.Mount, mountInfo{Point: "/dev/shm", Type: "tmpfs", Source: "shm", Options: "rw,size=65536k,huge=never"})
 	assert.Equal(t, l.FSSize, 64*mib)
 	assert.Equal(t, l.FSFree, 60*mib)
 	assert.Assert(t, l.FSMemory)
 	assert.Equal(t, l.MemTotal, 64*gib)
 	assert.Equal(t, l.MemAvailable, 60*gib)
-	assert.DeepEqual(t, l.Cgroup, CgroupMemory{Version: 2, Path: "/sys/fs/cgroup" + k8s, LimitPath: "/sys/fs/cgroup" + k8s,
+	assert.DeepEqual(t, l.Cgroup, cgroupMemory{Version: 2, Path: "/sys/fs/cgroup" + k8s, LimitPath: "/sys/fs/cgroup" + k8s,
 		Limit: gib, Usage: 100 * mib, Reclaimable: 4096, Available: 924*mib + 4096, Controller: true})
 	assert.Equal(t, l.MaxMapCount, int64(65530))
 	assert.Equal(t, l.Mappings, int64(3))
@@ -99,9 +99,21 @@ func TestLimitsCheckAgrees(t *testing.T) {
 
 // ReadLimits and Create on a real 80 MiB tmpfs: the size, the type, the
 // arrays in it, and an up-front refusal naming it.
+// CheckSpace: a small array fits, a bad name or dtype is Create's error,
+// a missing directory names it, 1 PiB is a *SpaceError.
+func TestCheckSpace(t *testing.T) {
+	assert.NilError(t, CheckSpace("shm://x", []int{4096}, Uint8))
+	assert.Assert(t, errors.Is(CheckSpace("shm://a/b", []int{1}, Uint8), ErrInvalid))
+	assert.Assert(t, errors.Is(CheckSpace("x", []int{1}, bytesDtype(0)), ErrDtype))
+	assert.Assert(t, errors.Is(CheckSpace("file:///nonexistent-dir-sharedarray/x", []int{1}, Uint8), ErrNotExist))
+	var se *SpaceError
+	assert.Assert(t, errors.As(CheckSpace("x", []int{1 << 50}, Uint8), &se))
+	assert.Equal(t, se.Need, int64(1<<50+548))
+}
+
 func TestReadLimitsTmpfs(t *testing.T) {
 	dir := testutil.MountTmpfs(t, 80<<20)
-	l := ReadLimits(dir)
+	l := readLimits(dir)
 	assert.Equal(t, l.Dir, dir)
 	assert.Equal(t, l.Mount.Point, dir)
 	assert.Equal(t, l.Mount.Type, "tmpfs")
@@ -115,7 +127,7 @@ func TestReadLimitsTmpfs(t *testing.T) {
 	assert.NilError(t, err)
 	a.Close()
 	assert.NilError(t, os.WriteFile(filepath.Join(dir, "not-an-array"), []byte("x"), 0o644))
-	l = ReadLimits(dir)
+	l = readLimits(dir)
 	assert.Equal(t, l.Arrays, 1)
 	assert.Equal(t, l.ArrayBytes, int64(1<<20+548))
 
@@ -123,6 +135,9 @@ func TestReadLimitsTmpfs(t *testing.T) {
 	_, err = Create("file://"+filepath.Join(dir, "big"), []int{96 << 20}, Uint8)
 	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
 	assert.DeepEqual(t, refusedBy(err), refusedBy(l.Check(96<<20+548)))
+	// CheckSpace answers as Create does, without creating.
+	assert.DeepEqual(t, refusedBy(err), refusedBy(CheckSpace("file://"+filepath.Join(dir, "big"), []int{96 << 20}, Uint8)))
+	assert.NilError(t, CheckSpace("file://"+filepath.Join(dir, "big"), []int{60 << 20}, Uint8))
 	assert.Assert(t, strings.Contains(err.Error(), "file system "+dir+" has "), "%v", err)
 	assert.Assert(t, strings.Contains(err.Error(), "docker run --shm-size"), "%v", err)
 	_, err = os.Stat(filepath.Join(dir, "big"))
@@ -133,7 +148,9 @@ func TestReadLimitsTmpfs(t *testing.T) {
 	b.Close()
 	_, err = Create("file://"+filepath.Join(dir, "c"), []int{70 << 20}, Uint8)
 	assert.Assert(t, strings.Contains(err.Error(), "file system "+dir+" has "), "%v", err)
-	// Under 64 MiB the reservation decides, with the same advice.
+	// Under 64 MiB the reservation decides, with the same advice; CheckSpace
+	// checks any size, and refuses what Create will.
+	assert.Assert(t, errors.Is(CheckSpace("file://"+filepath.Join(dir, "d"), []int{16 << 20}, Uint8), syscall.ENOSPC))
 	_, err = Create("file://"+filepath.Join(dir, "d"), []int{16 << 20}, Uint8)
 	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
 	assert.Assert(t, strings.Contains(err.Error(), "make the tmpfs larger"), "%v", err)
@@ -142,7 +159,7 @@ func TestReadLimitsTmpfs(t *testing.T) {
 // ReadLimits of /dev/shm on this machine: values that must be there on
 // any Linux, and the arrays count moving with a Create.
 func TestReadLimitsReal(t *testing.T) {
-	before := ReadLimits("")
+	before := readLimits("")
 	assert.Equal(t, before.Dir, shmDir)
 	assert.Assert(t, before.Mount.Point != "", "%+v", before)
 	assert.Assert(t, before.FSSize >= 0 && before.FSFree >= 0, "%+v", before)
@@ -151,7 +168,7 @@ func TestReadLimitsReal(t *testing.T) {
 	name := testName(t)
 	a := mustCreate(t, name, []int{3 << 20}, Uint8)
 	a.Close()
-	after := ReadLimits(shmDir)
+	after := readLimits(shmDir)
 	assert.Assert(t, after.Arrays >= 1 && after.ArrayBytes >= 3<<20, "%+v", after)
 	assert.Assert(t, len(after.Warnings) == 0, "%q", after.Warnings)
 }
@@ -159,6 +176,7 @@ func TestReadLimitsReal(t *testing.T) {
 // An ENOSPC from the reservation itself (an array under the size Create
 // checks up front) names the directory whose file system is full.
 func TestSpaceErrorNamesDir(t *testing.T) {
+	t.Parallel()
 	dir := testutil.MountTmpfs(t, 1<<20)
 	_, err := Create("file://"+filepath.Join(dir, "big"), []int{2 << 20}, Uint8)
 	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)

@@ -2,10 +2,10 @@
 
 package sharedarray
 
-// ReadLimits reads what bounds the arrays this process can create in dir.
+// readLimits reads what bounds the arrays this process can create in dir.
 // Outside Linux there are no shared arrays (see shm_unsupported.go): every
 // value is unknown and Warnings says why.
-func ReadLimits(dir string) *Limits {
+func readLimits(dir string) *limits {
 	if dir == "" {
 		dir = shmDir
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestParseName(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		shm  bool
@@ -74,6 +75,7 @@ func FuzzParseName(f *testing.F) {
 // attached, listed and deleted, as the kernel and glibc accept it; 256
 // bytes is refused before any system call.
 func TestNameMax(t *testing.T) {
+	t.Parallel()
 	n := testName(t)
 	long := n + strings.Repeat("x", nameMax-len(n))
 	assert.Equal(t, len(long), 255)
@@ -96,6 +98,7 @@ func TestNameMax(t *testing.T) {
 
 // doc.go's rule for file paths: under PATH_MAX (4096 bytes, NUL included).
 func TestNamePathMax(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("d/", 2047) + "xy" // 4096 bytes
 	_, err := parseName("file://" + long)
 	assert.Assert(t, errors.Is(err, ErrInvalid), "%v", err)

@@ -106,6 +106,7 @@ const npyCorpusDir = "testdata/npy-hostile"
 // TestHostileNPYCorpusFiles keeps testdata/npy-hostile equal to
 // hostileNPYs; run with -update-corpus after changing the table.
 func TestHostileNPYCorpusFiles(t *testing.T) {
+	t.Parallel()
 	files := make([]corpusFile, len(hostileNPYs))
 	for i, h := range hostileNPYs {
 		files[i] = corpusFile{h.file, h.make, h.want}
@@ -116,6 +117,7 @@ func TestHostileNPYCorpusFiles(t *testing.T) {
 // TestHostileNPY: each bad file, from a path and from a stream, is an
 // ErrNPY error saying what is wrong, and leaves no segment behind.
 func TestHostileNPY(t *testing.T) {
+	t.Parallel()
 	for _, h := range hostileNPYs {
 		path := filepath.Join(npyCorpusDir, h.file)
 		data, err := os.ReadFile(path)

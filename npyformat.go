@@ -32,29 +32,31 @@ const (
 	npyMaxDims   = 64
 )
 
-// ErrNPY is matched by errors about a .npy file that cannot be imported: a
-// bad header, an unsupported dtype or layout, a truncated data section.
-var ErrNPY = errors.New("sharedarray: bad or unsupported .npy file")
-
 // npyHeaderDict returns the header dict for d and shape. For the dtypes
 // gonpy knows it asks gonpy; gonpy frames the header itself wrongly (16-byte
-// padding, no '\n' terminator), so only its dict is kept.
+// padding, no '\n' terminator), so only its dict is kept. The other dtypes
+// get npyDict, which writes the dict the way gonpy does, so that every
+// export's header has one form (TestNPYHeaderOneForm).
 func npyHeaderDict(d Dtype, shape []int) string {
 	if dict, ok := gonpyDict(d, shape); ok {
 		return dict
 	}
+	return npyDict(d.String(), shape)
+}
+
+// npyDict writes the header dict of descr (NumPy's dtype.str) and shape as
+// gonpy does: every dimension followed by a comma, no spaces ("(3,4,)",
+// "(3,)", "()"), and ",}" to close, a form Python's literal syntax, and
+// so numpy.load, reads. (gonpy's descr for int8 and uint8 is "<i1" and
+// "<u1" where NumPy writes "|i1"; numpy.load reads both as the same dtype.)
+func npyDict(descr string, shape []int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "{'descr': '%s', 'fortran_order': False, 'shape': (", d)
-	for i, n := range shape {
-		if i > 0 {
-			b.WriteString(" ")
-		}
+	fmt.Fprintf(&b, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr)
+	for _, n := range shape {
 		b.WriteString(strconv.Itoa(n))
-		if i < len(shape)-1 || len(shape) == 1 {
-			b.WriteString(",")
-		}
+		b.WriteString(",")
 	}
-	b.WriteString("), }")
+	b.WriteString("),}")
 	return b.String()
 }
 
@@ -103,21 +105,18 @@ func gonpyDict(d Dtype, shape []int) (string, bool) {
 }
 
 // npyHeader returns the whole header, magic to '\n', for d and shape.
-func npyHeader(d Dtype, shape []int) []byte {
-	dict := npyHeaderDict(d, shape)
-	major, pre := 1, 10 // magic 6, version 2, HEADER_LEN 2
-	if len(dict)+1+pre > 65535 {
-		major, pre = 2, 12
-	}
+func npyHeader(d Dtype, shape []int) []byte { return frameHeader(npyHeaderDict(d, shape)) }
+
+// frameHeader returns the whole header, magic to '\n', around dict: format
+// 1.0 always, since an array has at most 64 dimensions, whose header is
+// under 2 KiB, far below 1.0's 65,535-byte limit (TestNPYHeaderVersion1).
+func frameHeader(dict string) []byte {
+	const pre = 10 // magic 6, version 2, HEADER_LEN 2
 	total := (pre + len(dict) + 1 + npyAlign - 1) / npyAlign * npyAlign
 	h := make([]byte, 0, total)
 	h = append(h, npyMagic...)
-	h = append(h, byte(major), 0)
-	if major == 1 {
-		h = binary.LittleEndian.AppendUint16(h, uint16(total-pre))
-	} else {
-		h = binary.LittleEndian.AppendUint32(h, uint32(total-pre))
-	}
+	h = append(h, 1, 0)
+	h = binary.LittleEndian.AppendUint16(h, uint16(total-pre))
 	h = append(h, dict...)
 	for len(h) < total-1 {
 		h = append(h, ' ')
@@ -134,8 +133,8 @@ const npyChunk = 8 << 20
 // other than files.
 const npyCopyBuf = 256 << 10
 
-// WriteNPY writes the array as a .npy file (format 1.0, or 2.0 for very
-// long headers) that numpy.load reads back identical: dtype, shape and
+// WriteNPY writes the array as a .npy file (format 1.0) that numpy.load
+// reads back identical: dtype, shape and
 // every byte. It returns the number of bytes written.
 //
 // To an *os.File that is a regular file (or a block device) the data goes
@@ -322,6 +321,9 @@ func (a *Array) fill(buf []byte, off, end int, first bool) (int, error) {
 // the bytes written as they go. Errors name path.
 func (a *Array) SaveNPY(path string, opts ...Option) error {
 	o := makeOptions(opts)
+	if err := o.check("SaveNPY", forSave); err != nil {
+		return pathError("export", path, err)
+	}
 	fail := func(err error) error {
 		var pe *fs.PathError
 		if errors.As(err, &pe) && pe.Path == a.name {
@@ -358,11 +360,11 @@ func (a *Array) checkTarget(path string) error {
 	case err != nil:
 		return err
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("is a symbolic link, which SaveNPY would replace rather than write through; give the target's path: %w", ErrInvalid)
+		return fmt.Errorf("is a symbolic link, which the snapshot would replace rather than write through; give the target's path: %w", ErrInvalid)
 	case fi.IsDir():
 		return syscall.EISDIR
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("is not a regular file (%s); SaveNPY replaces only regular files: %w", fileKind(fi.Mode()), ErrInvalid)
+		return fmt.Errorf("is not a regular file (%s); only a regular file is replaced by a snapshot: %w", fileKind(fi.Mode()), ErrInvalid)
 	}
 	if loc, err := parseName(a.name); err == nil {
 		if own, err := os.Stat(loc.linkPrefix() + loc.path); err == nil && os.SameFile(fi, own) {
@@ -785,8 +787,10 @@ func LoadNPY(name, path string, opts ...Option) (*Array, error) {
 // are converted to little-endian; Fortran-order files are stored in C order
 // (the same array, transposed in memory); datetime units are dropped, as
 // SharedArray stores none. Object, structured and StringDType arrays are
-// refused with an error matching ErrNPY. Options are those of Create
-// (ReadOnly is refused, as by Create).
+// refused with an error matching ErrNPY. Options are WithLayout,
+// WithPerm, Sparse and SkipMemoryCheck; any other is refused before r is
+// read (Prefault too: an import always maps the pages it fills in one
+// call).
 //
 // The header is not trusted to say how much data follows. When r can tell
 // how many bytes it holds (a Len method, as *bytes.Reader has; a regular
@@ -807,8 +811,8 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 	if err != nil {
 		return nil, pathError("import", name, err)
 	}
-	if o.readOnly {
-		return nil, pathError("import", name, fmt.Errorf("ReadOnly applies to Attach, not LoadNPY: %w", ErrInvalid))
+	if err := o.check("LoadNPY", forLoad); err != nil {
+		return nil, pathError("import", name, err)
 	}
 	info, err := readNPYHeader(r)
 	if err != nil {
@@ -979,7 +983,7 @@ func (c *chunkReader) Read(b []byte) (int, error) {
 // readFortran reads column-major data and stores it in C order, in
 // cache-sized blocks straight into dst (transpose.go).
 func readFortran(r io.Reader, dst []byte, info npyInfo) error {
-	return readFortranInto(r, dst, info.shape, info.dtype.ItemSize())
+	return readFortranInto(r, dst, info.shape, info.dtype.ItemSize(), transposeBudget)
 }
 
 // swapBytes turns big-endian elements into little-endian ones.

@@ -18,7 +18,8 @@ import (
 )
 
 func TestNPYHeaderFraming(t *testing.T) {
-	for _, d := range []Dtype{Bool, Int8, Float64, Float16, LongDouble, Complex128, Datetime64, Bytes(7), Str(3), Void(12)} {
+	t.Parallel()
+	for _, d := range []Dtype{Bool, Int8, Float64, Float16, LongDouble, Complex128, Datetime64, bytesDtype(7), strDtype(3), voidDtype(12)} {
 		for _, shape := range [][]int{{}, {5}, {3, 4}, ones(64)} {
 			h := npyHeader(d, shape)
 			assert.Equal(t, len(h)%64, 0, "%s %v", d, shape)
@@ -34,22 +35,22 @@ func TestNPYHeaderFraming(t *testing.T) {
 	}
 }
 
-// The dicts NumPy writes itself (numpy.save) for the dtypes gonpy cannot
-// express.
-func TestNPYHeaderNumPyStyle(t *testing.T) {
+// The dicts of the dtypes gonpy cannot express have gonpy's form.
+func TestNPYHeaderDicts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		d     Dtype
 		shape []int
 		want  string
 	}{
-		{Bool, []int{3, 4}, "{'descr': '|b1', 'fortran_order': False, 'shape': (3, 4), }"},
-		{Float16, []int{5}, "{'descr': '<f2', 'fortran_order': False, 'shape': (5,), }"},
-		{Str(3), nil, "{'descr': '<U3', 'fortran_order': False, 'shape': (), }"},
+		{Bool, []int{3, 4}, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,4,),}"},
+		{Float16, []int{5}, "{'descr': '<f2', 'fortran_order': False, 'shape': (5,),}"},
+		{strDtype(3), nil, "{'descr': '<U3', 'fortran_order': False, 'shape': (),}"},
+		// gonpy's own dict for its dtypes.
+		{Float64, []int{3, 4}, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,4,),}"},
 	} {
 		assert.Equal(t, npyHeaderDict(tc.d, tc.shape), tc.want)
 	}
-	// gonpy's own dict for its dtypes.
-	assert.Equal(t, npyHeaderDict(Float64, []int{3, 4}), "{'descr': '<f8', 'fortran_order': False, 'shape': (3,4,),}")
 }
 
 func ones(n int) []int {
@@ -61,8 +62,9 @@ func ones(n int) []int {
 }
 
 func TestNPYRoundTrip(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	for i, d := range []Dtype{Bool, Int8, Uint16, Int64, Float16, Float32, Float64, LongDouble, Complex64, CLongDouble, Timedelta64, Bytes(5), Str(2), Void(3)} {
+	for i, d := range []Dtype{Bool, Int8, Uint16, Int64, Float16, Float32, Float64, LongDouble, Complex64, CLongDouble, Timedelta64, bytesDtype(5), strDtype(2), voidDtype(3)} {
 		a := mustCreate(t, testName(t), []int{3, 5}, d)
 		for j := range a.Bytes() {
 			a.Bytes()[j] = byte(i*31 + j*7)
@@ -84,6 +86,7 @@ func TestNPYRoundTrip(t *testing.T) {
 
 // gonpy reads what WriteNPY writes for the dtypes it knows.
 func TestNPYReadByGonpy(t *testing.T) {
+	t.Parallel()
 	a := mustCreate(t, testName(t), []int{2, 3}, Float64)
 	v, _ := View[float64](a)
 	for i := range v {
@@ -114,6 +117,7 @@ func npyFile(dict string, data []byte) []byte {
 }
 
 func TestLoadNPYFortranAndBigEndian(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// A 2x3 int32 array [[0 1 2] [3 4 5]] in Fortran order: 0 3 1 4 2 5.
 	var f []byte
@@ -151,6 +155,7 @@ func TestLoadNPYFortranAndBigEndian(t *testing.T) {
 }
 
 func TestLoadNPYRefuses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name string
@@ -197,7 +202,7 @@ func TestLoadNPYRefuses(t *testing.T) {
 }
 
 func FuzzParseNPYHeader(f *testing.F) {
-	for _, d := range []Dtype{Bool, Float64, Str(3), Complex64} {
+	for _, d := range []Dtype{Bool, Float64, strDtype(3), Complex64} {
 		for _, shape := range [][]int{{}, {5}, {3, 4, 0}} {
 			f.Add(npyHeader(d, shape))
 		}
@@ -233,6 +238,7 @@ func FuzzParseNPYHeader(f *testing.F) {
 
 // Format versions 2.0 and 3.0 (4-byte header length) import like 1.0.
 func TestLoadNPYVersions(t *testing.T) {
+	t.Parallel()
 	dict := "{'descr': '<u2', 'fortran_order': False, 'shape': (2, 2), }"
 	for _, major := range []byte{2, 3} {
 		h := dict + strings.Repeat(" ", 64-(12+len(dict)+1)%64) + "\n"
@@ -251,6 +257,7 @@ func TestLoadNPYVersions(t *testing.T) {
 // LoadNPY's own errors about path: an "import" *fs.PathError naming the
 // path, a directory EISDIR rather than a bad .npy file.
 func TestLoadNPYPathErrors(t *testing.T) {
+	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "missing.npy")
 	_, err := LoadNPY(testName(t), missing)
 	var pe *fs.PathError
@@ -265,4 +272,46 @@ func TestLoadNPYPathErrors(t *testing.T) {
 	assert.Equal(t, pe.Path, dir)
 	assert.Assert(t, errors.Is(err, syscall.EISDIR), "%v", err)
 	assert.Assert(t, !errors.Is(err, ErrNPY), "%v", err)
+}
+
+// TestNPYHeaderOneForm: for the dtypes gonpy exports, the hand-written
+// header dict (used for the others) is byte for byte gonpy's, so every
+// export's header has one form; and the whole headers are identical.
+// Before, gonpy wrote "(3,4,),}" and the hand path "(3, 4), }".
+func TestNPYHeaderOneForm(t *testing.T) {
+	t.Parallel()
+	gonpyTypes := []Dtype{Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float32, Float64, Complex64, Complex128}
+	for _, d := range gonpyTypes {
+		for _, shape := range [][]int{{}, {0}, {3}, {3, 4}, {0, 2, 5}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}} {
+			g, ok := gonpyDict(d, shape)
+			assert.Assert(t, ok, "gonpy does not export %s", d)
+			descr, _, _ := strings.Cut(strings.TrimPrefix(g, "{'descr': '"), "'")
+			assert.Equal(t, npyDict(descr, shape), g, "%s %v", d, shape)
+			assert.Equal(t, string(npyHeader(d, shape)), string(frameHeader(npyDict(descr, shape))), "%s %v", d, shape)
+		}
+	}
+}
+
+// WriteNPY's "format 1.0": the longest header an array can have (64
+// dimensions of the largest size, the longest dtype spellings) is far
+// below 1.0's 65,535-byte HEADER_LEN, so no other version is needed.
+func TestNPYHeaderVersion1(t *testing.T) {
+	t.Parallel()
+	shape := make([]int, 64) // LayoutNumPy2's MaxDims, the most any layout carries
+	for i := range shape {
+		shape[i] = math.MaxInt64
+	}
+	assert.Equal(t, LayoutNumPy2.maxDims(), len(shape))
+	dtypes := []Dtype{bytesDtype(math.MaxInt32), strDtype(math.MaxInt32 - 3), voidDtype(math.MaxInt32), Float64, Complex128, LongDouble}
+	for _, s := range []string{"<M8[as]", "<m8[generic]", "<M8[10us]", "<m8[7D]"} {
+		if d, err := ParseDtype(s); err == nil {
+			dtypes = append(dtypes, d)
+		}
+	}
+	for _, d := range dtypes {
+		h := npyHeader(d, shape)
+		assert.Equal(t, h[6], byte(1), "%s", d)
+		assert.Equal(t, int(binary.LittleEndian.Uint16(h[8:]))+10, len(h), "%s", d)
+		assert.Assert(t, len(h) < 2048, "%s: %d bytes", d, len(h))
+	}
 }

@@ -49,6 +49,7 @@ func raceCreateChild(base string, rounds int) int {
 
 // 16 processes race to create the same names: exactly one wins each.
 func TestRaceCreate(t *testing.T) {
+	t.Parallel()
 	const procs, rounds = 16, 3000
 	base := testName(t)
 	t.Cleanup(func() {

@@ -16,6 +16,7 @@ import (
 // shm names) and checks that it leaves nothing behind: no shm://frames, no
 // shm://restored, no frames.npy.
 func TestREADMESnippet(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a program")
 	}

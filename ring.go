@@ -74,6 +74,7 @@ func ringGeometry(dataBytes int64, slots int) (ctlOff, ctlSize int64) {
 type ring struct {
 	name       string
 	fd         int
+	dev, ino   uint64 // which file fd is
 	mem        []byte // the whole mapping
 	ctl        []byte // the control block, inside mem
 	ctlOff     int64
@@ -91,6 +92,11 @@ type ring struct {
 	// Close was called meanwhile: the Read then finishes the close, so
 	// that a callback calling Close does not wait for itself.
 	cb atomic.Int32
+
+	// lastHead and lastGen are the head and generation as an accessor
+	// (or Close) last read them: what Head and Generation return once
+	// the mapping is gone or while Close runs.
+	lastHead, lastGen atomic.Uint64
 }
 
 const (
@@ -214,22 +220,28 @@ func CreateRing(name string, slots int, frameShape []int, dtype Dtype, opts ...O
 			return nil, pathError("create ring", name, err)
 		}
 	}
-	o.initTail = func(mem []byte) error {
+	var made fileStat // which file was created: the writer must open that one
+	o.initTail = func(fd int, mem []byte) error {
 		initControlBlock(mem[ctlOff:ctlOff+ctlSize], uint64(slots), uint64(frameBytes), uint64(ctlSize))
 		initProgressHeader(mem[ctlOff:ctlOff+ctlSize], slots)
-		return nil
+		st, _, err := sysFstatTail(fd)
+		made = st
+		return err
 	}
 	a, err := create("create ring", name, loc, m, total, o, nil)
 	if err != nil {
 		return nil, err
 	}
 	a.Close()
-	w, err := OpenRingWriter(name)
-	if err != nil {
-		return nil, err
+	if ringCreateHook != nil {
+		ringCreateHook(name)
 	}
-	return w, nil
+	return openRingWriter("create ring", name, &made)
 }
+
+// ringCreateHook, when set (tests), runs between CreateRing's creation of
+// the file and the opening of its writer by name.
+var ringCreateHook func(name string)
 
 // initControlBlock writes a fresh control block into b (zeroed).
 func initControlBlock(b []byte, slots, frameBytes, ctlSize uint64) {
@@ -283,6 +295,7 @@ func openRing(op, name string, readOnly bool) (*ring, error) {
 		return nil, err
 	}
 	r.fd = fd
+	r.dev, r.ino = st.dev, st.ino
 	return r, nil
 }
 
@@ -302,7 +315,10 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 	if ctlOff+ringHeaderSize > trailerAt {
 		return nil, &notRingError{name: name, msg: "no room for a control block between the data and the trailer"}
 	}
-	var hdr [ringHeaderSize]byte
+	// Only the fields no process writes after creation are copied (plain
+	// loads); the moving words (generation, pid, head, waiters) are read
+	// with sync/atomic where they are used.
+	var hdr [offGeneration]byte
 	copy(hdr[:], mem[ctlOff:])
 	le := binary.LittleEndian
 	if string(hdr[:8]) != ringMagic {
@@ -338,7 +354,8 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 	if v := le.Uint32(hdr[offFlags:]); v != 0 {
 		return nil, bad(offFlags, "flags", v, "no flags are defined")
 	}
-	if v := le.Uint64(hdr[offHead:]); v >= ringMaxSeq {
+	// The head moves: loaded atomically from the mapping, not the copy.
+	if v := atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[ctlOff+offHead]))); v >= ringMaxSeq {
 		return nil, bad(offHead, "head", v, "sequence out of range")
 	}
 	return &ring{
@@ -387,10 +404,18 @@ func (r *ring) close(before func()) error {
 func (r *ring) finishClose(before func()) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if before != nil {
-		guarded(func() error { before(); return nil })
-	}
-	err := unmapSegment(r.mem)
+	guarded(func() error {
+		r.lastHead.Store(atomic.LoadUint64(r.head()))
+		r.lastGen.Store(atomic.LoadUint64(r.u64(offGeneration)))
+		if before != nil {
+			before()
+		}
+		return nil
+	})
+	// Slots and frames handed out (Next, Read callbacks) may outlive the
+	// ring: its range becomes a quarantined reservation, as an Array's,
+	// so a stale slice faults instead of reaching the next mapping.
+	err := retire(r.mem)
 	sysClose(r.fd)
 	r.mem, r.ctl = nil, nil
 	if err != nil {
@@ -414,16 +439,41 @@ func (r *ring) FrameBytes() int { return r.frameBytes }
 // Name returns the ring's name as passed.
 func (r *ring) Name() string { return r.name }
 
+// loadShared reads the control word at off for an accessor, caching it in
+// last. After Close, while Close runs, or when the mapping faults (the
+// ring truncated by another process), it returns last: the value as this
+// ring last read it. It never waits for Close (TryRLock: a Read callback
+// calling an accessor while another goroutine closes must not deadlock).
+func (r *ring) loadShared(off int, last *atomic.Uint64) uint64 {
+	if !r.mu.TryRLock() {
+		return last.Load()
+	}
+	defer r.mu.RUnlock()
+	if r.ctl == nil {
+		return last.Load()
+	}
+	var v uint64
+	if guarded(func() error { v = atomic.LoadUint64(r.u64(off)); return nil }) != nil {
+		return last.Load()
+	}
+	last.Store(v)
+	return v
+}
+
 // RingWriter is the single writer of a ring. It holds an OFD lock on the
 // segment for its lifetime: the kernel releases it when the writer closes
 // or its process dies, so a dead writer never blocks a successor, and a
 // second live writer is refused with ErrBusy.
 //
 // A RingWriter is used by one goroutine at a time; Close may be called from
-// any goroutine. The slice Next returns is valid until Close. If another
-// process truncates the ring, Next, Publish and Write return an error
-// matching ErrFault; the program's own stores into the slice fault with
-// SIGBUS, as into Array.Bytes.
+// any goroutine, and its accessors (Generation, Seq, Slots, FrameShape,
+// Dtype, FrameBytes, Name) are safe during and after Close (they read no
+// shared memory). The slice Next returns is valid until Close, and after
+// it faults as a stale Array.Bytes slice does (see Array: the ring's
+// mapping is retired through the same quarantine). If another process
+// truncates the ring, Next, Publish and Write return an error matching
+// ErrFault; the program's own stores into the slice fault with SIGBUS, as
+// into Array.Bytes.
 type RingWriter struct {
 	*ring
 	next    uint64 // sequence of the frame being written or to write
@@ -440,19 +490,36 @@ type RingWriter struct {
 func (w *RingWriter) setPublishTime(on bool) { w.noTime = !on }
 
 // OpenRingWriter takes over the ring as its writer. It fails with an error
-// matching ErrBusy while another writer (in any process) has it open. The
+// matching ErrBusy while another writer (in any process) has it open (the
+// message names the pid the writer recorded; if the ring was truncated
+// meanwhile, the error matches ErrFault too), and with an error matching
+// syscall.EAGAIN, not ErrBusy, when no writer lives but another process
+// holds a read lock over the writer's lock byte (a whole-file read lock,
+// which anyone with read access can take), naming that process when the
+// kernel does. The
 // new writer increments the ring's generation, records its pid and goes on
 // from the head sequence: a frame a dead writer left half written (its
 // slot marked in progress) was never published, and is written again.
 func OpenRingWriter(name string) (*RingWriter, error) {
+	return openRingWriter("open ring writer", name, nil)
+}
+
+// openRingWriter is OpenRingWriter; with want, only of that file (dev and
+// inode): CreateRing opens the file it created by name, and another
+// process may have renamed a different ring over the name meanwhile.
+func openRingWriter(op, name string, want *fileStat) (*RingWriter, error) {
 	r, err := openRing("open ring writer", name, false)
 	if err != nil {
 		return nil, err
 	}
+	if want != nil && (r.dev != want.dev || r.ino != want.ino) {
+		r.unmapNow()
+		return nil, pathError(op, name, fmt.Errorf("the name was replaced by another file between creating the ring and opening its writer (the other file is left alone): %w", syscall.ESTALE))
+	}
 	w := &RingWriter{ring: r}
 	if err := w.lockByte(0); err != nil {
 		if errors.Is(err, ErrBusy) {
-			err = fmt.Errorf("%w (pid %d)", ErrBusy, atomic.LoadInt32(r.i32(offWriterPid)))
+			err = w.busyError()
 		}
 		w.unmapNow()
 		return nil, pathError("open ring writer", name, err)
@@ -463,12 +530,41 @@ func OpenRingWriter(name string) (*RingWriter, error) {
 		w.next = atomic.LoadUint64(w.head())
 		return nil
 	})
+	w.lastGen.Store(w.gen)
+	w.lastHead.Store(w.next)
 	if err != nil {
 		w.unmapNow()
 		return nil, pathError("open ring writer", name, err)
 	}
 	w.idx = w.next % w.slots
 	return w, nil
+}
+
+// ringBusyHook, when set (tests), runs when OpenRingWriter found the
+// writer lock taken, before it reads the writer pid from the mapping.
+var ringBusyHook func(path string)
+
+// busyError says why the writer lock byte could not be taken: a live
+// writer (ErrBusy, with the pid it recorded, read under the fault guard as
+// another process may have truncated the ring), or a read lock another
+// process took on the file (not a writer: no ErrBusy).
+func (w *RingWriter) busyError() error {
+	if ringBusyHook != nil {
+		ringBusyHook(w.name)
+	}
+	if !w.writeLocked(0) {
+		if who := w.readLocker(0); who != "" {
+			return fmt.Errorf("no live writer, but the writer lock byte (offset %d) is covered by %s: "+
+				"a whole-file read lock, such as Python's fcntl.lockf(fd, LOCK_SH), keeps any writer out until it is released: %w",
+				w.ctlOff, who, syscall.EAGAIN)
+		}
+		// The lock went away between the two calls: say busy, as it was.
+	}
+	var pid int32
+	if err := guarded(func() error { pid = atomic.LoadInt32(w.i32(offWriterPid)); return nil }); err != nil {
+		return fmt.Errorf("%w (pid unknown: %w)", ErrBusy, err)
+	}
+	return fmt.Errorf("%w (pid %d)", ErrBusy, pid)
 }
 
 func (r *ring) unmapNow() {
@@ -533,7 +629,7 @@ func (w *RingWriter) publish() {
 	if !w.noTime {
 		now = nanotime()
 	}
-	*w.stamp(i) = now
+	atomic.StoreInt64(w.stamp(i), now)
 	storeOrdered(w.seq(i), 2*w.next+2) // after the data and the stamp
 	w.next++
 	if w.idx++; w.idx == w.slots {
@@ -620,7 +716,11 @@ func MonotonicNanos() int64 { return nanotime() }
 // OpenRingReader.
 //
 // A RingReader is used by one goroutine at a time; Close may be called from
-// any goroutine and makes a waiting Next return ErrClosed.
+// any goroutine and makes a waiting Next return ErrClosed. Its accessors
+// never panic during or after Close: Seq, Overruns, Slots, FrameShape,
+// Dtype, FrameBytes and Name read no shared memory; Head and Generation
+// return the value as this reader last read it once it is closed. A frame
+// a Read callback was given follows Array's rule for stale slices.
 type RingReader struct {
 	*ring
 	pos      uint64 // next sequence to read
@@ -659,11 +759,13 @@ func OpenRingReader(name string, opts ...ReaderOption) (*RingReader, error) {
 			atomic.AndUint32(word, ^bit)
 		}
 		rd.pos = atomic.LoadUint64(rd.head())
+		rd.lastHead.Store(rd.pos) // the head, also WithOldest
 		if rd.cfg.oldest && rd.pos > rd.slots {
 			rd.pos -= rd.slots
 		} else if rd.cfg.oldest {
 			rd.pos = 0
 		}
+		rd.lastGen.Store(atomic.LoadUint64(rd.u64(offGeneration)))
 		rd.startProgress() // ring_progress.go
 		return nil
 	})
@@ -681,11 +783,15 @@ func (rd *RingReader) Overruns() uint64 { return rd.overruns }
 // Seq returns the sequence number Next returns next (if not lapped).
 func (rd *RingReader) Seq() uint64 { return rd.pos }
 
-// Head returns the number of frames published so far.
-func (rd *RingReader) Head() uint64 { return atomic.LoadUint64(rd.head()) }
+// Head returns the number of frames published so far. After Close (or
+// while it runs, from any goroutine), or once the ring was truncated by
+// another process, it returns the head as this reader last read it.
+func (rd *RingReader) Head() uint64 { return rd.loadShared(offHead, &rd.lastHead) }
 
 // Generation returns the ring's generation: how many writers it had.
-func (rd *RingReader) Generation() uint64 { return atomic.LoadUint64(rd.u64(offGeneration)) }
+// After Close, while it runs, or once the ring was truncated, it returns
+// the generation as this reader last read it.
+func (rd *RingReader) Generation() uint64 { return rd.loadShared(offGeneration, &rd.lastGen) }
 
 // Close unmaps the ring and unregisters the reader. Called while a Read
 // callback runs (from the callback itself or another goroutine), it returns
@@ -806,7 +912,7 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 		}
 		lost += gap
 		rd.overruns += gap
-		info := FrameInfo{Seq: s, Time: *rd.stamp(i), Overruns: lost}
+		info := FrameInfo{Seq: s, Time: atomic.LoadInt64(rd.stamp(i)), Overruns: lost}
 		var fnErr error
 		if fn != nil {
 			rd.cb.Store(cbRunning)
@@ -928,7 +1034,10 @@ type RingInfo struct {
 
 // StatRing describes the named ring: its geometry and its live state. It
 // opens the segment read-only and fails with an error matching ErrNotRing
-// for an array that is not a ring.
+// for an array that is not a ring. It makes a bounded number of system
+// calls (one lock probe per reader byte: 256), whatever locks other
+// processes hold, and its counts are exact: a read lock (which anyone with
+// read access can take) is never counted as a writer or a reader.
 func StatRing(name string) (RingInfo, error) {
 	r, err := openRing("stat ring", name, true)
 	if err != nil {
@@ -950,13 +1059,14 @@ func StatRing(name string) (RingInfo, error) {
 	if err != nil {
 		return RingInfo{}, pathError("stat ring", name, err)
 	}
-	info.WriterAlive = r.lockHeld(0)
+	info.WriterAlive = r.writeLocked(0)
 	if !info.WriterAlive {
 		info.WriterPID = 0
 	}
-	info.Readers = r.lockedReaders()
+	held := r.lockedReaderBytes() // each byte probed once, write locks only
+	info.Readers = len(held)
 	if r.version >= 2 {
-		info.ReaderList, err = r.readerList(info.Head)
+		info.ReaderList, err = r.readerList(info.Head, held)
 		if err != nil {
 			return RingInfo{}, pathError("stat ring", name, err)
 		}

@@ -2,6 +2,8 @@
 
 package sharedarray
 
+import "sync/atomic"
+
 // seqFence orders the seqlock's data accesses against its sequence
 // checks. On amd64 (TSO) loads are not reordered with loads nor stores
 // with stores, and sync/atomic operations are not reordered by the
@@ -10,7 +12,7 @@ package sharedarray
 func seqFence() {}
 
 // storeOrdered stores v at p, ordered after every earlier store and
-// before every later one: a plain aligned 8-byte store on amd64 (TSO).
-// The Go compiler keeps stores through pointers in program order, and
-// sync/atomic operations after it are not moved before it.
-func storeOrdered(p *uint64, v uint64) { *p = v }
+// before every later one: atomic.StoreUint64, sequentially consistent in
+// the Go memory model (XCHG on amd64, a full barrier), not a plain store
+// whose order only today's compiler keeps.
+func storeOrdered(p *uint64, v uint64) { atomic.StoreUint64(p, v) }

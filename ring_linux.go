@@ -41,30 +41,54 @@ func (r *ring) lockByte(b int) error {
 	return err
 }
 
-// lockHeld reports whether another open file description holds byte b.
-func (r *ring) lockHeld(b int) bool {
-	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: r.ctlOff + int64(b), Len: 1}
+// writeLocked reports whether another open file description holds a write
+// lock covering byte b of the control block. It probes with a read lock,
+// which only write locks conflict with: ring writers and readers register
+// with write locks, so a read lock anyone with read access can take (Python's
+// fcntl.lockf(fd, LOCK_SH) locks the whole file) is not mistaken for one.
+// The probe covers the one byte, so F_OFD_GETLK's choice among several
+// conflicting locks (the oldest, not the lowest) does not matter.
+func (r *ring) writeLocked(b int) bool {
+	lk := unix.Flock_t{Type: unix.F_RDLCK, Whence: 0, Start: r.ctlOff + int64(b), Len: 1}
 	if unix.FcntlFlock(uintptr(r.fd), unix.F_OFD_GETLK, &lk) != nil {
 		return false
 	}
-	return lk.Type != unix.F_UNLCK
+	return lk.Type == unix.F_WRLCK
 }
 
-// lockedReaders counts the reader bytes locked, one F_OFD_GETLK per
-// registered reader (each answer names the first lock in the range left).
-func (r *ring) lockedReaders() int {
-	n := 0
-	start := r.ctlOff + 1
-	end := r.ctlOff + 1 + ringMaxReaders
-	for start < end {
-		lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: start, Len: end - start}
-		if unix.FcntlFlock(uintptr(r.fd), unix.F_OFD_GETLK, &lk) != nil || lk.Type == unix.F_UNLCK {
-			break
-		}
-		n++
-		start = lk.Start + max(lk.Len, 1)
+// readLocker describes a lock other than a write lock that keeps byte b
+// from being write-locked: "" if none, else who holds it (a classic POSIX
+// lock names its process; an OFD or flock-style lock has no pid).
+func (r *ring) readLocker(b int) string {
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: r.ctlOff + int64(b), Len: 1}
+	if unix.FcntlFlock(uintptr(r.fd), unix.F_OFD_GETLK, &lk) != nil || lk.Type != unix.F_RDLCK {
+		return ""
 	}
-	return n
+	length := "to the end of the file"
+	if lk.Len > 0 {
+		length = fmt.Sprintf("%d bytes", lk.Len)
+	}
+	who := "an open file description of another process"
+	if lk.Pid > 0 {
+		who = fmt.Sprintf("process %d", lk.Pid)
+	}
+	return fmt.Sprintf("a read lock from offset %d, %s, held by %s", lk.Start, length, who)
+}
+
+// lockedReaderBytes returns the registered readers' lock bytes: the reader
+// bytes 1..255 write-locked, one F_OFD_GETLK per byte (ringMaxReaders
+// calls, whatever locks other processes hold: bounded and exact; a range
+// query would name one conflicting lock, the oldest, not the lowest, and
+// could skip some). A read lock, even over the whole file, is not counted
+// and does not stall the probe (F_OFD_GETLK never waits).
+func (r *ring) lockedReaderBytes() []int {
+	var held []int
+	for b := 1; b <= ringMaxReaders; b++ {
+		if r.writeLocked(b) {
+			held = append(held, b)
+		}
+	}
+	return held
 }
 
 // nanotime is the runtime's CLOCK_MONOTONIC (vDSO), the cheapest clock.

@@ -121,10 +121,10 @@ type RingReaderInfo struct {
 	Suspect  string // why these values cannot all be true, "" when they can
 }
 
-// readerList reads the progress entries of the readers whose lock bytes
-// are held (one F_OFD_GETLK per byte: exact whatever the lock order).
-func (r *ring) readerList(head uint64) ([]RingReaderInfo, error) {
-	held := r.heldReaderBytes()
+// readerList reads the progress entries of the readers holding the lock
+// bytes held (lockedReaderBytes: write-locked, one F_OFD_GETLK per byte,
+// exact whatever the lock order).
+func (r *ring) readerList(head uint64, held []int) ([]RingReaderInfo, error) {
 	list := make([]RingReaderInfo, 0, len(held))
 	err := guarded(func() error {
 		now := nanotime()

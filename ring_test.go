@@ -60,6 +60,7 @@ func writeFrame(t testing.TB, w *RingWriter) {
 }
 
 func TestRingRoundTrip(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 4, 16)
 	r, err := OpenRingReader(name)
 	assert.NilError(t, err)
@@ -100,6 +101,7 @@ func TestRingRoundTrip(t *testing.T) {
 // SharedArray sees the frames as an (N, *frame) array; Delete removes the
 // whole ring.
 func TestRingIsAnArray(t *testing.T) {
+	t.Parallel()
 	for _, l := range []Layout{LayoutDual, LayoutDualV30, LayoutNumPy1, LayoutNumPy2, LayoutV30} {
 		t.Run(l.String(), func(t *testing.T) {
 			name := testName(t)
@@ -127,6 +129,7 @@ func TestRingIsAnArray(t *testing.T) {
 }
 
 func TestRingNotARing(t *testing.T) {
+	t.Parallel()
 	name := testName(t)
 	a, err := Create(name, []int{4, 4}, Uint8)
 	assert.NilError(t, err)
@@ -145,6 +148,7 @@ func TestRingNotARing(t *testing.T) {
 
 // A reader lapped by the writer counts every lost frame, exactly.
 func TestRingOverrun(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 4, 8)
 	r, err := OpenRingReader(name)
 	assert.NilError(t, err)
@@ -180,6 +184,7 @@ func TestRingOverrun(t *testing.T) {
 // frames, and every time it does Read says ErrOverrun. Copying readers
 // never return a torn frame.
 func TestRingTornReadDetected(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 2, 512)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -251,6 +256,7 @@ func TestRingTornReadDetected(t *testing.T) {
 }
 
 func TestRingWaitTimesOut(t *testing.T) {
+	t.Parallel()
 	name, _ := mustRing(t, 2, 1)
 	r, err := OpenRingReader(name)
 	assert.NilError(t, err)
@@ -275,6 +281,7 @@ func TestRingWaitTimesOut(t *testing.T) {
 
 // A reader asleep in the futex is woken by Publish, and by Close.
 func TestRingWakeUp(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 2, 1)
 	r, err := OpenRingReader(name)
 	assert.NilError(t, err)
@@ -316,6 +323,7 @@ func TestRingWakeUp(t *testing.T) {
 }
 
 func TestRingSecondWriterRefused(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 2, 1)
 	assert.Equal(t, w.Generation(), uint64(1))
 	_, err := OpenRingWriter(name)
@@ -334,6 +342,7 @@ func TestRingSecondWriterRefused(t *testing.T) {
 }
 
 func TestRingStatCountsReaders(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 2, 1)
 	var rs []*RingReader
 	for range 3 {
@@ -357,6 +366,7 @@ func TestRingStatCountsReaders(t *testing.T) {
 // A writer killed mid-frame: its slot stays marked in progress and is never
 // returned, the kernel drops its lock, and a new writer takes over.
 func TestRingWriterKilled(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 4, 64)
 	assert.NilError(t, w.Close())
 	r, err := OpenRingReader(name)
@@ -406,8 +416,11 @@ func TestRingWriterKilled(t *testing.T) {
 // ringChild runs "ring-write NAME N" (ringWriteChild) or "ring-wait NAME":
 // open a reader, say "ready" and wait for a frame until killed.
 func ringChild(f []string) int {
-	if f[0] == "ring-write" {
+	switch f[0] {
+	case "ring-write":
 		return ringWriteChild(f[1:])
+	case "ring-rdlock", "ring-truncate":
+		return ringHostileChild(f)
 	}
 	r, err := OpenRingReader(f[1])
 	if err != nil {
@@ -442,6 +455,7 @@ func ringWriteChild(args []string) int {
 
 // Hostile control blocks: a clear error, never a hang or a crash.
 func TestRingCorrupt(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		field string
 		off   int
@@ -538,6 +552,7 @@ func TestRingCorrupt(t *testing.T) {
 }
 
 func TestRingCloseRaces(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 4, 8)
 	r, err := OpenRingReader(name)
 	assert.NilError(t, err)
@@ -587,6 +602,7 @@ func BenchmarkRingPublish(b *testing.B) {
 
 // 255 readers are counted; more work but are not.
 func TestRingManyReaders(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 2, 1)
 	var rs []*RingReader
 	defer func() {
@@ -615,6 +631,7 @@ func TestRingManyReaders(t *testing.T) {
 // stays unpublished and is written again by the next writer; with
 // SetPublishTime(false) readers see Time 0.
 func TestRingWriterEdges(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 4, 2)
 	r, err := OpenRingReader(name)
 	assert.NilError(t, err)
@@ -659,6 +676,7 @@ func TestRingWriterEdges(t *testing.T) {
 // then makes a futex call per publish); the next reader to take its lock
 // byte clears it.
 func TestRingReaderKilledWhileWaiting(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 2, 1)
 	cmd := child("ring-wait " + name)
 	cmd.Stderr = os.Stderr
@@ -693,6 +711,7 @@ func TestRingReaderKilledWhileWaiting(t *testing.T) {
 // A slot whose sequence is ahead of anything the head allows is corrupt:
 // an error for Next and Latest, not overruns counted or a spin.
 func TestRingSlotSeqAhead(t *testing.T) {
+	t.Parallel()
 	for _, latest := range []bool{false, true} {
 		t.Run(fmt.Sprintf("latest=%v", latest), func(t *testing.T) {
 			name, w := mustRing(t, 4, 8)
@@ -722,6 +741,7 @@ func TestRingSlotSeqAhead(t *testing.T) {
 // died doing so): the newest frame is gone, so Latest waits for a newer
 // one, asleep, instead of spinning on the slot being rewritten.
 func TestRingLatestSlotRewritten(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 1, 8)
 	r, err := OpenRingReader(name)
 	assert.NilError(t, err)
@@ -748,6 +768,7 @@ func TestRingLatestSlotRewritten(t *testing.T) {
 // Close called by a Read callback (or by another goroutine while it runs)
 // returns at once; the Read finishes and unmaps.
 func TestRingCloseInReadCallback(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 4, 8)
 	t.Run("same goroutine", func(t *testing.T) {
 		r, err := OpenRingReader(name)
@@ -805,6 +826,7 @@ func TestRingCloseInReadCallback(t *testing.T) {
 // A ring truncated by another process: waiting readers, in-place reads and
 // the writer get an error matching ErrFault, never SIGBUS.
 func TestRingTruncated(t *testing.T) {
+	t.Parallel()
 	skipIfNoFaultAddress(t)
 	setup := func(t *testing.T) (string, *RingWriter, *RingReader) {
 		name := testName(t)
@@ -853,6 +875,7 @@ func TestRingTruncated(t *testing.T) {
 // The writer stops before the head would reach 2^62, which readers refuse
 // as corrupt: the last frame it publishes leaves the ring readable.
 func TestRingSequenceExhausted(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 4, 1)
 	binary.LittleEndian.PutUint64(w.ctl[offHead:], ringMaxSeq-2)
 	assert.NilError(t, w.Close())
@@ -877,6 +900,7 @@ func TestRingSequenceExhausted(t *testing.T) {
 // Writer and reader descriptors are close-on-exec, so an exec'd child
 // does not keep the writer role (docs/ring.md §3.4).
 func TestRingCloseOnExec(t *testing.T) {
+	t.Parallel()
 	name, w := mustRing(t, 2, 1)
 	r, err := OpenRingReader(name)
 	assert.NilError(t, err)

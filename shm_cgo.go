@@ -10,6 +10,7 @@ package sharedarray
 import "C"
 
 import (
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -101,10 +102,21 @@ type tailBuf struct {
 	tail [maxTrailer]byte
 }
 
+// tailBufs recycles the tailBufs of Attach, Stat and Delete (600 bytes
+// each, every call): getTailBuf takes one, putTailBuf gives it back once
+// nothing refers to its bytes (callers do so only on success: an error
+// may carry bytes of the tail).
+var tailBufs = sync.Pool{New: func() any { return new(tailBuf) }}
+
+func getTailBuf() *tailBuf  { return tailBufs.Get().(*tailBuf) }
+func putTailBuf(b *tailBuf) { tailBufs.Put(b) }
+
 // sysFstatTail returns the file's status and, for a regular file, its last
 // min(size, 548) bytes, or fewer if it shrank in between.
-func sysFstatTail(fd int) (fileStat, []byte, error) {
-	buf := new(tailBuf)
+func sysFstatTail(fd int) (fileStat, []byte, error) { return sysFstatTailInto(fd, new(tailBuf)) }
+
+// sysFstatTailInto is sysFstatTail reading into buf.
+func sysFstatTailInto(fd int, buf *tailBuf) (fileStat, []byte, error) {
 	got, err := C.sa_fstat_tail(C.int(fd), &buf.st, unsafe.Pointer(&buf.tail[0]), C.size_t(len(buf.tail)))
 	return buf.result(got, err)
 }
@@ -182,21 +194,39 @@ func linkFd(fd int, dir, name string) error {
 // sysCreateLinked is Create's system calls in one C call (sa_create_linked
 // in shm.c): an O_TMPFILE file in dir, sized, reserved unless sparse, the
 // trailer written at its end, mapped, populated if prefault, linked to
-// path, closed. On failure it returns the stage, the errno and, after
+// prefix+path, closed. On failure it returns the stage, the errno and, after
 // stageSize only, the still open descriptor for the caller to close.
-func sysCreateLinked(dir, path string, perm uint32, total int64, sparse bool, trailer []byte, prefault bool, nbytes int64) (mem []byte, stage, fd int, err error) {
-	strs := make([]byte, len(dir)+len(path)+2)
-	copy(strs[len(dir)+1:], path)
-	copy(strs, dir)
-	var p unsafe.Pointer
-	var cfd C.int
-	r, cerr := C.sa_create_linked(cptr(strs), cptr(strs[len(dir)+1:]), C.uint(perm), C.int64_t(total), cbool(sparse),
-		unsafe.Pointer(&trailer[0]), C.size_t(len(trailer)), cbool(prefault), C.int64_t(nbytes), cbool(cLinkFails), &p, &cfd)
-	if r != 0 {
-		return nil, int(r), int(cfd), errnoOf(cerr)
+func sysCreateLinked(dir, prefix, path string, perm uint32, total int64, sparse bool, trailer []byte, prefault bool, nbytes int64) (mem []byte, stage, fd int, err error) {
+	// The C strings and the two results in one pooled buffer: what
+	// cgo's pointer arguments would otherwise each allocate.
+	c := createBufs.Get().(*createBuf)
+	defer createBufs.Put(c)
+	strs := c.strs[:]
+	if n := len(dir) + len(prefix) + len(path) + 2; n > len(strs) {
+		strs = make([]byte, n)
 	}
-	return unsafe.Slice((*byte)(p), total), 0, -1, nil
+	copy(strs, dir)
+	strs[len(dir)] = 0
+	copy(strs[len(dir)+1+copy(strs[len(dir)+1:], prefix):], path)
+	strs[len(dir)+1+len(prefix)+len(path)] = 0
+	r, cerr := C.sa_create_linked(cptr(strs), cptr(strs[len(dir)+1:]), C.uint(perm), C.int64_t(total), cbool(sparse),
+		unsafe.Pointer(&trailer[0]), C.size_t(len(trailer)), cbool(prefault), C.int64_t(nbytes), cbool(cLinkFails), &c.mem, &c.fd)
+	if r != 0 {
+		return nil, int(r), int(c.fd), errnoOf(cerr)
+	}
+	return unsafe.Slice((*byte)(c.mem), total), 0, -1, nil
 }
+
+// createBuf is what sysCreateLinked hands to C: the directory and the path
+// (prefix+path; NUL-terminated, one after the other) and room for the results. mem
+// only ever holds the C mapping's address.
+type createBuf struct {
+	mem  unsafe.Pointer
+	fd   C.int
+	strs [512]byte
+}
+
+var createBufs = sync.Pool{New: func() any { return new(createBuf) }}
 
 func cbool(b bool) C.int {
 	if b {

@@ -34,6 +34,9 @@ func unsupportedError() error {
 // tailBuf holds a file's last bytes (see shm_cgo.go).
 type tailBuf struct{ tail [maxTrailer]byte }
 
+func getTailBuf() *tailBuf { return new(tailBuf) }
+func putTailBuf(*tailBuf)  {}
+
 func shmOpen(string, int, uint32) (int, error)   { return -1, errUnsupported }
 func shmUnlink(string) error                     { return errUnsupported }
 func sysOpen(string, int, uint32) (int, error)   { return -1, errUnsupported }
@@ -42,19 +45,22 @@ func sysClose(int) error                         { return errUnsupported }
 func sysFtruncate(int, int64) error              { return errUnsupported }
 func sysFallocate(int, int64, int64) error       { return errUnsupported }
 func sysFstatTail(int) (fileStat, []byte, error) { return fileStat{}, nil, errUnsupported }
-func sysPwrite(int, []byte, int64) error         { return errUnsupported }
-func linkFd(int, string, string) error           { return errUnsupported }
-func sysMmap(int, int, int) ([]byte, error)      { return nil, errUnsupported }
-func sysMunmap([]byte) error                     { return errUnsupported }
-func sysMunmapRange([]byte, int) error           { return errUnsupported }
-func sysReserve([]byte) error                    { return errUnsupported }
-func sysMsync([]byte, int) error                 { return errUnsupported }
-func sysMlock([]byte) error                      { return errUnsupported }
-func sysMunlock([]byte) error                    { return errUnsupported }
-func sysMadvise([]byte, int) error               { return errUnsupported }
-func sysLstatAt(int, []byte) (fileStat, error)   { return fileStat{}, errUnsupported }
-func sysLseek(int, int64, int) (int64, error)    { return -1, errUnsupported }
-func sysOpenDir(string) (int, error)             { return -1, errUnsupported }
+func sysFstatTailInto(int, *tailBuf) (fileStat, []byte, error) {
+	return fileStat{}, nil, errUnsupported
+}
+func sysPwrite(int, []byte, int64) error       { return errUnsupported }
+func linkFd(int, string, string) error         { return errUnsupported }
+func sysMmap(int, int, int) ([]byte, error)    { return nil, errUnsupported }
+func sysMunmap([]byte) error                   { return errUnsupported }
+func sysMunmapRange([]byte, int) error         { return errUnsupported }
+func sysReserve([]byte) error                  { return errUnsupported }
+func sysMsync([]byte, int) error               { return errUnsupported }
+func sysMlock([]byte) error                    { return errUnsupported }
+func sysMunlock([]byte) error                  { return errUnsupported }
+func sysMadvise([]byte, int) error             { return errUnsupported }
+func sysLstatAt(int, []byte) (fileStat, error) { return fileStat{}, errUnsupported }
+func sysLseek(int, int64, int) (int64, error)  { return -1, errUnsupported }
+func sysOpenDir(string) (int, error)           { return -1, errUnsupported }
 func sysUnlinkChecked(int, []byte, []byte, uint64, uint64) (bool, error) {
 	return false, errUnsupported
 }
@@ -64,7 +70,7 @@ func sysReadTailAt(int, []byte, *tailBuf) (fileStat, []byte, error) {
 	return fileStat{}, nil, errUnsupported
 }
 
-func sysCreateLinked(string, string, uint32, int64, bool, []byte, bool, int64) ([]byte, int, int, error) {
+func sysCreateLinked(string, string, string, uint32, int64, bool, []byte, bool, int64) ([]byte, int, int, error) {
 	return nil, stageOpen, -1, errUnsupported
 }
 

@@ -79,6 +79,35 @@ const (
 	fixHost   = "free memory on the host or create a smaller array"
 )
 
+// CheckSpace reports whether Create(name, shape, dtype) would find room
+// now, by the rules Create and LoadNPY apply before they reserve the
+// segment: the array (data and trailer) must fit the free space of the
+// file system that would hold it and, on a tmpfs (/dev/shm), also, with
+// the kernel memory that holds and maps it, what the process's memory
+// cgroup leaves and the host's MemAvailable. It returns nil, or a
+// *SpaceError (inside a *fs.PathError naming name) for the tightest
+// limit that refuses the array, the others in its Also, each with what to
+// change. Unlike Create, which checks only arrays of 64 MiB or more on a
+// tmpfs, it checks any size. Values that cannot be read refuse nothing.
+// A bad name, shape or dtype is the error Create would return, and a
+// directory that cannot be examined an error naming it. The answer is a
+// snapshot: other processes allocate and free memory meanwhile. Outside
+// Linux it returns an error wrapping errors.ErrUnsupported.
+func CheckSpace(name string, shape []int, dtype Dtype) error {
+	loc, err := parseName(name)
+	if err != nil {
+		return pathError("check space", name, err)
+	}
+	m, err := newMeta(shape, dtype, 0)
+	if err != nil {
+		return pathError("check space", name, err)
+	}
+	if err := fits(loc.dir(), m.nbytes+int64(m.layout.TrailerSize())); err != nil {
+		return pathError("check space", name, err)
+	}
+	return nil
+}
+
 // memCheckFloor is the size under which Create does not check memory:
 // such a segment cannot, alone, exhaust memory.
 const memCheckFloor = 64 << 20

@@ -3,6 +3,7 @@
 package sharedarray
 
 import (
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ func spaceError(fd int, total int64) error {
 // system that is not memory (the reservation decides there), pass. On a
 // tmpfs the segment must fit the file system's free space, what the
 // process's memory cgroup leaves and the host's MemAvailable (see
-// Limits.Check). What cannot be read refuses nothing.
+// limits.Check). What cannot be read refuses nothing.
 func checkSpace(dir string, total int64) error { return systemHost.checkSpace(dir, total) }
 
 func (h *host) checkSpace(dir string, total int64) error {
@@ -53,8 +54,25 @@ func (h *host) checkSpace(dir string, total int64) error {
 	return l.Check(total)
 }
 
+// fits is CheckSpace's check of total bytes in dir: checkSpace's for any
+// size and any file system.
+func fits(dir string, total int64) error {
+	h := systemHost
+	var st unix.Statfs_t
+	if err := h.statfs(dir, &st); err != nil {
+		return &fs.PathError{Op: "statfs", Path: dir, Err: err}
+	}
+	l := unknownLimits(dir)
+	l.setFS(&st)
+	if l.FSMemory {
+		l.Cgroup, _ = h.cgroupMemory(withKernelMemory(total), false)
+		l.MemAvailable, l.MemTotal, _ = h.memInfo()
+	}
+	return l.Check(total)
+}
+
 // setFS fills the file system fields from statfs.
-func (l *Limits) setFS(st *unix.Statfs_t) {
+func (l *limits) setFS(st *unix.Statfs_t) {
 	fsType := uint32(st.Type) // int32 on 386 and arm, where RAMFS_MAGIC is negative
 	l.FSMemory = fsType == unix.TMPFS_MAGIC || fsType == unix.RAMFS_MAGIC
 	l.FSSize = mulClamp(st.Blocks, int64(st.Bsize))

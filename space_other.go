@@ -9,6 +9,8 @@ import "syscall"
 
 func checkSpace(dir string, total int64) error { return nil }
 
+func fits(dir string, total int64) error { return errUnsupported }
+
 func spaceError(fd int, total int64) error {
 	return &SpaceError{Need: total, Avail: -1, Size: -1, Where: WhereFileSystem, Err: syscall.ENOSPC}
 }

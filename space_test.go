@@ -25,7 +25,7 @@ func runCgroupChild(args []string) int {
 		// The largest array the check lets through, every page touched.
 		// The process's own memory moves a little between ReadLimits and
 		// Create: step down from Room until Create accepts.
-		room, where := ReadLimits("").Room()
+		room, where := readLimits("").Room()
 		fmt.Println("room", room, where)
 		var a *Array
 		var err error

@@ -6,14 +6,15 @@ import (
 	"syscall"
 )
 
-// SyncFlag selects what Msync does; the values are Linux's MS_* constants,
-// as SharedArray exposes them.
+// SyncFlag selects what Msync does. The values are Linux's msync(2) flags,
+// which SharedArray exposes to Python as MS_ASYNC, MS_INVALIDATE and
+// MS_SYNC; flags combine with |.
 type SyncFlag int
 
 const (
-	MS_ASYNC      SyncFlag = 1 // schedule the write-back and return
-	MS_INVALIDATE SyncFlag = 2 // invalidate other mappings of the file
-	MS_SYNC       SyncFlag = 4 // write back and wait
+	MsyncAsync      SyncFlag = 1 // MS_ASYNC: schedule the write-back and return
+	MsyncInvalidate SyncFlag = 2 // MS_INVALIDATE: invalidate other mappings of the file
+	MsyncSync       SyncFlag = 4 // MS_SYNC: write back and wait
 )
 
 // Msync flushes the whole mapping (data and trailer) to the backing file,

@@ -5,9 +5,17 @@ import (
 	"time"
 )
 
-// The system-call layer is shm_cgo.go on Linux with cgo, and
-// shm_unsupported.go everywhere else, where every call fails with
-// errUnsupported. The rest of the package is portable Go.
+// Where the system calls are: the segment operations (open, size, map,
+// link, unlink, msync, mlock) are shm_cgo.go and shm.c, built on
+// little-endian Linux with cgo, and shm_unsupported.go everywhere else,
+// where each fails with errUnsupported. The package also calls the kernel
+// directly, through syscall and golang.org/x/sys/unix, in the _linux.go
+// files (holders, limits, free space, cgroups, host memory, the ring's
+// futex) and in mappings.go (reading /proc/self/maps and
+// vm.max_map_count); elsewhere it uses syscall only for error numbers and
+// open flags, and sys_linux.go and sys_other.go hold what differs by
+// platform. Off Linux the package builds (make crossbuild) and every
+// operation fails with errUnsupported before any Linux-only call matters.
 
 // Stages of sysCreateLinked (SA_STAGE_* in shm.h), which its failures
 // name.

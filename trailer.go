@@ -42,9 +42,9 @@ const (
 
 var magic = [16]byte{'[', 'S', 'h', 'a', 'r', 'e', 'd', 'A', 'r', 'r', 'a', 'y', ']'}
 
-// Layouts returns every layout, in the order of the constants, in a new
+// layouts returns every layout, in the order of the constants, in a new
 // slice.
-func Layouts() []Layout {
+func layouts() []Layout {
 	return []Layout{LayoutV30, LayoutNumPy1, LayoutNumPy2, LayoutDual, LayoutDualV30}
 }
 
@@ -82,8 +82,8 @@ func (l Layout) TrailerSize() int {
 	return 0
 }
 
-// MaxDims returns the largest number of dimensions the layout carries.
-func (l Layout) MaxDims() int {
+// maxDims returns the largest number of dimensions the layout carries.
+func (l Layout) maxDims() int {
 	switch l {
 	case LayoutV30, LayoutNumPy1:
 		return 32
@@ -97,9 +97,9 @@ func (l Layout) MaxDims() int {
 	return 0
 }
 
-// Carries reports whether the layout can hold dtype d safely: SharedArray
+// carries reports whether the layout can hold dtype d safely: SharedArray
 // 3.0.0 cannot attach S, U or V arrays.
-func (l Layout) Carries(d Dtype) bool {
+func (l Layout) carries(d Dtype) bool {
 	if l == LayoutV30 || l == LayoutDualV30 {
 		return !d.IsFlexible()
 	}
@@ -192,7 +192,7 @@ type rawTrailer struct {
 // readRaw parses the trailer of layout l at the start of b.
 func readRaw(l Layout, b []byte, base int64) rawTrailer {
 	le := binary.LittleEndian
-	r := rawTrailer{layout: l, base: base, size: le.Uint64(b[16:]), typenum: int32(le.Uint32(b[24:])), itemsize: -1, maxDims: l.MaxDims()}
+	r := rawTrailer{layout: l, base: base, size: le.Uint64(b[16:]), typenum: int32(le.Uint32(b[24:])), itemsize: -1, maxDims: l.maxDims()}
 	off := 28
 	if l != LayoutV30 {
 		r.itemsize = int32(le.Uint32(b[28:]))
@@ -367,7 +367,7 @@ func checkDual(outer, inner rawTrailer, mi meta, fileSize int64) (meta, bool) {
 	if inner.layout == LayoutV30 {
 		dual = LayoutDualV30
 	}
-	if outer.ndims < 0 || int(outer.ndims) > dual.MaxDims() {
+	if outer.ndims < 0 || int(outer.ndims) > dual.maxDims() {
 		return meta{}, false
 	}
 	outer.maxDims = int(outer.ndims) // the rest is overlaid by the inner trailer

@@ -13,6 +13,7 @@ import (
 
 // The example of docs/format.md: create("shm://x", (3, 4), int32).
 func TestTrailerWorkedExample(t *testing.T) {
+	t.Parallel()
 	head := "5b53686172656441727261795d000000" + "3000000000000000" + "05000000"
 	dims := "02000000" + "0300000000000000" + "0400000000000000"
 	v30 := head + dims + strings.Repeat("00", 240)
@@ -46,6 +47,7 @@ func TestTrailerWorkedExample(t *testing.T) {
 // A dual trailer is a 548 one whose last 292 (or 288) bytes are exactly
 // the standalone encoding.
 func TestTrailerDual(t *testing.T) {
+	t.Parallel()
 	m := meta{dtype: Float64, shape: []int{5, 6, 7}, nbytes: 8 * 5 * 6 * 7}
 	d := encodeTrailer(LayoutDual, m)
 	assert.Equal(t, len(d), 548)
@@ -66,14 +68,15 @@ func decodeFile(file []byte) (meta, error) {
 }
 
 func TestTrailerRoundTrip(t *testing.T) {
+	t.Parallel()
 	dtypes := []Dtype{Bool, Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float16, Float32,
-		Float64, LongDouble, Complex64, Complex128, CLongDouble, Datetime64, Timedelta64, Bytes(7), Str(3), Void(12)}
-	for _, l := range Layouts() {
+		Float64, LongDouble, Complex64, Complex128, CLongDouble, Datetime64, Timedelta64, bytesDtype(7), strDtype(3), voidDtype(12)}
+	for _, l := range layouts() {
 		for _, dt := range dtypes {
-			if !l.Carries(dt) {
+			if !l.carries(dt) {
 				continue
 			}
-			for _, nd := range []int{0, 1, 3, l.MaxDims()} {
+			for _, nd := range []int{0, 1, 3, l.maxDims()} {
 				shape := make([]int, nd)
 				for i := range shape {
 					shape[i] = 1 + i%3
@@ -95,6 +98,7 @@ func TestTrailerRoundTrip(t *testing.T) {
 }
 
 func TestTrailerZeroDim(t *testing.T) {
+	t.Parallel()
 	m, err := newMeta([]int{4, 0, 2}, Float64, LayoutDual)
 	assert.NilError(t, err)
 	assert.Equal(t, m.nbytes, int64(0))
@@ -104,6 +108,7 @@ func TestTrailerZeroDim(t *testing.T) {
 }
 
 func TestTrailerTypenum9And10(t *testing.T) {
+	t.Parallel()
 	for num, want := range map[int32]Dtype{numLongLong: Int64, numULongLong: Uint64} {
 		for _, l := range []Layout{LayoutV30, LayoutNumPy1, LayoutNumPy2} {
 			b := segmentBytes(l, meta{dtype: makeDtype(num, 8), shape: []int{2}, nbytes: 16})
@@ -116,11 +121,12 @@ func TestTrailerTypenum9And10(t *testing.T) {
 
 // The 288 layout has no item size: S/U/V derive it from size / ∏dims.
 func TestTrailerV30DerivedItemSize(t *testing.T) {
-	b := segmentBytes(LayoutV30, meta{dtype: Bytes(5), shape: []int{2, 3}, nbytes: 30})
+	t.Parallel()
+	b := segmentBytes(LayoutV30, meta{dtype: bytesDtype(5), shape: []int{2, 3}, nbytes: 30})
 	got, err := decodeFile(b)
 	assert.NilError(t, err)
-	assert.Equal(t, got.dtype, Bytes(5))
-	b = segmentBytes(LayoutV30, meta{dtype: Bytes(5), shape: []int{0}, nbytes: 0})
+	assert.Equal(t, got.dtype, bytesDtype(5))
+	b = segmentBytes(LayoutV30, meta{dtype: bytesDtype(5), shape: []int{0}, nbytes: 0})
 	_, err = decodeFile(b)
 	assertFormat(t, err, "size")
 }
@@ -135,6 +141,7 @@ func assertFormat(t *testing.T, err error, field string) {
 
 // Every field a hostile trailer can get wrong is a FormatError naming it.
 func TestTrailerValidation(t *testing.T) {
+	t.Parallel()
 	good := meta{dtype: Int32, shape: []int{3, 4}, nbytes: 48}
 	put32 := func(b []byte, off int, v int32) { binary.LittleEndian.PutUint32(b[off:], uint32(v)) }
 	put64 := func(b []byte, off int, v int64) { binary.LittleEndian.PutUint64(b[off:], uint64(v)) }
@@ -188,6 +195,7 @@ func TestTrailerValidation(t *testing.T) {
 
 // Random bytes of every length around the trailer sizes never crash.
 func TestTrailerGarbage(t *testing.T) {
+	t.Parallel()
 	seed := uint64(1)
 	for n := 280; n < 1200; n += 7 {
 		b := make([]byte, n)
@@ -201,14 +209,14 @@ func TestTrailerGarbage(t *testing.T) {
 }
 
 func FuzzDecodeTrailer(f *testing.F) {
-	for _, l := range Layouts() {
+	for _, l := range layouts() {
 		for _, m := range []meta{
 			{dtype: Int32, shape: []int{3, 4}, nbytes: 48},
 			{dtype: Float64, shape: []int{}, nbytes: 8},
 			{dtype: Bool, shape: []int{0, 5}, nbytes: 0},
-			{dtype: Bytes(3), shape: []int{2}, nbytes: 6},
+			{dtype: bytesDtype(3), shape: []int{2}, nbytes: 6},
 		} {
-			if l.Carries(m.dtype) {
+			if l.carries(m.dtype) {
 				f.Add(segmentBytes(l, m))
 			}
 		}

@@ -7,20 +7,20 @@ import (
 
 // transposeBudget bounds the buffer readFortran reads into: the import of
 // a Fortran-order array needs at most this much memory besides the
-// mapping. Tests lower it to reach every path.
-var transposeBudget = 4 << 20
+// mapping. Tests pass readFortranInto smaller budgets to reach every path.
+const transposeBudget = 4 << 20
 
 // readFortranInto reads the column-major (Fortran order) elements of an
 // array of the given shape from r and stores them in C order in dst, in
 // cache-sized blocks: it reads whole slabs of the input's slowest axis
-// (the output's fastest) into a buffer of at most transposeBudget bytes
+// (the output's fastest) into a buffer of at most budget bytes
 // and writes each slab out as contiguous runs, so both sides are walked
 // nearly in order.
-func readFortranInto(r io.Reader, dst []byte, shape []int, isz int) error {
+func readFortranInto(r io.Reader, dst []byte, shape []int, isz, budget int) error {
 	if isz <= 0 || len(dst) == 0 {
 		return nil
 	}
-	buf := make([]uint64, (max(transposeBudget, isz)+7)/8) // 8-byte aligned for the typed copies; one element at least
+	buf := make([]uint64, (max(budget, isz)+7)/8) // 8-byte aligned for the typed copies; one element at least
 	t := transposer{r: r, dst: dst, isz: isz, buf: unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*8)}
 	if k := len(shape) - 1; k >= 1 {
 		// Thin slabs (fewer than tileRows rows of the input's slowest axis
@@ -50,7 +50,14 @@ type readerAtSeeker interface {
 
 // tileRows is how many rows of the input's slowest axis a tile spans: the
 // length of each run written.
-const tileRows = 64
+const tileRows = 512
+
+// tileRunMax bounds the runs slabCopy gathers before copying them out:
+// runBlock of them, tileRows elements of 16 bytes at most.
+const tileRunMax = 64 << 10
+
+// runBlock is how many output runs slabCopy fills at a time.
+const runBlock = 8
 
 // tiles reads the Fortran-order data starting at byte pos of ra in tiles
 // of tileRows rows of the slowest axis by as many elements of each row as
@@ -82,10 +89,21 @@ func (t *transposer) tiles(ra io.ReaderAt, pos int64, shape []int) error {
 }
 
 type transposer struct {
-	r   io.Reader
-	dst []byte
-	isz int
-	buf []byte
+	r    io.Reader
+	dst  []byte
+	isz  int
+	buf  []byte
+	runs []byte // output runs being gathered, 8-byte aligned (see slabCopy); runBuf allocates it
+}
+
+// runBuf returns the buffer slabCopy gathers output runs in, allocating it
+// on first use.
+func (t *transposer) runBuf() []byte {
+	if t.runs == nil {
+		w := make([]uint64, tileRunMax/8)
+		t.runs = unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), len(w)*8)
+	}
+	return t.runs
 }
 
 // run reads the Fortran-order elements of shape and stores element
@@ -144,15 +162,15 @@ func (t *transposer) slab(inner []int, dk, k0, n, base, stride int) error {
 func (t *transposer) store(in []byte, inner []int, a, m, dk, k0, n, base, stride int) {
 	switch t.isz {
 	case 1:
-		slabCopy[uint8](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[uint8](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	case 2:
-		slabCopy[uint16](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[uint16](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	case 4:
-		slabCopy[uint32](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[uint32](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	case 8:
-		slabCopy[uint64](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[uint64](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	case 16:
-		slabCopy[[2]uint64](t.dst, in, inner, a, m, dk, k0, n, base, stride)
+		slabCopy[[2]uint64](t.dst, in, t.runBuf(), inner, a, m, dk, k0, n, base, stride)
 	default:
 		isz := t.isz
 		walkSlab(inner, a, m, func(f, c int) {
@@ -198,10 +216,35 @@ func walkSlab(inner []int, a, m int, fn func(f, c int)) {
 // slabCopy is store for elements of type T. dst (a mapping, page-aligned)
 // and in (an 8-byte aligned buffer) hold whole elements. A 1-D inner shape
 // (a 2-D array) needs no odometer: c = f.
-func slabCopy[T any](dstb, inb []byte, inner []int, a, m, dk, k0, n, base, stride int) {
+func slabCopy[T any](dstb, inb, runb []byte, inner []int, a, m, dk, k0, n, base, stride int) {
 	size := int(unsafe.Sizeof(*new(T)))
 	dst := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(dstb))), len(dstb)/size)
 	in := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(inb))), len(inb)/size)
+	if len(inner) <= 1 && stride == 1 && n*size >= 2048 && runBlock*n*size <= len(runb) {
+		// Eight output runs at a time: each input row gives one cache
+		// line (eight 8-byte elements) to the eight runs, gathered in a
+		// buffer that stays in the L1 cache, then each run is copied out
+		// whole. Rows of the input lie a power of two apart, so walking
+		// one element of each row in turn (below) keeps reloading lines
+		// that evict one another; and Go's copy of 2 KiB or more is REP
+		// MOVS on CPUs with fast string moves, which writes whole cache
+		// lines of the mapping without reading them first.
+		runs := unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(runb))), runBlock*n)
+		for f0 := a; f0 < a+m; f0 += runBlock {
+			w := min(runBlock, a+m-f0)
+			for j := range n {
+				src := in[f0-a+j*m : f0-a+j*m+w]
+				for k, v := range src {
+					runs[k*n+j] = v
+				}
+			}
+			for k := range w {
+				o := base + (f0+k)*dk + k0
+				copy(dst[o:o+n], runs[k*n:(k+1)*n])
+			}
+		}
+		return
+	}
 	if len(inner) <= 1 {
 		for f := a; f < a+m; f++ {
 			o := base + (f*dk+k0)*stride

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"runtime"
 	"unsafe"
+
+	"github.com/sharedarray/sharedarray/numtype"
 )
 
 // View returns the array data as a []T of Len() elements, with no copy:
@@ -14,11 +16,11 @@ import (
 //	int8 … uint64, float32/64     the dtype of the same kind and size
 //	complex64, complex128         Complex64, Complex128
 //	int64 (or int)                Int64, Datetime64, Timedelta64
-//	Half                          Float16
-//	Float80                       LongDouble on amd64 (x87 long double)
-//	Complex160                    CLongDouble on amd64
-//	Float128                      LongDouble on arm64 (IEEE binary128)
-//	Complex256                    CLongDouble on arm64
+//	numtype.Half                  Float16
+//	numtype.Float80               LongDouble on amd64 (x87 long double)
+//	numtype.Complex160            CLongDouble on amd64
+//	numtype.Float128              LongDouble on arm64 (IEEE binary128)
+//	numtype.Complex256            CLongDouble on arm64
 //
 // Named types with these underlying types (type Celsius float64) work too.
 // S, U and V arrays have no view: use Bytes and Dtype().ItemSize(). A
@@ -42,11 +44,11 @@ func View[T any](a *Array) ([]T, error) {
 }
 
 var (
-	typeHalf       = reflect.TypeFor[Half]()
-	typeFloat80    = reflect.TypeFor[Float80]()
-	typeComplex160 = reflect.TypeFor[Complex160]()
-	typeFloat128   = reflect.TypeFor[Float128]()
-	typeComplex256 = reflect.TypeFor[Complex256]()
+	typeHalf       = reflect.TypeFor[numtype.Half]()
+	typeFloat80    = reflect.TypeFor[numtype.Float80]()
+	typeComplex160 = reflect.TypeFor[numtype.Complex160]()
+	typeFloat128   = reflect.TypeFor[numtype.Float128]()
+	typeComplex256 = reflect.TypeFor[numtype.Complex256]()
 )
 
 // longDoubleHint says which type a long double array views as here.
@@ -56,9 +58,9 @@ func longDoubleHint(t reflect.Type, d Dtype) string {
 	}
 	switch longDouble {
 	case "x87":
-		return " (long double is x87 80-bit on " + runtime.GOARCH + ": use Float80 or Complex160)"
+		return " (long double is x87 80-bit on " + runtime.GOARCH + ": use numtype.Float80 or numtype.Complex160)"
 	case "binary128":
-		return " (long double is IEEE binary128 on " + runtime.GOARCH + ": use Float128 or Complex256)"
+		return " (long double is IEEE binary128 on " + runtime.GOARCH + ": use numtype.Float128 or numtype.Complex256)"
 	}
 	return " (the format of long double on " + runtime.GOARCH + " is not known to this package: use Bytes)"
 }

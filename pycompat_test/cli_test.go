@@ -193,3 +193,36 @@ func TestCLIHoldersAndGC(t *testing.T) {
 		}
 	}
 }
+
+// Create's default mode is SharedArray's (WithPerm's doc: "The default is
+// 0666, as SharedArray"): under the same umask, an array Go creates
+// without WithPerm has the permission bits of one each SharedArray build
+// creates.
+func TestDefaultModeAsSharedArray(t *testing.T) {
+	for _, b := range builds {
+		t.Run(b.venv, func(t *testing.T) {
+			pyFor(t, b)
+			py, gon := uniqueName(t), uniqueName(t)
+			out, err := exec.Command(b.python(), "-c", "import sys, SharedArray as sa; a = sa.create(sys.argv[1], (4,)); del a", py).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			a, err := sa.Create(gon, []int{4}, sa.Float64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Close()
+			pst, err := os.Stat("/dev/shm/" + py)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gst, err := os.Stat("/dev/shm/" + gon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gst.Mode().Perm() != pst.Mode().Perm() {
+				t.Fatalf("Go's default mode %v, SharedArray %s's %v", gst.Mode().Perm(), b.version, pst.Mode().Perm())
+			}
+		})
+	}
+}

@@ -167,7 +167,24 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	stopHelpers()
+	if missing := missingVenvs(); len(missing) == len(builds) && !required() {
+		// go test prints only "ok" for a passing package; this line makes it
+		// print "ok ... [no tests to run]", and -v shows the reason.
+		fmt.Printf("\ntesting: warning: no tests to run\n"+
+			"pycompat_test: SKIPPED: no SharedArray environment in %s (run make venvs); nothing was compared with Python (with CI=true this fails)\n", venvsDir())
+	}
 	os.Exit(code)
+}
+
+// missingVenvs lists the builds whose environment is not there.
+func missingVenvs() []string {
+	var missing []string
+	for _, b := range builds {
+		if _, err := os.Stat(b.python()); err != nil {
+			missing = append(missing, b.venv)
+		}
+	}
+	return missing
 }
 
 // errorsOf returns the "errors" list of a verify reply.
@@ -182,3 +199,38 @@ func errorsOf(r reply) []string {
 }
 
 func joinErrs(errs []string) string { return strings.Join(errs, "; ") }
+
+// Without any Python environment these tests say so: each skips with the
+// reason, the run ends with go test's "[no tests to run]" marker and a
+// line saying nothing was compared; with CI=true the same run fails.
+func TestNoPythonIsLoud(t *testing.T) {
+	if os.Getenv("SHAREDARRAY_PYCOMPAT_LOUD_CHILD") != "" {
+		t.Skip("the child's own run")
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CI=") && !strings.HasPrefix(kv, "SHAREDARRAY_REQUIRE_PYTHON=") && !strings.HasPrefix(kv, "SHAREDARRAY_VENVS=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "SHAREDARRAY_VENVS="+filepath.Join(t.TempDir(), "none"), "SHAREDARRAY_PYCOMPAT_LOUD_CHILD=1")
+	run := func(extra ...string) (string, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^(TestRingGoToPython|TestDefaultModeAsSharedArray)$", "-test.v")
+		cmd.Env = append(append([]string{}, env...), extra...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run()
+	if err != nil {
+		t.Fatalf("without Python and without CI: %v\n%s", err, out)
+	}
+	for _, want := range []string{"--- SKIP: TestDefaultModeAsSharedArray", "no Python environment", "\ntesting: warning: no tests to run\n", "pycompat_test: SKIPPED: no SharedArray environment in "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q missing:\n%s", want, out)
+		}
+	}
+	out, err = run("CI=true")
+	if err == nil || !strings.Contains(out, "--- FAIL") {
+		t.Fatalf("with CI=true it must fail: %v\n%s", err, out)
+	}
+}

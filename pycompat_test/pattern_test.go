@@ -7,6 +7,7 @@ import (
 	"math"
 
 	sa "github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/numtype"
 )
 
 // The byte pattern both sides write and check: byte i of an array is
@@ -72,7 +73,7 @@ func typedBytes(dt sa.Dtype, seed int) (val, mask []byte) {
 	case sa.Uint8, sa.Uint16, sa.Uint32, sa.Uint64:
 		putInt(val, uint64(seed%100+1))
 	case sa.Float16:
-		le.PutUint16(val, uint16(sa.HalfFromFloat32(float32(f))))
+		le.PutUint16(val, uint16(numtype.HalfFromFloat32(float32(f))))
 	case sa.Float32:
 		le.PutUint32(val, math.Float32bits(float32(f)))
 	case sa.Float64:
@@ -84,11 +85,11 @@ func typedBytes(dt sa.Dtype, seed int) (val, mask []byte) {
 		le.PutUint64(val, math.Float64bits(f))
 		le.PutUint64(val[8:], math.Float64bits(im))
 	case sa.LongDouble:
-		x := sa.Float80FromFloat64(f)
+		x := numtype.Float80FromFloat64(f)
 		copy(val, x[:])
 		clear(mask[10:])
 	case sa.CLongDouble:
-		x, y := sa.Float80FromFloat64(f), sa.Float80FromFloat64(im)
+		x, y := numtype.Float80FromFloat64(f), numtype.Float80FromFloat64(im)
 		copy(val, x[:])
 		copy(val[16:], y[:])
 		clear(mask[10:16])
@@ -150,7 +151,7 @@ func setTyped(a *sa.Array, seed int) error {
 	case sa.Uint64:
 		err = set1(a, le.Uint64(val))
 	case sa.Float16:
-		err = set1(a, sa.Half(le.Uint16(val)))
+		err = set1(a, numtype.Half(le.Uint16(val)))
 	case sa.Float32:
 		err = set1(a, math.Float32frombits(le.Uint32(val)))
 	case sa.Float64:
@@ -160,9 +161,9 @@ func setTyped(a *sa.Array, seed int) error {
 	case sa.Complex128:
 		err = set1(a, complex(math.Float64frombits(le.Uint64(val)), math.Float64frombits(le.Uint64(val[8:]))))
 	case sa.LongDouble:
-		err = set1(a, sa.Float80(val))
+		err = set1(a, numtype.Float80(val))
 	case sa.CLongDouble:
-		err = set1(a, sa.Complex160{Real: sa.Float80(val[:16]), Imag: sa.Float80(val[16:])})
+		err = set1(a, numtype.Complex160{Real: numtype.Float80(val[:16]), Imag: numtype.Float80(val[16:])})
 	default: // S, U: raw bytes
 		copy(a.Bytes(), val)
 	}

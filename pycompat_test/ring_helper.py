@@ -35,6 +35,25 @@ any mix of two frames fails the check.
   ring_helper.py attach NAME
       SharedArray.attach and print the shape and dtype as JSON.
   ring_helper.py stat NAME
+      print sr.stat(NAME) as JSON, with the seconds it took.
+  ring_helper.py zerod NAME COUNT
+      write COUNT 0-d frames (frame_shape ()), alternately through next()
+      and write(); print a JSON summary.
+  ring_helper.py bad-write NAME
+      write() frames of the wrong dtype and shape: each must raise before
+      the ring changes; print what each raised and whether the ring stayed.
+  ring_helper.py lockf NAME
+      take fcntl.lockf(fd, LOCK_SH) on the ring file (a whole-file read
+      lock), print "ready", hold it until killed.
+  ring_helper.py churn NAME STEPS
+      open 8 readers, then close and open them at random for STEPS steps,
+      comparing stat()'s reader count with the truth after each; also
+      open r1, r2, close r1, open r3 (2 readers). Print the mismatches.
+  ring_helper.py replaced NAME OTHER
+      open_writer(NAME) while another "process" renames OTHER over NAME
+      between the module's open and SharedArray's attach; create(NAME-c)
+      while NAME-c is replaced right after SharedArray.create. Print what
+      each raised and whether the replacement survived untouched.
 """
 import json
 import os
@@ -130,7 +149,7 @@ def write(name, count, pause_every, create=None):
     t0 = time.monotonic()
     for _ in range(count):
         slot = w.next()
-        slot[:] = expected(w.seq, words)
+        slot[...] = expected(w.seq, words).reshape(w.frame_shape)  # also a 0-d frame
         w.publish()
         if pause_every and w.seq % pause_every == 0:
             time.sleep(0.001)
@@ -289,16 +308,148 @@ def main():
             print(json.dumps({"busy": False}), flush=True)
         except sr.BusyError as e:
             print(json.dumps({"busy": True, "msg": str(e)}), flush=True)
+        except sr.RingError as e:
+            print(json.dumps({"busy": False, "raised": type(e).__name__, "errno": e.errno, "msg": str(e)}), flush=True)
         return 0
     if op == "attach":
         a = sa.attach(name)
         print(json.dumps({"shape": list(a.shape), "dtype": a.dtype.str}), flush=True)
         return 0
     if op == "stat":
+        t0 = time.monotonic()
         st = sr.stat(name)
+        st["seconds"] = time.monotonic() - t0
         st["dtype"] = str(st["dtype"])
         st["frame_shape"] = list(st["frame_shape"])
         print(json.dumps(st), flush=True)
+        return 0
+    if op == "zerod":
+        w = sr.open_writer(name)
+        n = int(sys.argv[3])
+        shapes = set()
+        for k in range(n):
+            v = expected(w.seq, 1)[0]
+            if k % 2 == 0:
+                slot = w.next()
+                shapes.add(str(slot.shape))
+                slot[...] = v
+                w.publish()
+            else:
+                w.write(np.asarray(v, dtype=w.dtype))
+        print(json.dumps({"published": n, "head": w.head, "frame_shape": list(w.frame_shape),
+                          "slot_shapes": sorted(shapes)}), flush=True)
+        w.close()
+        return 0
+    if op == "bad-write":
+        w = sr.open_writer(name)
+        w.write(np.zeros(w.frame_shape, w.dtype))
+
+        def state():
+            return [w.head, w.seq, w._writing] + [w._seq(i).value for i in range(w.slots)]
+        before = state()
+        out = {}
+        for what, frame in (("dtype", np.zeros(w.frame_shape, np.float32)),
+                            ("python int", 7),
+                            ("shape", np.zeros((3,) + tuple(w.frame_shape), w.dtype))):
+            try:
+                w.write(frame)
+                out[what] = None
+            except (TypeError, ValueError) as e:
+                out[what] = type(e).__name__
+        out["unchanged"] = state() == before
+        w.write(np.ones(w.frame_shape, w.dtype))  # and the writer goes on
+        out["head"] = w.head
+        print(json.dumps(out), flush=True)
+        w.close()
+        return 0
+    if op == "lockf":
+        import fcntl
+        fd = os.open(sr._path(name), os.O_RDONLY)
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        print("ready", flush=True)
+        time.sleep(120)  # until the test kills it
+        return 0
+    if op == "replaced":
+        other = sys.argv[3]
+        out = {}
+        attach = sr._sa.attach
+
+        def racing_attach(n, *a, **k):
+            os.rename(sr._path(other), sr._path(n))  # an atomic replace-by-rename
+            return attach(n, *a, **k)
+        sr._sa.attach = racing_attach
+        try:
+            sr.open_writer(name).close()
+            out["open"] = None
+        except sr.RingError as e:
+            out["open"] = str(e)
+        sr._sa.attach = attach
+        create = sr._sa.create
+        cname = name + "-c"
+
+        def racing_create(n, *a, **k):
+            arr = create(n, *a, **k)
+            repl = create(cname + "-r", (5,), dtype=np.int16)
+            repl[:] = 7
+            del repl
+            os.rename(sr._path(cname + "-r"), sr._path(n))
+            return arr
+        sr._sa.create = racing_create
+        try:
+            sr.create(cname, 2, (3,), np.uint8)
+            out["create"] = None
+        except sr.RingError as e:
+            out["create"] = str(e)
+        sr._sa.create = create
+        kept = sa.attach(cname)
+        out["replacement_intact"] = kept.shape == (5,) and bool((kept == 7).all())
+        del kept
+        sa.delete(cname)
+        # Replaced after the control block is written, before the writer opens.
+        writer = sr.Writer
+
+        def racing_writer(n, *a, **k):
+            os.rename(sr._path(other2), sr._path(n))
+            return writer(n, *a, **k)
+        other2 = name + "-o2"
+        repl = create(other2, (5,), dtype=np.int16)
+        repl[:] = 7
+        del repl
+        sr.Writer = racing_writer
+        try:
+            sr.create(cname, 2, (3,), np.uint8)
+            out["create_writer"] = None
+        except sr.RingError as e:
+            out["create_writer"] = str(e)
+        sr.Writer = writer
+        kept = sa.attach(cname)
+        out["replacement_intact_2"] = kept.shape == (5,) and bool((kept == 7).all())
+        del kept
+        sa.delete(cname)
+        print(json.dumps(out), flush=True)
+        return 0
+    if op == "churn":
+        import random
+        rng = random.Random(16)
+        bad = []
+        r1, r2 = sr.open_reader(name), sr.open_reader(name)
+        r1.close()
+        r3 = sr.open_reader(name)
+        if sr.stat(name)["readers"] != 2:
+            bad.append("r1, r2, close r1, r3: %d readers" % sr.stat(name)["readers"])
+        r2.close()
+        r3.close()
+        live = [sr.open_reader(name) for _ in range(8)]
+        for step in range(int(sys.argv[3])):
+            if live and (len(live) == 8 or rng.random() < 0.5):
+                live.pop(rng.randrange(len(live))).close()
+            else:
+                live.append(sr.open_reader(name))
+            got = sr.stat(name)["readers"]
+            if got != len(live):
+                bad.append("step %d: stat says %d, %d open" % (step, got, len(live)))
+        print(json.dumps({"mismatches": bad, "open": len(live)}), flush=True)
+        time.sleep(120)  # the readers stay open for the Go side to count, until killed
         return 0
     if op == "delete":
         sa.delete(name)

@@ -96,6 +96,11 @@ func ringBuild(t *testing.T, venv string) *build {
 	return nil
 }
 
+// ringPythonEnv names an interpreter that has sharedarray_ring installed
+// (scripts/wheel.sh: from the wheel, in a fresh environment): the Python
+// side of the ring tests then runs there, without python/ on PYTHONPATH.
+const ringPythonEnv = "SHAREDARRAY_RING_PYTHON"
+
 // ringPy starts ring_helper.py with the python/ package on PYTHONPATH.
 func ringPy(t *testing.T, b *build, args ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
 	t.Helper()
@@ -108,6 +113,11 @@ func ringPyEnv(t *testing.T, b *build, env []string, args ...string) (*exec.Cmd,
 	assert.NilError(t, err)
 	cmd := exec.Command(b.python(), append([]string{"ring_helper.py"}, args...)...)
 	cmd.Env = append(append(os.Environ(), "PYTHONPATH="+pkg), env...)
+	if py := os.Getenv(ringPythonEnv); py != "" {
+		// The module as installed from the wheel (scripts/wheel.sh), not python/.
+		cmd = exec.Command(py, append([]string{"ring_helper.py"}, args...)...)
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stderr := &strings.Builder{}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
@@ -617,4 +627,159 @@ func TestRingPythonManySlots(t *testing.T) {
 	assert.Equal(t, num(m, "slots"), 1<<20)
 	assert.Assert(t, num(m, "rss_kib") < 32<<10, "opening took %d KiB", num(m, "rss_kib"))
 	assert.Assert(t, strings.Contains(fmt.Sprint(m["over"]), "slots must be 1..16777216"), m["over"])
+}
+
+// 0-d frames (frame_shape ()) both ways: a Go writer to Python readers
+// (copy and in place), and a Python writer, through next() and write(),
+// to a Go reader. The Python writer's next() returned a NumPy scalar copy,
+// so filling it did nothing (issue 16, defect 8).
+func TestRingZeroD(t *testing.T) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 4, []int{}, sa.Uint64)
+			assert.NilError(t, err)
+			defer w.Close()
+			const n = 2000
+			for i, mode := range []string{"copy", "inplace"} {
+				count := (i + 1) * n // the helper reads until frame count-1
+				cmd, sc, stderr := ringPy(t, b, "read", name, strconv.Itoa(count), mode)
+				assert.Equal(t, line(t, sc, stderr), "ready")
+				goWrite(t, w, n, 8)
+				m := jsonLine(t, sc, stderr)
+				assert.NilError(t, cmd.Wait())
+				t.Log(mode, m)
+				assert.Equal(t, num(m, "torn_accepted"), 0, mode)
+				assert.Equal(t, num(m, "last"), count-1, mode)
+			}
+			assert.NilError(t, w.Close())
+
+			r, err := sa.OpenRingReader(name)
+			assert.NilError(t, err)
+			defer r.Close()
+			cmd, sc, stderr := ringPy(t, b, "zerod", name, strconv.Itoa(n))
+			buf := make([]byte, 8)
+			frames, first := 0, uint64(0)
+			for {
+				info, err := nextTimeout(r, 3*time.Second, buf)
+				if errors.Is(err, context.DeadlineExceeded) {
+					break
+				}
+				assert.NilError(t, err)
+				if frames == 0 {
+					first = info.Seq
+				}
+				assert.Assert(t, frameOK(buf, info.Seq), "0-d frame %d from Python holds %x", info.Seq, buf)
+				frames++
+				if info.Seq == first+n-1 {
+					break
+				}
+			}
+			m := jsonLine(t, sc, stderr)
+			assert.NilError(t, cmd.Wait())
+			t.Log(m, frames, r.Overruns())
+			assert.DeepEqual(t, m["slot_shapes"], []any{"()"})
+			assert.Equal(t, uint64(frames)+r.Overruns(), uint64(n))
+
+			m = ringRun(t, b, "bad-write", name)
+			t.Log(m)
+			assert.Equal(t, m["dtype"], "TypeError")
+			assert.Equal(t, m["python int"], "TypeError")
+			assert.Equal(t, m["shape"], "ValueError")
+			assert.Equal(t, m["unchanged"], true, "a failed write changed the ring")
+		})
+	}
+}
+
+// A whole-file read lock from Python (fcntl.lockf(fd, LOCK_SH), which any
+// user with read access can take): Go's StatRing and Python's stat()
+// return at once with the true state (they spun at 100 % CPU), and neither
+// language's writer open claims a live writer.
+func TestRingPythonWholeFileLock(t *testing.T) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 4, []int{8}, sa.Uint64)
+			assert.NilError(t, err)
+			goWrite(t, w, 3, 0)
+			assert.NilError(t, w.Close())
+			holder, sc, stderr := ringPy(t, b, "lockf", name)
+			assert.Equal(t, line(t, sc, stderr), "ready")
+
+			done := make(chan struct{})
+			var st sa.RingInfo
+			go func() { defer close(done); st, err = sa.StatRing(name) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("StatRing spins under a Python lockf")
+			}
+			assert.NilError(t, err)
+			assert.Equal(t, st.Readers, 0)
+			assert.Equal(t, st.WriterAlive, false)
+			assert.Equal(t, st.Head, uint64(3))
+
+			cmd, sc2, stderr2 := ringPy(t, b, "stat", name)
+			kill := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() }) // a spinning stat fails the test
+			m := jsonLine(t, sc2, stderr2)
+			kill.Stop()
+			assert.NilError(t, cmd.Wait())
+			t.Log(m)
+			assert.Equal(t, num(m, "readers"), 0)
+			assert.Equal(t, m["writer_alive"], false)
+			assert.Equal(t, num(m, "head"), 3)
+
+			m = ringRun(t, b, "open-writer", name)
+			t.Log(m)
+			assert.Equal(t, m["busy"], false)
+			assert.Equal(t, m["raised"], "RingError")
+			assert.Equal(t, num(m, "errno"), int(syscall.EAGAIN))
+			assert.Assert(t, strings.Contains(m["msg"].(string), fmt.Sprintf("held by process %d", holder.Process.Pid)), m["msg"])
+			_, err = sa.OpenRingWriter(name)
+			assert.Assert(t, err != nil && !errors.Is(err, sa.ErrBusy), "%v", err)
+			assert.ErrorIs(t, err, syscall.EAGAIN)
+		})
+	}
+}
+
+// Python's stat() counts readers exactly under churn (it skipped readers
+// below the oldest lock), and Go counts the Python readers exactly.
+func TestRingPythonReaderChurn(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name := uniqueName(t)
+	w, err := sa.CreateRing(name, 2, []int{1}, sa.Uint64)
+	assert.NilError(t, err)
+	defer w.Close()
+	_, sc, stderr := ringPy(t, b, "churn", name, "200")
+	m := jsonLine(t, sc, stderr)
+	t.Log(m)
+	assert.DeepEqual(t, m["mismatches"], []any{})
+	st, err := sa.StatRing(name)
+	assert.NilError(t, err)
+	assert.Equal(t, st.Readers, num(m, "open"))
+}
+
+// The Python module opens the ring file by name for its locks and
+// SharedArray attaches it by name again: a file renamed over the name in
+// between is refused (the locks would guard another file), and create
+// never grows, writes or deletes a file that replaced the one
+// SharedArray.create made.
+func TestRingPythonNameReplaced(t *testing.T) {
+	b := ringBuild(t, "sa324-np2")
+	name, other := uniqueName(t), uniqueName(t)
+	for _, n := range []string{name, other} {
+		w, err := sa.CreateRing(n, 2, []int{4}, sa.Uint8)
+		assert.NilError(t, err)
+		assert.NilError(t, w.Close())
+	}
+	t.Cleanup(func() { os.Remove("/dev/shm/" + name + "-c") })
+	m := ringRun(t, b, "replaced", name, other)
+	t.Log(m)
+	assert.Assert(t, strings.Contains(fmt.Sprint(m["open"]), "the file changed while it was opened"), m["open"])
+	assert.Assert(t, strings.Contains(fmt.Sprint(m["create"]), "the file was replaced"), m["create"])
+	assert.Equal(t, m["replacement_intact"], true)
+	assert.Assert(t, strings.Contains(fmt.Sprint(m["create_writer"]), "the file was replaced"), m["create_writer"])
+	assert.Equal(t, m["replacement_intact_2"], true)
 }

@@ -33,9 +33,9 @@ var shapeRuleCases = []struct {
 	{[]int{3, 0, 4}, sa.Float64},
 	{[]int{0}, sa.Bool},
 	{[]int{2, 3, 0}, sa.Complex128},
-	{[]int{0, 1 << 59}, sa.Bytes(16)},
-	{[]int{0, 1 << 59}, sa.Bytes(17)},
-	{[]int{0, 1 << 40, 1 << 20}, sa.Str(2)},
+	{[]int{0, 1 << 59}, mustDtype("S16")},
+	{[]int{0, 1 << 59}, mustDtype("S17")},
+	{[]int{0, 1 << 40, 1 << 20}, mustDtype("U2")},
 }
 
 // TestShapeRuleMatchesNumPy: Go accepts exactly the shapes NumPy accepts;

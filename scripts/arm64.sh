@@ -30,10 +30,12 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc
-go vet . ./cmd/...
+go vet . ./cmd/... ./numtype
 go build -o "$out/sharedarray" ./cmd/sharedarray
 go test -c -o "$out/sharedarray.test" .
+go test -c -o "$out/bigcopy.test" ./internal/bigcopy
 go test -c -o "$out/cli.test" ./cmd/sharedarray
+go test -c -o "$out/numtype.test" ./numtype
 unset GOOS GOARCH CC
 aarch64-linux-gnu-gcc -O2 -o "$out/faultaddr" scripts/faultaddr.c
 qemu=(qemu-aarch64 -L "$sysroot")
@@ -49,7 +51,10 @@ export SHAREDARRAY_EMULATOR="${qemu[*]}"
 log="$out/test.log"
 status=0
 (cd . && "${qemu[@]}" "$out/sharedarray.test" -test.count=1 -test.v -test.timeout=10m >"$log" 2>&1) || { status=$?; echo "arm64: the package's tests failed"; }
+# The large-copy path: Go's copy on arm64 (bigcopy.Fast is false there).
+"${qemu[@]}" "$out/bigcopy.test" -test.count=1 -test.v >>"$log" 2>&1 || { status=$?; echo "arm64: internal/bigcopy's tests failed"; }
 (cd cmd/sharedarray && "${qemu[@]}" "$out/cli.test" -test.count=1 -test.v -test.timeout=5m >>"$log" 2>&1) || { status=$?; echo "arm64: the CLI's tests failed"; }
+(cd numtype && "${qemu[@]}" "$out/numtype.test" -test.count=1 -test.v -test.timeout=5m >>"$log" 2>&1) || { status=$?; echo "arm64: numtype's tests failed"; }
 grep -E -B1 '^--- SKIP' "$log" | grep -v -E '^(--|=== RUN.*)$' || true
 if [ "$status" != 0 ]; then
 	grep -E -B30 '^(--- FAIL|panic:|fatal error:)' "$log" | grep -v -E '^(=== (RUN|PAUSE|CONT)|    --- PASS|--- PASS)' | tail -150

@@ -5,7 +5,8 @@
 # cost, throughput. iceoryx2 (PyPI iceoryx2 0.10.0) goes into the bench's
 # own venv, $SHAREDARRAY_VENVS/../ringbench-iceoryx2; if it cannot be
 # installed its rows are skipped with the reason.
-#   scripts/ringbench.sh [ringbench flags: -samples N -rounds N -only S]
+#   scripts/ringbench.sh [ringbench flags: -samples N -rounds N -only S
+#   -json FILE (the periodic latencies for internal/benchchart; bench.sh)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SHAREDARRAY_VENVS=${SHAREDARRAY_VENVS:-$HOME/.cache/sharedarray/venvs}

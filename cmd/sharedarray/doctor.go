@@ -15,16 +15,19 @@ import (
 
 	"github.com/sharedarray/sharedarray"
 	"github.com/sharedarray/sharedarray/internal/byteunit"
+	"github.com/sharedarray/sharedarray/internal/hostinfo"
 )
 
 // doctorCommand is `sharedarray doctor`: a preflight to run in the
 // container or pod that will share arrays. The checks are
-// sharedarray.ReadLimits and Limits.Check; this file only prints them.
+// hostinfo.Read and hostinfo.Check (the rules of sharedarray.Create);
+// this file only prints them.
 var doctorCommand = &command{
-	name: "doctor",
-	args: "[--need SIZE] [--dir DIR] [--json]",
-	help: "Check what limits the arrays this process can create: the /dev/shm mount, its size and free space, host memory, the memory cgroup limit, mappings against vm.max_map_count, RLIMIT_MEMLOCK, shmem huge pages, the arrays already there; with --need, whether an array of SIZE would fit and what would refuse it. Exit status 0 if everything asked fits, 1 if not.",
-	run:  (*cli).doctor,
+	name:  "doctor",
+	args:  "[--need SIZE] [--dir DIR] [--json]",
+	short: "check whether an array of a given size would fit here",
+	help:  "Check what limits the arrays this process can create: the /dev/shm mount, its size and free space, host memory, the memory cgroup limit, mappings against vm.max_map_count, RLIMIT_MEMLOCK, shmem huge pages, the arrays already there; with --need, whether an array of SIZE would fit and what would refuse it. Exit status 0 if everything asked fits, 1 if not.",
+	run:   (*cli).doctor,
 }
 
 // doctorFlags declares doctor's flags on c.fs.
@@ -37,7 +40,7 @@ func (c *cli) doctorFlags() {
 // doctorReport is what doctor --json prints: the Limits, the room left,
 // and the answer for --need.
 type doctorReport struct {
-	*sharedarray.Limits
+	*hostinfo.Limits
 	Room      int64     `json:"room"`       // largest array (--need SIZE) that fits now, -1 if no known limit
 	RoomLimit string    `json:"room_limit"` // the limit that sets it
 	Need      *int64    `json:"need,omitempty"`
@@ -72,12 +75,12 @@ func (c *cli) doctor(args []string) int {
 		}
 		need = n
 	}
-	l := sharedarray.ReadLimits(c.fs.Lookup("dir").Value.String())
+	l := hostinfo.Read(c.fs.Lookup("dir").Value.String())
 	r := doctorReport{Limits: l, Problems: []string{}, Warnings: l.Warnings}
 	if r.Warnings == nil {
 		r.Warnings = []string{}
 	}
-	r.Room, r.RoomLimit = l.Room()
+	r.Room, r.RoomLimit = hostinfo.Room(l)
 	if r.Room >= 0 {
 		// Room counts the trailer; room is the largest --need that fits.
 		r.Room = max(0, r.Room-int64(sharedarray.LayoutDual.TrailerSize()))
@@ -99,7 +102,7 @@ func (c *cli) doctor(args []string) int {
 			seg = math.MaxInt64 // no array is that large: Check refuses it
 		}
 		r.Need = &need
-		r.err = l.Check(seg)
+		r.err = hostinfo.Check(l, seg)
 		fits := r.err == nil
 		r.Fits = &fits
 		var se *sharedarray.SpaceError
@@ -129,7 +132,10 @@ func (c *cli) doctor(args []string) int {
 func (r *doctorReport) print(w io.Writer) {
 	l := r.Limits
 	line := func(label, format string, a ...any) {
-		fmt.Fprintf(w, "%-14s %s\n", label, visible(fmt.Sprintf(format, a...)))
+		text := visible(fmt.Sprintf(format, a...))
+		// A line too long for 80 columns continues two spaces past the
+		// value column.
+		fmt.Fprintln(w, breakLines(fmt.Sprintf("%-14s %s", label, text), helpWidth, strings.Repeat(" ", 17), 0))
 	}
 	more := func(format string, a ...any) { line("", format, a...) }
 
@@ -198,13 +204,13 @@ func (r *doctorReport) print(w io.Writer) {
 
 	switch {
 	case l.MemlockLimit < 0 && l.MemlockMax < 0:
-		line("memlock", "unlimited (RLIMIT_MEMLOCK): Mlock works for any array")
+		line("memlock", "unlimited (RLIMIT_MEMLOCK): any array can be locked in memory (Array.Mlock)")
 	case l.MemlockLimit >= 0:
 		hard := "unlimited"
 		if l.MemlockMax >= 0 {
 			hard = bytesString(l.MemlockMax)
 		}
-		line("memlock", "%s, hard limit %s (RLIMIT_MEMLOCK): Mlock of a larger array fails unless the process has CAP_IPC_LOCK", bytesString(l.MemlockLimit), hard)
+		line("memlock", "%s, hard limit %s (RLIMIT_MEMLOCK): locking a larger array in memory (Array.Mlock) fails unless the process has CAP_IPC_LOCK", bytesString(l.MemlockLimit), hard)
 	}
 
 	thp := l.ShmemTHP

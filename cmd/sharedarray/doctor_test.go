@@ -10,11 +10,13 @@ import (
 	"testing"
 
 	"github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/internal/hostinfo"
 	"github.com/sharedarray/sharedarray/internal/testutil"
 	"gotest.tools/v3/assert"
 )
 
 func TestParseSize(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{
 		"0": 0, "4096": 4096, "1K": 1 << 10, "1k": 1 << 10, "64M": 64 << 20, "64m": 64 << 20, "64Mi": 64 << 20,
 		"64MiB": 64 << 20, "64MB": 64 << 20, "2G": 2 << 30, "2GiB": 2 << 30, "1T": 1 << 40, "1.5G": 3 << 29,
@@ -40,6 +42,7 @@ func doctorJSON(t *testing.T, args ...string) (int, map[string]any) {
 }
 
 func TestDoctor(t *testing.T) {
+	t.Parallel()
 	code, out, errs := runCLI("doctor")
 	assert.Equal(t, code, 0, errs)
 	for _, want := range []string{"directory      /dev/shm, writable by this process\n", "mount          tmpfs on /dev/shm", "host memory", "cgroup", "mappings", "memlock", "huge pages", "arrays", "room"} {
@@ -89,6 +92,7 @@ func TestDoctor(t *testing.T) {
 // /dev/shm looks: the size, an array in it, and --need refused by the
 // file system with the --shm-size advice.
 func TestDoctorSmallTmpfs(t *testing.T) {
+	t.Parallel()
 	dir := testutil.MountTmpfs(t, 8<<20)
 	a, err := sharedarray.Create("file://"+filepath.Join(dir, "a"), []int{1 << 20}, sharedarray.Uint8)
 	assert.NilError(t, err)
@@ -149,7 +153,8 @@ func TestDoctorCgroupChild(t *testing.T) {
 // doctor in a real 128 MiB memory cgroup: the limit is reported, and
 // --need 256M is refused by it with the --memory advice.
 func TestDoctorCgroup(t *testing.T) {
-	cg := sharedarray.ReadLimits("").Cgroup
+	t.Parallel()
+	cg := hostinfo.Read("").Cgroup
 	if cg.Version == 0 {
 		testutil.SkipOrFail(t, "no memory cgroup for this process")
 	}
@@ -159,7 +164,7 @@ func TestDoctorCgroup(t *testing.T) {
 		cmd.Env = append(os.Environ(), doctorChildEnv+"="+strings.Join(append([]string{"doctor"}, args...), "\n"))
 		out, err := cmd.CombinedOutput()
 		assert.NilError(t, err, "%s", out)
-		return string(out)
+		return unbreakDoctor(string(out))
 	}
 	out := doctor("--need", "256M")
 	t.Logf("doctor in %s:\n%s", dir, out)
@@ -176,4 +181,20 @@ func TestDoctorCgroup(t *testing.T) {
 	out = doctor("--need", "16M")
 	assert.Assert(t, strings.Contains(out, "need 16.0 MiB  fits\n"), out)
 	assert.Assert(t, strings.Contains(out, "exit 0\n"), out)
+}
+
+// unbreakDoctor joins the lines doctor's report wraps to fit 80 columns
+// (continuations indented 17 spaces, two past the value column), so tests
+// can look for whole lines.
+func unbreakDoctor(s string) string {
+	return strings.ReplaceAll(s, "\n"+strings.Repeat(" ", 17), " ")
+}
+
+// doctor's report fits 80 columns, the item lines under "does NOT fit:"
+// included.
+func TestDoctorFits(t *testing.T) {
+	t.Parallel()
+	_, out, _ := runCLIRaw("doctor", "--need", "8000T")
+	fits(t, "doctor", out)
+	assert.Assert(t, strings.Contains(out, "\n               - host memory (MemAvailable) has "), out)
 }

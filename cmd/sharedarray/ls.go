@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -39,18 +41,15 @@ type lsHolder struct {
 }
 
 // holdersOf finds the holders of every listed array in one pass over
-// /proc. complete is false when some processes could not be inspected
+// /proc: those of the file List read, whatever its name holds by then.
+// complete is false when some processes could not be inspected
 // (the counts are lower bounds) or /proc could not be read at all (ok is
 // false then, and there are no counts).
 func holdersOf(infos []sharedarray.Info) (m map[string][]sharedarray.Holder, complete, ok bool, err error) {
-	names := make([]string, len(infos))
-	for i, in := range infos {
-		names[i] = in.Name
-	}
-	if len(names) == 0 {
+	if len(infos) == 0 {
 		return nil, true, true, nil
 	}
-	m, err = sharedarray.HoldersOf(names)
+	m, err = scanHolders(infos)
 	switch {
 	case err == nil:
 		return m, true, true, nil
@@ -59,6 +58,13 @@ func holdersOf(infos []sharedarray.Info) (m map[string][]sharedarray.Holder, com
 	}
 	return nil, false, false, err
 }
+
+// lsBeforeRing, when set (tests), runs before ls reads an entry's ring state.
+var lsBeforeRing func(name string)
+
+// scanHolders is sharedarray.HoldersOf; tests replace it to make
+// processes uninspected.
+var scanHolders = sharedarray.HoldersOf
 
 func (c *cli) ls(args []string) int {
 	if !c.want(args, 0) {
@@ -71,6 +77,7 @@ func (c *cli) ls(args []string) int {
 	held, complete, scanned, herr := holdersOf(infos)
 	now := time.Now()
 	entries := make([]lsEntry, 0, len(infos))
+	var gone []string
 	for _, in := range infos {
 		e := lsEntry{Name: in.Name, Dtype: in.Dtype.String(), Shape: in.Shape, NBytes: dataBytes(in), FileBytes: in.Size,
 			Layout: in.Layout.String(), Modified: in.ModTime.UTC().Format(time.RFC3339), AgeSeconds: int64(now.Sub(in.ModTime).Seconds()),
@@ -86,20 +93,49 @@ func (c *cli) ls(args []string) int {
 			e.Holders = append(e.Holders, lh)
 		}
 		e.Attached = len(e.Holders)
-		e.Ring = ringOf(in.Name, in)
+		if lsBeforeRing != nil {
+			lsBeforeRing(in.Name)
+		}
+		ring, rerr := ringOf(in.Name, in)
+		if errors.Is(rerr, fs.ErrNotExist) {
+			gone = append(gone, in.Name)
+			continue
+		}
+		if rerr != nil {
+			fmt.Fprintf(c.stderr, "sharedarray: ls: %s: ring state unreadable: %v\n", quote(in.Name), rerr)
+		}
+		e.Ring = ring
 		entries = append(entries, e)
+	}
+	// The listing took time (the /proc scan, a StatRing per ring): an array
+	// removed meanwhile is not listed as if it were there, and is named.
+	kept := entries[:0]
+	for _, e := range entries {
+		if _, err := os.Lstat("/dev/shm/" + e.Name); errors.Is(err, fs.ErrNotExist) {
+			gone = append(gone, e.Name)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	entries = kept
+	if len(gone) > 0 {
+		qs := make([]string, len(gone))
+		for i, n := range gone {
+			qs[i] = quote(n)
+		}
+		fmt.Fprintf(c.stderr, "sharedarray: ls: %d array(s) removed while ls ran, not listed: %s\n", len(gone), strings.Join(qs, ", "))
 	}
 	if herr != nil {
 		if scanned {
 			var ue *sharedarray.UninspectedError
 			errors.As(herr, &ue)
-			fmt.Fprintf(c.stderr, "sharedarray: ls: %s: ATTACHED counts marked + are lower bounds\n", ue.Reason())
+			c.warnf("sharedarray: ls: %s; ATTACHED counts marked + are lower bounds", uninspectedReason(ue))
 		} else {
 			c.report("/proc", herr)
 		}
 	}
-	if arrays, bad := staleDeletes(now); len(arrays)+len(bad) > 0 {
-		fmt.Fprintf(c.stderr, "sharedarray: ls: %d file(s) under Delete's private names (%s*), left by an interrupted Delete and not listed; sharedarray gc removes the unheld arrays among them\n",
+	if arrays, bad := staleDeletes(now, c.staleAge); len(arrays)+len(bad) > 0 {
+		c.warnf("sharedarray: ls: %d file(s) under Delete's private names (%s*), left by an interrupted Delete and not listed; sharedarray gc removes the unheld arrays among them",
 			len(arrays)+len(bad), deletePrefix)
 	}
 	if c.json {
@@ -115,6 +151,13 @@ func (c *cli) ls(args []string) int {
 	header := "NAME\tDTYPE\tSHAPE\tNBYTES\tLAYOUT\tAGE\tATTACHED"
 	if c.long {
 		header += "\tHOLDERS"
+	}
+	rings := false
+	for _, e := range entries {
+		rings = rings || e.Ring != nil
+	}
+	if rings {
+		header += "\tRING"
 	}
 	fmt.Fprintln(tw, header)
 	for _, e := range entries {
@@ -133,8 +176,11 @@ func (c *cli) ls(args []string) int {
 			}
 			fmt.Fprintf(tw, "\t%s", strings.Join(hs, ","))
 		}
-		if e.Ring != nil {
+		switch {
+		case e.Ring != nil:
 			fmt.Fprintf(tw, "\t%s", e.Ring)
+		case rings:
+			fmt.Fprint(tw, "\t-")
 		}
 		fmt.Fprintln(tw)
 	}

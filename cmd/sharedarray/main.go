@@ -27,6 +27,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -36,6 +37,8 @@ import (
 	"time"
 
 	"github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/internal/byteunit"
+	appversion "github.com/sharedarray/sharedarray/internal/version"
 )
 
 func main() {
@@ -50,8 +53,10 @@ const (
 )
 
 type command struct {
-	name, args, help string
-	run              func(c *cli, args []string) int
+	name, args string
+	short      string // one line in the command list
+	help       string // the paragraph of COMMAND --help
+	run        func(c *cli, args []string) int
 }
 
 type cli struct {
@@ -62,37 +67,74 @@ type cli struct {
 	json, long, sparse, force, dryRun, allLayouts bool
 	layout, perm, olderThan                       string
 	count                                         int
+	// staleAge is how long a private delete name must have existed
+	// before gc takes it for a leftover (staleDeleteAge; tests pass less).
+	staleAge time.Duration
 }
 
 var commands []*command
 
 func init() {
 	commands = []*command{
-		{name: "ls", args: "[-l] [--json]", help: "List every SharedArray in /dev/shm: name, dtype, shape, data bytes, layout, age, and how many processes hold it (ATTACHED).",
-			run: (*cli).ls},
-		{name: "info", args: "NAME", help: "Show one array's trailer (shm://NAME, NAME or file://PATH), or why it is not a valid SharedArray.",
-			run: (*cli).info},
-		{name: "create", args: "NAME SHAPE DTYPE", help: "Create a zero-filled array. SHAPE is decimal sizes joined by ',' or 'x' (3,4 or 640x480 or (5,)); a 0-d array is () or scalar. DTYPE is a NumPy spelling (f8, float32, int64, S7, ...).",
-			run: (*cli).create},
-		{name: "rm", args: "[--force] [--] NAME...", help: "Delete arrays. A file that is not a valid SharedArray is kept unless --force is given; -- ends the flags.",
-			run: (*cli).rm},
-		{name: "export", args: "NAME FILE.npy", help: "Write a snapshot of an array to a .npy file that numpy.load reads (an existing FILE is replaced atomically).",
-			run: (*cli).export},
-		{name: "import", args: "FILE.npy NAME", help: "Create an array from a .npy file (C or Fortran order, either byte order).",
-			run: (*cli).importNPY},
-		{name: "gc", args: "[--older-than DURATION] [--dry-run] [--all-layouts] [--force] [PATTERN...]", help: "Remove arrays that no process maps or has open and that were last modified longer ago than --older-than; with PATTERNs (shell globs like 'run42-*', quoted), only arrays whose names match. docs/cli.md has the safety rules.",
-			run: (*cli).gc},
+		{name: "ls", args: "[-l] [--json]", short: "list the arrays in /dev/shm and how many processes hold each",
+			help: "List every SharedArray in /dev/shm: name, dtype, shape, data bytes, layout, age, and how many processes hold it (ATTACHED); frame rings get a RING column.",
+			run:  (*cli).ls},
+		{name: "info", args: "NAME", short: "show one array's trailer and holders, or why it is invalid",
+			help: "Show one array's trailer (shm://NAME, NAME or file://PATH) and the processes holding it, or why it is not a valid SharedArray.",
+			run:  (*cli).info},
+		{name: "create", args: "NAME SHAPE DTYPE", short: "create a zero-filled array",
+			help: "Create a zero-filled array. SHAPE is decimal sizes joined by ',' or 'x' (3,4 or 640x480 or (5,)); a 0-d array is () or scalar. DTYPE is a NumPy spelling (f8, float32, int64, S7, ...).",
+			run:  (*cli).create},
+		{name: "rm", args: "[--force] [--] NAME...", short: "delete arrays",
+			help: "Delete arrays. A file that is not a valid SharedArray is kept unless --force is given; -- ends the flags.",
+			run:  (*cli).rm},
+		{name: "export", args: "NAME FILE.npy", short: "write an array to a .npy file numpy.load reads",
+			help: "Write a snapshot of an array to a .npy file that numpy.load reads (an existing FILE is replaced atomically).",
+			run:  (*cli).export},
+		{name: "import", args: "FILE.npy NAME", short: "create an array from a .npy file",
+			help: "Create an array from a .npy file (C or Fortran order, either byte order).",
+			run:  (*cli).importNPY},
+		{name: "gc", args: "[--older-than DURATION] [--dry-run] [--all-layouts] [--force] [PATTERN...]", short: "remove arrays crashed programs left behind",
+			help: "Remove arrays that no process maps or has open and that were last modified longer ago than --older-than; with PATTERNs (shell globs like 'run42-*', quoted), only arrays whose names match. docs/cli.md has the safety rules.",
+			run:  (*cli).gc},
 		doctorCommand,
 		topCommand,
 	}
 }
 
+// helpWidth is the width help and messages are wrapped to: a terminal's.
+const helpWidth = 80
+
+// wrap breaks s into lines of at most width-len(indent) characters at
+// spaces (a longer word stays whole), each line prefixed with indent.
+func wrap(s, indent string, width int) string {
+	var b strings.Builder
+	for i, para := range strings.Split(s, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		line := indent
+		for _, w := range strings.Fields(para) {
+			if len(line) > len(indent) && len(line)+1+len(w) > width {
+				b.WriteString(line + "\n")
+				line = indent
+			}
+			if len(line) > len(indent) {
+				line += " "
+			}
+			line += w
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: sharedarray COMMAND [ARGS]\n\nNumPy arrays in shared memory, compatible with Python's SharedArray.\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.help)
+		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.short)
 	}
-	fmt.Fprintln(w, "\nRun 'sharedarray COMMAND --help' for a command's arguments and flags,\n'sharedarray --version' for the version.")
+	fmt.Fprintln(w, "\nRun 'sharedarray COMMAND --help' for a command's arguments and flags,\n'sharedarray --version' for the version. docs/cli.md has the details.")
 }
 
 func isHelp(a string) bool {
@@ -100,6 +142,11 @@ func isHelp(a string) bool {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	return runStale(args, stdout, stderr, staleDeleteAge)
+}
+
+// runStale is run with the age gc requires of a leftover delete name.
+func runStale(args []string, stdout, stderr io.Writer, staleAge time.Duration) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
@@ -118,7 +165,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if cmd.name != args[0] {
 			continue
 		}
-		c := &cli{cmd: cmd, stdout: stdout, stderr: stderr}
+		c := &cli{cmd: cmd, stdout: stdout, stderr: stderr, staleAge: staleAge}
 		c.fs = flag.NewFlagSet("sharedarray "+cmd.name, flag.ContinueOnError)
 		c.fs.SetOutput(io.Discard) // errors are printed in our style below
 		c.fs.Usage = func() {}
@@ -155,21 +202,88 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		pos, err := parseInterleaved(c.fs, args[1:])
 		if err != nil {
-			msg := visible(flagMessage(err, args[1:]))
-			fmt.Fprintf(stderr, "sharedarray: %s: %s\nRun 'sharedarray %s --help' for usage.\n", cmd.name, msg, cmd.name)
+			msg := visible(flagMessage(err, args[1:], c.fs))
+			fmt.Fprintf(stderr, "%s\nRun 'sharedarray %s --help' for usage.\n", fitLine("sharedarray: "+cmd.name+": "+msg), cmd.name)
 			return exitUsage
 		}
 		return cmd.run(c, pos)
 	}
-	fmt.Fprintf(stderr, "sharedarray: unknown command %s\n\n", quote(args[0]))
-	usage(stderr)
+	msg := "sharedarray: unknown command " + quote(args[0])
+	if s := suggestCommand(args[0]); s != "" {
+		msg += "; did you mean " + s + "?"
+	}
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	fmt.Fprintln(stderr, msg)
+	fmt.Fprintln(stderr, wrap("The commands are "+strings.Join(names, ", ")+". Run 'sharedarray --help' for what each does.", "", helpWidth))
 	return exitUsage
+}
+
+// aliases are the names users reach for that another tool gives a command.
+var aliases = map[string]string{"list": "ls", "dir": "ls", "show": "info", "stat": "info", "inspect": "info", "new": "create",
+	"remove": "rm", "delete": "rm", "del": "rm", "save": "export", "dump": "export", "load": "import", "clean": "gc", "prune": "gc",
+	"check": "doctor"}
+
+// suggestCommand is the command a mistyped name most likely meant, or "".
+func suggestCommand(typed string) string {
+	t := strings.ToLower(strings.TrimLeft(typed, "-"))
+	if a, ok := aliases[t]; ok {
+		return a
+	}
+	best, bestD := "", 3
+	for _, c := range commands {
+		d := editDistance(t, c.name)
+		if len(t) >= 2 && (strings.HasPrefix(t, c.name) || strings.HasPrefix(c.name, t)) {
+			d = 1 // lsit, doc
+		}
+		if d < bestD && d < max(len(c.name), 2) {
+			best, bestD = c.name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein (optimal string alignment)
+// distance between a and b: insertions, deletions, substitutions and
+// swaps of adjacent bytes.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+// usageLine is "usage: sharedarray CMD ARGS", its ARGS wrapped under the
+// first one to fit helpWidth.
+func usageLine(cmd *command) string {
+	head := "usage: sharedarray " + cmd.name + " "
+	w := wrap(cmd.args, strings.Repeat(" ", len(head)), helpWidth)
+	return head + strings.TrimLeft(w, " ")
 }
 
 // printUsage prints a command's help, its flags spelled --flag as the
 // README writes them.
 func (c *cli) printUsage(w io.Writer) {
-	fmt.Fprintf(w, "usage: sharedarray %s %s\n\n%s\n", c.cmd.name, c.cmd.args, c.cmd.help)
+	fmt.Fprintf(w, "%s\n\n%s\n", usageLine(c.cmd), wrap(c.cmd.help, "", helpWidth))
 	first := true
 	c.fs.VisitAll(func(f *flag.Flag) {
 		if first {
@@ -186,7 +300,11 @@ func (c *cli) printUsage(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %s%s%s\n", dash, f.Name, arg)
 		for _, line := range strings.Split(usage, "\n") {
-			fmt.Fprintf(w, "      %s\n", line)
+			if strings.HasPrefix(line, "  ") { // a table row (the layouts): kept as written
+				fmt.Fprintf(w, "      %s\n", line)
+				continue
+			}
+			fmt.Fprintln(w, wrap(line, "      ", helpWidth))
 		}
 		if f.DefValue != "" && f.DefValue != "false" {
 			fmt.Fprintf(w, "      (default %s)\n", f.DefValue)
@@ -207,29 +325,54 @@ func layoutHelp() string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// version reports the module version and the Go toolchain that built the
-// binary.
+// stamp, when set at link time (go build -ldflags "-X main.stamp=v0.1.0-rc1"),
+// is printed by --version instead of anything the build info says.
+var stamp string
+
+// version is --version's line: the release, where it came from when it is
+// not a tagged module build, then the Go toolchain and platform.
+// docs/cli.md lists what each kind of build prints (TestVersionBuilds).
 func version() string {
-	v, rev := "(unknown)", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	bi, _ := debug.ReadBuildInfo()
+	return versionLine(stamp, bi) + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+}
+
+// pseudoVersion matches the versions Go gives an untagged commit
+// (v0.0.0-20261125205752-a62bd27ed14d) and a modified tree (+dirty).
+var pseudoVersion = regexp.MustCompile(`[-.][0-9]{14}-[0-9a-f]{12}|\+dirty$`)
+
+func versionLine(stamp string, bi *debug.BuildInfo) string {
+	if stamp != "" {
+		return "sharedarray " + stamp
+	}
+	var v, rev, when string
+	modified := false
+	if bi != nil {
 		v = bi.Main.Version
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				rev = s.Value[:12]
-			}
-			if s.Key == "vcs.modified" && s.Value == "true" && rev != "" {
-				rev += "+dirty"
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value[:min(len(s.Value), 12)]
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
 			}
 		}
 	}
-	if v == "" {
-		v = "(devel)"
+	if v != "" && v != "(devel)" && !pseudoVersion.MatchString(v) {
+		return "sharedarray " + v // go install ...@v0.1.0, or a clean clone at a tag
 	}
-	s := "sharedarray " + v
-	if rev != "" && !strings.Contains(v, rev[:min(len(rev), 12)]) {
-		s += " (" + rev + ")"
+	s := "sharedarray " + appversion.Version + "-devel"
+	switch {
+	case rev == "":
+		s += " (no VCS stamp)"
+	case modified:
+		s += " (" + rev + "+modified, " + when + ")"
+	default:
+		s += " (" + rev + ", " + when + ")"
 	}
-	return s + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
+	return s
 }
 
 // parseInterleaved parses flags wherever they stand among the arguments
@@ -257,7 +400,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // user typed it (the package writes every flag with one dash), and, for
 // an unknown one, says how to pass an operand that starts with '-' (a
 // name, or a negative number given as a shape).
-func flagMessage(err error, args []string) string {
+func flagMessage(err error, args []string, fs *flag.FlagSet) string {
 	msg := err.Error()
 	// typed is how the user spelled the flag the package calls -name.
 	typed := func(name string) string {
@@ -272,7 +415,10 @@ func flagMessage(err error, args []string) string {
 		return "--" + name
 	}
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return "unknown flag " + typed(name) + " (an operand that starts with '-' goes after --)"
+		if s := suggestFlag(name, fs); s != "" {
+			return "unknown flag " + typed(name) + "; did you mean " + s + "?"
+		}
+		return "unknown flag " + typed(name) + " (operands that start with '-' go after --)"
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return "flag needs an argument: " + typed(name)
@@ -287,18 +433,78 @@ func flagMessage(err error, args []string) string {
 	return msg
 }
 
-// want checks the number of positional arguments.
+// suggestFlag is the flag of fs a mistyped one most likely meant ("-l"
+// for --long), spelled as the help spells it, or "".
+func suggestFlag(typed string, fs *flag.FlagSet) string {
+	if fs == nil || strings.Trim(typed, "0123456789.") == "" {
+		return "" // -1: an operand (a negative number), not a flag
+	}
+	best, bestD := "", 3
+	fs.VisitAll(func(f *flag.Flag) {
+		d := editDistance(typed, f.Name)
+		if len(f.Name) == 1 { // -l: only for a word it starts (--long), not for any other letter
+			d = 3
+			if len(typed) > 1 && strings.HasPrefix(typed, f.Name) {
+				d = 1
+			}
+		}
+		if d < bestD && d < max(len(f.Name), 2) {
+			best, bestD = f.Name, d
+		}
+	})
+	switch {
+	case best == "":
+		return ""
+	case len(best) == 1:
+		return "-" + best
+	}
+	return "--" + best
+}
+
+// want checks the number of positional arguments and names the missing or
+// extra ones.
 func (c *cli) want(args []string, n int) bool {
 	if len(args) == n {
 		return true
 	}
-	return c.usageError("want %d argument(s), got %d", n, len(args))
+	var names []string // the operands of the usage line: NAME SHAPE DTYPE
+	for _, w := range strings.Fields(c.cmd.args) {
+		if !strings.HasPrefix(w, "[") && !strings.HasPrefix(w, "-") {
+			names = append(names, w)
+		}
+	}
+	if len(names) == n && len(args) < n {
+		missing := names[len(args):]
+		what := "missing " + missing[len(missing)-1]
+		if len(missing) > 1 {
+			what = "missing " + strings.Join(missing[:len(missing)-1], ", ") + " and " + missing[len(missing)-1]
+		}
+		if len(args) > 0 {
+			var got []string
+			for i, a := range args {
+				got = append(got, names[i]+"="+quote(a))
+			}
+			what += " (got " + strings.Join(got, ", ") + ")"
+		}
+		return c.usageError("%s", what)
+	}
+	if len(args) > n {
+		extra := make([]string, len(args)-n)
+		for i, a := range args[n:] {
+			extra[i] = quote(a)
+		}
+		if n == 0 {
+			return c.usageError("takes no operands; unexpected %s", strings.Join(extra, " "))
+		}
+		return c.usageError("too many operands: %s after %s", strings.Join(extra, " "), strings.Join(names, " "))
+	}
+	return c.usageError("want %d operand(s), got %d", n, len(args))
 }
 
 // usageError reports a wrong command line (exit status 2).
 func (c *cli) usageError(format string, a ...any) bool {
-	fmt.Fprintf(c.stderr, "sharedarray: %s: %s\n", c.cmd.name, visible(fmt.Sprintf(format, a...)))
-	fmt.Fprintf(c.stderr, "usage: sharedarray %s %s\nRun 'sharedarray %s --help' for more.\n", c.cmd.name, c.cmd.args, c.cmd.name)
+	fmt.Fprintln(c.stderr, fitLine("sharedarray: "+c.cmd.name+": "+visible(fmt.Sprintf(format, a...))))
+	fmt.Fprintf(c.stderr, "%s\nRun 'sharedarray %s --help' for more.\n", usageLine(c.cmd), c.cmd.name)
 	return false
 }
 
@@ -308,6 +514,18 @@ func (c *cli) usageError(format string, a ...any) bool {
 func (c *cli) fail(name string, err error) int {
 	c.report(name, err)
 	return exitFail
+}
+
+// warnf prints a message that is not an error of one operand (a
+// summary, a warning), fitted to the terminal like every other.
+func (c *cli) warnf(format string, a ...any) {
+	fmt.Fprintln(c.stderr, fitLine(fmt.Sprintf(format, a...)))
+}
+
+// notef prints "sharedarray: OP NAME: TEXT", fitted like an error: a note
+// about one array.
+func (c *cli) notef(name, format string, a ...any) {
+	fmt.Fprintln(c.stderr, fitMessage("sharedarray: "+c.cmd.name+" "+quote(name)+":", fmt.Sprintf(format, a...)))
 }
 
 func (c *cli) report(name string, err error) {
@@ -322,11 +540,102 @@ func message(op, name string, err error) string {
 	if name != "" {
 		s += " " + quote(name)
 	}
+	var se *sharedarray.SpaceError
+	if errors.As(err, &se) {
+		first, rest, _ := strings.Cut(spaceMessage(op, se), "\n")
+		return fitMessage(s+":", first) + "\n" + rest
+	}
 	c := cause(err)
 	if errors.Is(err, syscall.ELOOP) && isShmLink(name) {
 		c = "is a symbolic link (arrays in /dev/shm are never opened through links)"
 	}
-	return s + ": " + visible(c)
+	isShm := name != "" && (!strings.Contains(name, "://") || strings.HasPrefix(name, "shm://"))
+	if isShm && errors.Is(err, fs.ErrNotExist) {
+		switch op {
+		case "info", "rm", "export":
+			c += " ('sharedarray ls' lists the arrays in /dev/shm)"
+		}
+	}
+	return fitMessage(s+":", visible(c))
+}
+
+// fitLine wraps a message longer than a terminal's line: it breaks at the
+// last space that keeps a line within helpWidth (that one space dropped;
+// a longer word stays whole) and indents the next line by two spaces.
+// Nothing else changes, so joining each "\n  " back into one space gives
+// the message exactly (quote escapes every newline in a name, so the joins
+// are unambiguous).
+func fitLine(s string) string { return breakLines(s, helpWidth, "  ", 0) }
+
+// fitMessage is fitLine for "sharedarray: OP NAME: CAUSE": it never breaks
+// inside the first len(head) bytes, so the name, which may hold spaces,
+// stays whole on the first line, ready to copy.
+func fitMessage(head, rest string) string {
+	return breakLines(head+" "+rest, helpWidth, "  ", len(head))
+}
+
+// breakLines is fitLine with another indent for the lines after the first,
+// and no break before byte keep of the first line.
+func breakLines(s string, width int, indent string, keep int) string {
+	var b strings.Builder
+	start := keep // no break before this: the kept head, or the next line's indent
+	for len(s) > width {
+		ok := func(i int) bool { // a break at i leaves text on this line, after the kept head
+			return i >= start && (keep > 0 || strings.TrimSpace(s[start:i]) != "")
+		}
+		i := strings.LastIndexByte(s[:width+1], ' ')
+		if !ok(i) { // no space to break at: the first one after
+			i = -1
+			for j := start; j < len(s); j++ {
+				if s[j] == ' ' && ok(j) {
+					i = j
+					break
+				}
+			}
+			if i < 0 {
+				break
+			}
+		}
+		b.WriteString(s[:i] + "\n")
+		s = indent + s[i+1:]
+		start, keep = len(indent), 0
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// spaceMessage says, one line each, what the array needs, every limit that
+// refuses it with what to change, and the flag that skips the check. The
+// library's own message names the Go option instead.
+func spaceMessage(op string, se *sharedarray.SpaceError) string {
+	lines := []string{fmt.Sprintf("%v: the array needs %s", se.Err, byteunit.Format(se.Need))}
+	memory := false
+	for _, e := range append([]*sharedarray.SpaceError{se}, se.Also...) {
+		memory = memory || e.Err == syscall.ENOMEM
+		l := e.Where
+		if e.Path != "" {
+			l += " " + quote(e.Path)
+		}
+		if e.Avail >= 0 {
+			l += " has " + byteunit.Format(e.Avail) + " available"
+		} else {
+			l += " has an unknown amount available"
+		}
+		if e.Size >= 0 {
+			l += " of " + byteunit.Format(e.Size)
+		}
+		if e.Err == syscall.ENOMEM && e.Avail >= 0 && e.Need <= e.Avail {
+			l += ", not enough for the array and the kernel memory that holds and maps it"
+		}
+		if e.Fix != "" {
+			l += ": " + e.Fix
+		}
+		lines = append(lines, "  - "+wrap(l, "    ", helpWidth)[4:])
+	}
+	if memory && (op == "create" || op == "import") {
+		lines = append(lines, "  "+wrap("--sparse skips the memory check and reserves nothing; the pages are then allocated as they are written, and a writer that finds the memory gone is killed (SIGBUS)", "    ", helpWidth)[4:])
+	}
+	return strings.Join(lines, "\n")
 }
 
 // isShmLink reports whether name is a shm name whose /dev/shm entry is a
@@ -377,7 +686,7 @@ func (c *cli) options() ([]sharedarray.Option, error) {
 	if c.layout != "" {
 		l, err := sharedarray.ParseLayout(c.layout)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--layout %s is not a layout (want dual, dual-v30, numpy1, numpy2 or v30; --help says which SharedArray builds read each)", quote(c.layout))
 		}
 		opts = append(opts, sharedarray.WithLayout(l))
 	}
@@ -448,7 +757,7 @@ func (c *cli) info(args []string) int {
 	for _, d := range in.Shape {
 		n *= d
 	}
-	strides := in.Strides()
+	strides := in.Strides
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "name\t%s\n", quote(args[0]))
 	fmt.Fprintf(tw, "dtype\t%s (%s, typenum %d, itemsize %d)\n", in.Dtype, in.Dtype.Name(), in.Dtype.Typenum(), in.Dtype.ItemSize())
@@ -459,11 +768,18 @@ func (c *cli) info(args []string) int {
 	fmt.Fprintf(tw, "file bytes\t%d\n", in.Size)
 	fmt.Fprintf(tw, "layout\t%s (%d-byte trailer; %s)\n", in.Layout, in.Layout.TrailerSize(), readers(in.Layout))
 	fmt.Fprintf(tw, "modified\t%s\n", in.ModTime.UTC().Format(time.RFC3339))
-	if r := ringOf(args[0], in); r != nil {
-		fmt.Fprintf(tw, "frame ring\t%s\n", r)
+	r, rerr := ringOf(args[0], in)
+	if errors.Is(rerr, fs.ErrNotExist) {
+		return c.fail(args[0], rerr) // removed since Stat: no stale answer
 	}
-	hs, herr := sharedarray.Holders(args[0])
-	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) {
+	if r != nil {
+		fmt.Fprintf(tw, "ring\t%s\n", r)
+	} else if rerr != nil {
+		fmt.Fprintf(tw, "ring\tunreadable: %v\n", rerr)
+	}
+	m, herr := sharedarray.HoldersOf([]sharedarray.Info{in}) // the file Stat read
+	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) && m != nil {
+		hs := m[in.Name]
 		fmt.Fprintf(tw, "attached\t%s\n", attachedString(len(hs), herr != nil))
 		for _, h := range hs {
 			fmt.Fprintf(tw, "holder\t%s\n", holderString(h))
@@ -567,7 +883,7 @@ func (c *cli) create(args []string) int {
 
 func (c *cli) rm(args []string) int {
 	if len(args) == 0 {
-		c.usageError("name the arrays to delete")
+		c.usageError("missing NAME: name the arrays to delete")
 		return exitUsage
 	}
 	code := exitOK
@@ -584,27 +900,6 @@ func (c *cli) rm(args []string) int {
 		fmt.Fprintf(c.stdout, "deleted %s\n", quote(name))
 	}
 	return code
-}
-
-// forceRemove removes a regular file that Delete refused as not a valid
-// SharedArray. Delete parsed the name already; only the scheme goes. It
-// never removes a directory (unlink(2), unlike os.Remove, does not fall
-// back to rmdir), nor a link, FIFO, socket or device.
-func forceRemove(name string) error {
-	path := name
-	if p, ok := strings.CutPrefix(name, "file://"); ok {
-		path = p
-	} else {
-		path = "/dev/shm/" + strings.TrimLeft(strings.TrimPrefix(name, "shm://"), "/")
-	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return errors.New("not a regular file; --force removes only regular files")
-	}
-	return syscall.Unlink(path)
 }
 
 func (c *cli) export(args []string) int {

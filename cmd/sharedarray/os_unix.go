@@ -5,7 +5,6 @@ package main
 import (
 	"io"
 	"os"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,13 +16,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	_, err := unix.IoctlGetTermios(int(f.Fd()), ioctlReadTermios)
 	return err == nil
-}
-
-// changeTime returns path's ctime (lstat), or false when it cannot be read.
-func changeTime(path string) (time.Time, bool) {
-	var st unix.Stat_t
-	if unix.Lstat(path, &st) != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(st.Ctim.Unix()), true
 }

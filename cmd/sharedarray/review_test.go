@@ -16,6 +16,7 @@ import (
 // export never replaces what is not a regular file: a FIFO (or a device
 // such as /dev/full) stays what it was, a directory is reported as one.
 func TestExportRefusesNonRegular(t *testing.T) {
+	t.Parallel()
 	n := name(t)
 	code, _, errs := runCLI("create", n, "3", "u1")
 	assert.Equal(t, code, 0, errs)
@@ -51,6 +52,7 @@ func TestExportRefusesNonRegular(t *testing.T) {
 // When the .npy file is at fault (not a .npy file, a directory, shorter
 // than its header says), the message names the file, not the array.
 func TestImportBlamesFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	short := filepath.Join(dir, "short.npy")
 	src := name(t)
@@ -76,6 +78,7 @@ func TestImportBlamesFile(t *testing.T) {
 // levels of symbolic links" (the ELOOP of the O_NOFOLLOW open); rm --force
 // leaves it.
 func TestSymlinkNameMessage(t *testing.T) {
+	t.Parallel()
 	n, target := name(t), name(t)
 	code, _, errs := runCLI("create", target, "2", "u1")
 	assert.Equal(t, code, 0, errs)
@@ -95,6 +98,7 @@ func TestSymlinkNameMessage(t *testing.T) {
 // An unknown flag is named as the user typed it, with a hint for operands
 // that start with '-'.
 func TestUnknownFlagAsTyped(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		flag string
@@ -107,7 +111,7 @@ func TestUnknownFlagAsTyped(t *testing.T) {
 		code, _, errs := runCLI(tc.args...)
 		assert.Equal(t, code, 2)
 		first, _, _ := strings.Cut(errs, "\n")
-		assert.Equal(t, first, fmt.Sprintf("sharedarray: %s: unknown flag %s (an operand that starts with '-' goes after --)", tc.args[0], tc.flag))
+		assert.Equal(t, first, fmt.Sprintf("sharedarray: %s: unknown flag %s (operands that start with '-' go after --)", tc.args[0], tc.flag))
 	}
 	code, _, errs := runCLI("create", "x", "3", "u1", "-sparse=maybe")
 	assert.Equal(t, code, 2)
@@ -120,13 +124,14 @@ func TestUnknownFlagAsTyped(t *testing.T) {
 // --older-than 0 means any age: an array whose mtime is in the future
 // (a clock set back, touch -d) is not exempt.
 func TestGCOlderThanZeroFuture(t *testing.T) {
+	t.Parallel()
 	n := name(t)
 	a, err := sharedarray.Create(n, []int{4}, sharedarray.Uint8)
 	assert.NilError(t, err)
 	a.Close()
 	setAge(t, n, -time.Hour)
 	args := []string{"gc", "--older-than", "0", n}
-	if _, err := sharedarray.HoldersOf([]string{n}); err != nil {
+	if _, err := sharedarray.Holders(n); err != nil {
 		args = append(args, "--force") // some process here cannot be inspected
 	}
 	code, out, errs := runCLI(args...)
@@ -138,6 +143,7 @@ func TestGCOlderThanZeroFuture(t *testing.T) {
 // The hint when processes cannot be inspected does not tell root to run
 // as root.
 func TestInspectHint(t *testing.T) {
+	t.Parallel()
 	assert.Assert(t, strings.Contains(inspectHint(1000), "run as root"))
 	assert.Assert(t, !strings.Contains(inspectHint(0), "run as root"))
 }
@@ -145,6 +151,7 @@ func TestInspectHint(t *testing.T) {
 // No byte of user input reaches the terminal raw, even inside a cause the
 // system formatted (a path in a read error) or in doctor's report.
 func TestNoRawEscapes(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "esc\x1b[31mdir")
 	assert.NilError(t, os.Mkdir(dir, 0o755))
 	n := name(t)
@@ -159,6 +166,7 @@ func TestNoRawEscapes(t *testing.T) {
 // export onto the array's own file (file:// names, or /dev/shm/NAME, or a
 // hard link to it) is refused: it would replace the array by a .npy file.
 func TestExportOntoItself(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	arr := filepath.Join(dir, "self.arr")
 	code, _, errs := runCLI("create", "file://"+arr, "3", "u1")

@@ -3,16 +3,22 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sharedarray/sharedarray"
+	"github.com/sharedarray/sharedarray/internal/testutil"
+	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 )
 
 // ls and info show a frame ring's slots, head, writer and readers.
 func TestRingShown(t *testing.T) {
+	t.Parallel()
 	n := name(t)
 	w, err := sharedarray.CreateRing(n, 4, []int{2, 3}, sharedarray.Float32)
 	assert.NilError(t, err)
@@ -21,22 +27,33 @@ func TestRingShown(t *testing.T) {
 	assert.NilError(t, err)
 	defer r.Close()
 	assert.NilError(t, w.Write(make([]byte, 24)))
-	want := fmt.Sprintf("ring: 4 slots, head 1, generation 1, writer pid %d, 1 reader(s), 0 waiting", os.Getpid())
+	want := fmt.Sprintf("4 slots, head 1, generation 1, writer pid %d, 1 reader(s), 0 waiting", os.Getpid())
 
 	code, out, errs := runCLI("info", n)
 	assert.Equal(t, code, 0, errs)
-	assert.Assert(t, strings.Contains(out, "frame ring  "+want), out)
+	assert.Assert(t, strings.Contains(out, "\nring "), out)
+	assert.Assert(t, strings.Contains(out, " "+want+"\n"), out)
 
-	code, out, errs = runCLI("ls")
-	assert.Equal(t, code, 0, errs)
-	found := false
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, n+" ") {
-			found = true
-			assert.Assert(t, strings.HasSuffix(l, want), l)
+	// ls: the ring's state is in a RING column, under its header, after
+	// HOLDERS with -l.
+	for _, args := range [][]string{{"ls"}, {"ls", "-l"}} {
+		code, out, errs = runCLI(args...)
+		assert.Equal(t, code, 0, errs)
+		lines := strings.Split(out, "\n")
+		col := strings.Index(lines[0], "RING")
+		assert.Assert(t, strings.HasSuffix(lines[0], "RING") && col > strings.Index(lines[0], "ATTACHED"), "%v: %s", args, lines[0])
+		if len(args) > 1 {
+			assert.Assert(t, col > strings.Index(lines[0], "HOLDERS"), lines[0])
 		}
+		found := false
+		for _, l := range lines[1:] {
+			if strings.HasPrefix(l, n+" ") {
+				found = true
+				assert.Equal(t, l[col:], want) // ASCII like the header: columns line up in bytes
+			}
+		}
+		assert.Assert(t, found, out)
 	}
-	assert.Assert(t, found, out)
 
 	code, out, _ = runCLI("ls", "--json")
 	assert.Equal(t, code, 0)
@@ -59,4 +76,102 @@ func TestRingShown(t *testing.T) {
 	code, out, _ = runCLI("info", p)
 	assert.Equal(t, code, 0)
 	assert.Assert(t, !strings.Contains(out, "ring"), out)
+}
+
+// rdlockEnv makes the test binary a process holding a classic whole-file
+// read lock (l_len 0, to the end of the file) on a path until its stdin
+// closes: what fcntl.lockf(fd, LOCK_SH) takes in Python, and what any user
+// with read access can do.
+const rdlockEnv = "SHAREDARRAY_CLI_TEST_RDLOCK"
+
+func rdlockHolder(path string) int {
+	fd, err := unix.Open(path, unix.O_RDONLY, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 3
+	}
+	lk := unix.Flock_t{Type: unix.F_RDLCK, Whence: 0, Start: 0, Len: 0}
+	if err := unix.FcntlFlock(uintptr(fd), unix.F_SETLK, &lk); err != nil {
+		fmt.Fprintln(os.Stderr, "lock:", err)
+		return 3
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// ls, ls --json and info return at once, with the true state, while
+// another process holds a whole-file read lock on a ring (they spun at
+// 100 % CPU for as long as the lock was held).
+func TestRingWholeFileReadLockCLI(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 4, []int{2}, sharedarray.Float32)
+	assert.NilError(t, err)
+	assert.NilError(t, w.Write(make([]byte, 8)))
+	assert.NilError(t, w.Close())
+	args := append(strings.Fields(os.Getenv("SHAREDARRAY_EMULATOR")), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), rdlockEnv+"=/dev/shm/"+n)
+	testutil.StartHolder(t, cmd, "read lock on "+n)
+
+	want := "4 slots, head 1, generation 1, no writer, 0 reader(s), 0 waiting"
+	for _, argv := range [][]string{{"info", n}, {"ls"}, {"ls", "--json"}} {
+		done := make(chan struct{})
+		var code int
+		var out, errs string
+		go func() { defer close(done); code, out, errs = runCLI(argv...) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v hangs under a whole-file read lock", argv)
+		}
+		assert.Equal(t, code, 0, errs)
+		if argv[0] == "info" || len(argv) == 1 {
+			assert.Assert(t, strings.Contains(out, want), "%v: %s", argv, out)
+		}
+	}
+	e := lsJSON(t)[n]
+	assert.DeepEqual(t, e.Ring, &lsRing{Slots: 4, Head: 1, Generation: 1})
+}
+
+// A ring removed while ls runs (here: just before ls reads its ring state)
+// is not listed as if it were there, and ls says so.
+func TestLsRingRemovedMeanwhile(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 2, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	assert.NilError(t, w.Close())
+	lsBeforeRing = func(name string) {
+		if name == n {
+			assert.NilError(t, sharedarray.Delete(n))
+		}
+	}
+	defer func() { lsBeforeRing = nil }()
+	code, out, errs := runCLI("ls")
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, !strings.Contains(out, n), out)
+	assert.Assert(t, strings.Contains(errs, "removed while ls ran, not listed: "+n), errs)
+}
+
+// ls --json and info count readers exactly after churn: open r1, r2,
+// close r1, open r3 is 2 readers (the range scan said 1).
+func TestRingReaderCountCLI(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 2, []int{1}, sharedarray.Uint8)
+	assert.NilError(t, err)
+	defer w.Close()
+	open := func() *sharedarray.RingReader {
+		r, err := sharedarray.OpenRingReader(n)
+		assert.NilError(t, err)
+		return r
+	}
+	r1, r2 := open(), open()
+	defer r2.Close()
+	assert.NilError(t, r1.Close())
+	r3 := open()
+	defer r3.Close()
+	assert.Equal(t, lsJSON(t)[n].Ring.Readers, 2)
+	code, out, errs := runCLI("info", n)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, ", 2 reader(s), "), out)
 }

@@ -16,10 +16,11 @@ import (
 )
 
 var topCommand = &command{
-	name: "top",
-	args: "[--json] [-n COUNT] NAME...",
-	help: "Watch frame rings live, refreshed every second: publish rate, head, generation, the writer's pid and command, and per reader its pid, command, language, lag (frames and ms) and overrun rate. Quit with q or Ctrl-C. --json prints one snapshot (rates over one second) and exits.",
-	run:  (*cli).top,
+	name:  "top",
+	args:  "[--json] [-n COUNT] NAME...",
+	short: "watch frame rings live: rates, writer, readers and their lag",
+	help:  "Watch frame rings live, refreshed every second: publish rate, head, generation, the writer's pid and command, and per reader its pid, command, language, lag (frames and ms) and overrun rate. Quit with q or Ctrl-C. --json prints one snapshot (rates over one second) and exits.",
+	run:   (*cli).top,
 }
 
 func (c *cli) topFlags() {
@@ -165,12 +166,12 @@ func renderTop(w io.Writer, rings []topRing) {
 
 func (c *cli) top(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintf(c.stderr, "sharedarray: top: name a ring to watch (sharedarray ls lists them)\nRun 'sharedarray top --help' for usage.\n")
+		c.usageError("name a ring to watch (sharedarray ls lists them)")
 		return exitUsage
 	}
 	count := c.count
 	if count < 0 {
-		fmt.Fprintf(c.stderr, "sharedarray: top: -n wants a count (0 or more), not %d\n", count)
+		c.usageError("-n wants a count (0 or more), not %d", count)
 		return exitUsage
 	}
 	var st topState

@@ -116,6 +116,33 @@ static int create_close_delete_safe(const char *dir, const char *path, const cha
 	return unlinkat(shm_dirfd, tmp, 0);
 }
 
+// delete_safe: the Delete half of create_close_delete_safe alone, in
+// the directory opened once (at_cwd 0) or through full paths from
+// AT_FDCWD (at_cwd 1, as sharedarray's Delete names /dev/shm entries).
+static int delete_safe(const char *dir, const char *name, int at_cwd) {
+	char tr[548], path[512], tmp[512];
+	if (shm_dirfd < 0 && (shm_dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) return -1;
+	int dfd = shm_dirfd;
+	const char *n = name;
+	if (at_cwd) {
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		dfd = AT_FDCWD;
+		n = path;
+		snprintf(tmp, sizeof tmp, "%s/.sharedarray-delete-%lx", dir, (unsigned long)random());
+	} else {
+		snprintf(tmp, sizeof tmp, ".sharedarray-delete-%lx", (unsigned long)random());
+	}
+	int fd = openat(dfd, n, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) return -1;
+	struct stat st, moved;
+	if (fstat(fd, &st) != 0 || pread(fd, tr, 548, st.st_size - 548) != 548) { close(fd); return -1; }
+	close(fd);
+	if (memcmp(tr, "[SharedArray]", 14) != 0) return -1;
+	if (renameat2(dfd, n, dfd, tmp, RENAME_NOREPLACE) != 0) return -1;
+	if (fstatat(dfd, tmp, &moved, AT_SYMLINK_NOFOLLOW) != 0 || moved.st_ino != st.st_ino || moved.st_dev != st.st_dev) return -1;
+	return unlinkat(dfd, tmp, 0);
+}
+
 // export_write: attach read-only, write the mapping to path in 8 MiB
 // chunks (after a header of hlen bytes), optionally fsync.
 static int export_write(const char *name, const char *path, const void *header, long hlen, long n, int sync) {
@@ -191,7 +218,7 @@ static long list_count(void) {
 	return n;
 }
 
-// long double conversions, for the Float80 and Float128 tests.
+// long double conversions, for the numtype.Float80 and numtype.Float128 tests.
 static void ld_from_double(double f, void *out) {
 	long double x = f;
 	memset(out, 0, 16);
@@ -260,6 +287,19 @@ func CreateCloseDeleteSafe(name string, size int64, reserve bool) error {
 		res = 1
 	}
 	r, err := C.create_close_delete_safe(cstr("/dev/shm"), cstr("/dev/shm/"+name), cstr(name), C.long(size), res)
+	return check(r, err)
+}
+
+// DeleteSafe does in C the system calls of sharedarray's Delete on the shm
+// object name: validate, move to a private name, check, unlink. atCwd
+// names the files by full path from AT_FDCWD instead of relative to the
+// directory opened once.
+func DeleteSafe(name string, atCwd bool) error {
+	c := C.int(0)
+	if atCwd {
+		c = 1
+	}
+	r, err := C.delete_safe(cstr("/dev/shm"), cstr(name), c)
 	return check(r, err)
 }
 

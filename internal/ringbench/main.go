@@ -45,6 +45,7 @@ var (
 	rounds     = flag.Int("rounds", 3, "rounds; the variants alternate within each")
 	only       = flag.String("only", "", "run only the latency variants whose label contains this")
 	skipOther  = flag.Bool("latency-only", false, "skip the publish-cost and throughput sections")
+	jsonPath   = flag.String("json", "", "also write the periodic wake-up latencies (ns, per variant) to this file (internal/benchchart draws them)")
 )
 
 const roleEnv = "RINGBENCH_ROLE"
@@ -427,6 +428,32 @@ func child(f []string) int {
 	return 0
 }
 
+// writeJSON writes the periodic pattern's wake-up latencies in the form
+// internal/benchchart reads: Order (the variants in the order run, by
+// label) and Latencies (label -> nanoseconds, every round). Variants that
+// did not run (-only, no Python, no iceoryx2) are left out.
+func writeJSON(path string, vs []variant, key func(variant) string, lat func(string) []int64) error {
+	out := struct {
+		Pattern   string
+		Order     []string
+		Latencies map[string][]int64
+	}{Pattern: "periodic, one frame every 1 ms", Latencies: map[string][]int64{}}
+	for _, v := range vs {
+		if v.pattern != "periodic" {
+			continue
+		}
+		if l := lat(key(v)); len(l) > 0 {
+			out.Order = append(out.Order, v.label)
+			out.Latencies[v.label] = l
+		}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
 func pct(v []int64, p float64) float64 {
 	if len(v) == 0 {
 		return 0
@@ -514,6 +541,16 @@ func run() error {
 		}
 	}
 	fmt.Printf("load average %s at the end\n", loadavg())
+	if *jsonPath != "" {
+		if err := writeJSON(*jsonPath, vs, key, func(k string) []int64 {
+			if a := res[k]; a != nil {
+				return a.lat
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	if *skipOther {
 		return nil
 	}

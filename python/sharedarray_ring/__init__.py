@@ -235,15 +235,40 @@ def _fence():
     _fence_lock.release()
 
 
+def _mapped_file(addr):
+    """(major, minor, inode) of the file mapped at addr in this process, from /proc/self/maps."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            fields = line.split()
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            if lo <= addr < hi:
+                major, minor = (int(x, 16) for x in fields[3].split(":"))
+                return major, minor, int(fields[4])
+    return None
+
+
+def _same_file(fd, arr):
+    """Whether arr (attached by name) maps the file fd has open (opened by name too)."""
+    st = os.fstat(fd)
+    return _mapped_file(arr.ctypes.data) == (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+
+
 class _Ring:
     _fd = -1
+    _last_head = 0
+    _last_generation = 0
 
-    def __init__(self, name):
+    def __init__(self, name, _expect=None):
         _supported()
         self.name = name
         path = _path(name)
         self._fd = os.open(path, os.O_RDWR)
         try:
+            if _expect is not None:
+                st = os.fstat(self._fd)
+                if (st.st_dev, st.st_ino) != _expect:
+                    # create() made another file: this one replaced it.
+                    raise RingError(_errno.EAGAIN, "%s: the file was replaced while the ring was created; it is left alone" % name)
             self._attach(name)
         except BaseException:
             os.close(self._fd)
@@ -254,7 +279,9 @@ class _Ring:
         arr = _sa.attach(name)
         base = arr.base
         mapped = getattr(base, "size", None)
-        if mapped is not None and mapped != size:
+        if (mapped is not None and mapped != size) or not _same_file(self._fd, arr):
+            # Renamed, replaced or resized between our open and
+            # SharedArray's: the locks would guard another file.
             raise RingError(_errno.EAGAIN, "%s: the file changed while it was opened" % name)
         if arr.ndim < 1 or not 1 <= arr.shape[0] <= MAX_SLOTS:
             raise RingError(_errno.EINVAL, "%s: not a frame ring: shape %s: a ring's first dimension is its 1..%d slots" % (name, arr.shape, MAX_SLOTS))
@@ -334,13 +361,17 @@ class _Ring:
 
     @property
     def head(self):
-        """Frames published so far."""
-        return self._head.value
+        """Frames published so far (after close: as last read)."""
+        if self._head is not None:
+            self._last_head = self._head.value
+        return self._last_head
 
     @property
     def generation(self):
-        """How many writers the ring has had."""
-        return self._generation.value
+        """How many writers the ring has had (after close: as last read)."""
+        if self._generation is not None:
+            self._last_generation = self._generation.value
+        return self._last_generation
 
     def _lock(self, byte):
         """Take an OFD write lock on one control-block byte, without waiting."""
@@ -353,13 +384,32 @@ class _Ring:
                 return False
             raise
 
-    def _held(self, start, length):
-        """The first lock another open file description holds in the range."""
-        lk = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, self._ctl_off + start, length, 0)
+    def _write_locked(self, byte):
+        """Whether another open file description write-locks control byte `byte`.
+
+        Probes one byte with a read lock, which only write locks conflict
+        with: writers and readers register with write locks, so a read lock
+        anyone with read access can take (fcntl.lockf(fd, LOCK_SH) locks the
+        whole file) is not counted, and F_OFD_GETLK's choice among several
+        conflicting locks (the oldest, not the lowest) does not matter.
+        """
+        lk = struct.pack(_FLOCK, fcntl.F_RDLCK, os.SEEK_SET, self._ctl_off + byte, 1, 0)
         got = struct.unpack(_FLOCK, fcntl.fcntl(self._fd, F_OFD_GETLK, lk))
-        if got[0] == fcntl.F_UNLCK:
+        return got[0] == fcntl.F_WRLCK
+
+    def _read_locker(self, byte):
+        """Who holds a read lock keeping control byte `byte` from a write lock, or None."""
+        lk = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, self._ctl_off + byte, 1, 0)
+        got = struct.unpack(_FLOCK, fcntl.fcntl(self._fd, F_OFD_GETLK, lk))
+        if got[0] != fcntl.F_RDLCK:
             return None
-        return got[2] - self._ctl_off, max(got[3], 1)
+        length = "%d bytes" % got[3] if got[3] > 0 else "to the end of the file"
+        who = "process %d" % got[4] if got[4] > 0 else "an open file description of another process"
+        return "a read lock from offset %d, %s, held by %s" % (got[2], length, who)
+
+    def _held_readers(self):
+        """Registered readers' lock bytes: reader bytes 1..255 write-locked, probed one by one (bounded, exact)."""
+        return [b for b in range(1, MAX_READERS + 1) if self._write_locked(b)]
 
     def _check_open(self):
         if self._fd < 0:
@@ -368,6 +418,7 @@ class _Ring:
     def close(self):
         """Unmap (when the last view goes) and release this process's locks."""
         if self._fd >= 0:
+            self.head, self.generation  # kept for the accessors after close
             if self._futex.available:
                 self._futex.wake(self._head_addr)
             os.close(self._fd)
@@ -392,11 +443,18 @@ class _Ring:
 class Writer(_Ring):
     """The single writer of a ring (open_writer, create)."""
 
-    def __init__(self, name):
-        super().__init__(name)
+    def __init__(self, name, _expect=None):
+        super().__init__(name, _expect)
         if not self._lock(0):
+            who = None if self._write_locked(0) else self._read_locker(0)
             pid = self._pid.value
             self.close()
+            if who is not None:
+                raise RingError(
+                    _errno.EAGAIN,
+                    "%s: no live writer, but the writer lock byte (offset %d) is covered by %s: a whole-file "
+                    "read lock, such as fcntl.lockf(fd, LOCK_SH), keeps any writer out until it is released"
+                    % (name, self._ctl_off, who))
             raise BusyError(_errno.EBUSY, "%s: ring has a live writer (pid %d)" % (name, pid))
         # The generation is only written by a writer holding the lock.
         self._generation.value = self._generation.value + 1
@@ -416,7 +474,7 @@ class Writer(_Ring):
             else:
                 self._seq(i).value = 2 * self.seq + 1
             self._writing = True
-        return self.array[i]
+        return self.array[i, ...]  # a view, also of a 0-d frame (array[i] would be a scalar copy)
 
     def publish(self):
         """Mark the frame complete, advance the head, wake waiting readers."""
@@ -439,9 +497,19 @@ class Writer(_Ring):
             self._futex.wake(self._head_addr)
 
     def write(self, frame):
-        """Copy frame into the next slot and publish it."""
+        """Copy frame into the next slot and publish it.
+
+        frame must have the ring's dtype (casting "no") and a shape that
+        broadcasts to frame_shape; otherwise TypeError or ValueError is
+        raised before the slot is touched, and the ring is left as it was.
+        """
+        self._check_open()
+        src = np.asanyarray(frame)
+        if not np.can_cast(src.dtype, self.dtype, casting="no"):
+            raise TypeError("%s: frame dtype %s, the ring's is %s" % (self.name, src.dtype, self.dtype))
+        np.broadcast_to(src, self.frame_shape)  # ValueError if the shapes do not fit
         slot = self.next()
-        np.copyto(slot, frame, casting="no")
+        np.copyto(slot, src, casting="no")
         self.publish()
 
     def close(self):
@@ -530,7 +598,13 @@ class Reader(_Ring):
             return self._get_fast(deadline, latest, out)
         lost = 0
         slots = self.slots
+        spins = 0
         while True:
+            spins += 1
+            if spins % 64 == 0 and deadline is not None and time.monotonic_ns() >= deadline:
+                # A writer (or a hostile process) rewriting slots faster
+                # than they are read never keeps a bounded call past its timeout.
+                raise TimeoutError(_errno.ETIMEDOUT, "%s: no complete frame before the timeout" % self.name)
             h = self._head.value
             if h >= MAX_SEQ:
                 raise RingError(_errno.EINVAL, "%s: ring head = %d: sequence out of range" % (self.name, h))
@@ -570,7 +644,7 @@ class Reader(_Ring):
             lost += gap
             self.overruns += gap
             stamp = self._stamp(i).value
-            slot = self.array[i]  # holds the mapping until the check below
+            slot = self.array[i, ...]  # a view (also of a 0-d frame); holds the mapping until the check below
             if fn is not None:
                 result = fn(slot, s)
             elif out is None:
@@ -695,15 +769,24 @@ def create(name, slots, frame_shape, dtype=np.float64):
         raise ValueError("slots must be 1..%d" % MAX_SLOTS)
     arr = _sa.create(name, (slots,) + frame_shape, dtype=dtype)
     data_bytes = arr.nbytes
-    del arr
     if data_bytes == 0:
+        del arr
         _sa.delete(name)
         raise ValueError("frame shape %s holds no bytes" % (frame_shape,))
     path = _path(name)
+    ours = None  # (dev, inode) of the file SharedArray created, once checked
     try:
         fd = os.open(path, os.O_RDWR)
         try:
-            size = os.fstat(fd).st_size
+            if not _same_file(fd, arr):
+                # Another process replaced the name since SharedArray made
+                # it: never grow, write or delete a file we did not create.
+                del arr
+                raise RingError(_errno.EAGAIN, "%s: the file was replaced while the ring was created; it is left alone" % name)
+            del arr
+            st = os.fstat(fd)
+            ours = (st.st_dev, st.st_ino)
+            size = st.st_size
             tail_len = min(size - data_bytes, MAX_TRAILER)
             tail = os.pread(fd, tail_len, size - tail_len)
             ctl_off, ctl_size = _geometry(data_bytes, slots)
@@ -719,12 +802,16 @@ def create(name, slots, frame_shape, dtype=np.float64):
         finally:
             os.close(fd)
     except BaseException:
+        # Remove what we made, only if the name still holds it (another
+        # process may have replaced it: never delete what we did not create).
         try:
-            _sa.delete(name)
+            st = os.stat(path, follow_symlinks=False)
+            if ours == (st.st_dev, st.st_ino):
+                _sa.delete(name)
         except OSError:
             pass
         raise
-    return Writer(name)
+    return Writer(name, ours)  # the file made above, not one renamed over the name since
 
 
 def open_writer(name):
@@ -770,10 +857,10 @@ def stat(name):
     """
     r = _Ring(name)
     try:
-        alive = r._held(0, 1) is not None
-        # One query per byte: F_OFD_GETLK names *a* conflicting lock, not
-        # the lowest, so a range scan could miss some.
-        held = [b for b in range(1, MAX_READERS + 1) if r._held(b, 1) is not None]
+        alive = r._write_locked(0)
+        # One probe per byte, write locks only (_write_locked): exact and
+        # bounded whatever locks other processes hold.
+        held = r._held_readers()
         head = r.head
         info = {
             "version": r.version,

@@ -1,5 +1,0 @@
-//go:build !linux
-
-package sharedarray
-
-func (r *ring) heldReaderBytes() []int { return nil }
