@@ -806,14 +806,14 @@ func (rd *RingReader) Close() error { return rd.close(nil) }
 // overwritten during the copy is never returned: it counts as an overrun
 // and the next one is read.
 func (rd *RingReader) Next(ctx context.Context, dst []byte) (FrameInfo, error) {
-	return rd.get(ctx, time.Time{}, false, dst, nil)
+	return rd.get(ctx, false, dst, nil)
 }
 
 // Latest copies the newest published frame into dst, skipping older ones
 // (skipped frames are not overruns), and waits as Next does if no frame
 // newer than the last one read exists.
 func (rd *RingReader) Latest(ctx context.Context, dst []byte) (FrameInfo, error) {
-	return rd.get(ctx, time.Time{}, true, dst, nil)
+	return rd.get(ctx, true, dst, nil)
 }
 
 // Read waits for the next frame in order, as Next, and calls fn with the
@@ -825,11 +825,11 @@ func (rd *RingReader) Latest(ctx context.Context, dst []byte) (FrameInfo, error)
 // truncated by another process) is returned as an error matching ErrFault,
 // as it is in every reader and writer method.
 func (rd *RingReader) Read(ctx context.Context, fn func(info FrameInfo, frame []byte) error) (FrameInfo, error) {
-	return rd.get(ctx, time.Time{}, false, nil, fn)
+	return rd.get(ctx, false, nil, fn)
 }
 
 // get is Next, Latest and Read.
-func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, dst []byte, fn func(FrameInfo, []byte) error) (_ FrameInfo, err error) {
+func (rd *RingReader) get(ctx context.Context, latest bool, dst []byte, fn func(FrameInfo, []byte) error) (_ FrameInfo, err error) {
 	if fn == nil && len(dst) != rd.frameBytes {
 		return FrameInfo{}, pathError("ring read", rd.name, fmt.Errorf("buffer is %d bytes, the ring's frames are %d: %w", len(dst), rd.frameBytes, ErrInvalid))
 	}
@@ -858,7 +858,7 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 	var lost uint64
 	for spins := 0; ; spins++ {
 		if spins&63 == 63 {
-			if err := rd.expired(ctx, deadline); err != nil {
+			if err := rd.expired(ctx); err != nil {
 				return FrameInfo{}, err
 			}
 		}
@@ -871,7 +871,7 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 			if s > h+rd.slots { // head moved backwards: a new ring under the same name?
 				return FrameInfo{}, rd.corrupt(offHead, "head", h, fmt.Sprintf("behind this reader's position %d", s))
 			}
-			if err := rd.wait(ctx, deadline, s); err != nil {
+			if err := rd.wait(ctx, s); err != nil {
 				return FrameInfo{}, err
 			}
 			continue
@@ -944,15 +944,12 @@ func (rd *RingReader) corrupt(off int, field string, v any, msg string) error {
 }
 
 // expired returns the error ending a wait, or nil.
-func (rd *RingReader) expired(ctx context.Context, deadline time.Time) error {
+func (rd *RingReader) expired(ctx context.Context) error {
 	if rd.closed.Load() {
 		return pathError("ring read", rd.name, ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
-	}
-	if !deadline.IsZero() && !time.Now().Before(deadline) {
-		return pathError("ring read", rd.name, os.ErrDeadlineExceeded)
 	}
 	return nil
 }
@@ -963,16 +960,13 @@ const maxSleep = 100 * time.Millisecond
 
 // wait sleeps until the head passes s, or the wait ends. It returns nil
 // when the caller should look again.
-func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) error {
-	if err := rd.expired(ctx, deadline); err != nil {
+func (rd *RingReader) wait(ctx context.Context, s uint64) error {
+	if err := rd.expired(ctx); err != nil {
 		return err
 	}
 	ready, d, timed := rd.beforeSleep(ctx, s, maxSleep) // ring_wait.go
 	if ready {
 		return nil
-	}
-	if !deadline.IsZero() {
-		d = min(d, time.Until(deadline))
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		d = min(d, time.Until(dl))
@@ -991,7 +985,7 @@ func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) er
 		defer stop()
 	}
 	if d <= 0 {
-		return rd.expired(ctx, deadline)
+		return rd.expired(ctx)
 	}
 	if rd.regByte != 0 {
 		word, bit := rd.waitBit(rd.regByte)

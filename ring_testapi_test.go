@@ -2,7 +2,6 @@ package sharedarray
 
 import (
 	"context"
-	"os"
 	"time"
 )
 
@@ -11,16 +10,20 @@ import (
 // unexported since no user scenario needs it.
 
 // ErrTimeout is what nextTimeout's waits end with.
-var ErrTimeout = os.ErrDeadlineExceeded
+var ErrTimeout = context.DeadlineExceeded
 
 // NextTimeout is Next with a timeout.
 func (rd *RingReader) NextTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
-	return rd.get(context.Background(), time.Now().Add(d), false, dst, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return rd.Next(ctx, dst)
 }
 
 // LatestTimeout is Latest with a timeout.
 func (rd *RingReader) LatestTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
-	return rd.get(context.Background(), time.Now().Add(d), true, dst, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return rd.Latest(ctx, dst)
 }
 
 // SetPublishTime is setPublishTime.
