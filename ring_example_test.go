@@ -201,3 +201,54 @@ func ExampleWaitForRing() {
 	fmt.Println(info.Seq, buf[0])
 	// Output: 0 42
 }
+
+// StatRing reports a ring's state and, for each registered reader, what
+// it says about its progress (RingReaderInfo); an array that is no ring
+// is ErrNotRing.
+func ExampleStatRing() {
+	name := "shm://" + exampleName("ring")
+	w, err := sharedarray.CreateRing(name, 4, []int{2}, sharedarray.Uint8)
+	if err != nil {
+		panic(err)
+	}
+	defer sharedarray.Delete(name)
+	defer w.Close()
+	fmt.Println(w.FrameShape())
+
+	opts := []sharedarray.ReaderOption{sharedarray.WithOldest()}
+	r, err := sharedarray.OpenRingReader(name, opts...)
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+	fmt.Println(r.FrameShape())
+
+	for range 3 {
+		w.Next()
+		w.Publish()
+	}
+	buf := make([]byte, r.FrameBytes())
+	r.Next(context.Background(), buf) // frame 0: two frames left to read
+
+	var info sharedarray.RingInfo
+	info, err = sharedarray.StatRing(name)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(info.Version, info.Head, info.WriterAlive, info.Readers)
+	var me sharedarray.RingReaderInfo = info.ReaderList[0]
+	fmt.Println(me.Language, me.Pos, me.Lag)
+
+	plain := "shm://" + exampleName("plain")
+	a, _ := sharedarray.Create(plain, []int{3}, sharedarray.Uint8)
+	defer sharedarray.Delete(plain)
+	defer a.Close()
+	_, err = sharedarray.StatRing(plain)
+	fmt.Println(errors.Is(err, sharedarray.ErrNotRing))
+	// Output:
+	// [2]
+	// [2]
+	// 2 3 true 1
+	// go 1 2
+	// true
+}
