@@ -462,3 +462,59 @@ sys.stdin.readline()
 		})
 	}
 }
+
+// A reader closed from another thread while next() runs (the C extension
+// copies with the GIL released) never writes its progress entry after
+// close returns (the lock byte, and so the entry, may be another reader's
+// by then), nor touches the unmapped ring: close waits for the call,
+// which then raises RingError (EBADF), or returns the frame it had.
+func TestRingPythonCloseDuringNext(t *testing.T) {
+	const script = `
+import ctypes, json, os, random, sys, threading, time, sharedarray_ring as sr
+name = sys.argv[1]
+w = sr.open_writer(name)
+stop = False
+def write():
+    while not stop:
+        w.next(); w.publish()
+wt = threading.Thread(target=write); wt.start()
+probe = sr._Ring(name)
+changed = ended = 0
+for k in range(40):
+    r = sr.open_reader(name)
+    b = r.registered
+    exc = []
+    def read():
+        try:
+            while True:
+                r.next(timeout=5)
+        except sr.RingError as e:
+            exc.append(e.errno)
+    rt = threading.Thread(target=read); rt.start()
+    time.sleep(random.uniform(0, 0.01))
+    r.close()
+    e = probe._prog + sr.PROG_ENTRY * b
+    before = ctypes.string_at(e, 24)
+    time.sleep(0.02)
+    if ctypes.string_at(e, 24) != before:
+        changed += 1
+    rt.join(5)
+    ended += not rt.is_alive() and exc == [9]
+stop = True; wt.join()
+print(json.dumps({"accelerated": sr.accelerated, "changed": changed, "ended": ended}), flush=True)
+`
+	b := ringBuild(t, "sa324-np2")
+	for impl, env := range pyEnvs(t, b) {
+		t.Run(impl, func(t *testing.T) {
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 4, []int{1 << 20}, sa.Uint64) // 8 MiB frames: long copies
+			assert.NilError(t, err)
+			assert.NilError(t, w.Close())
+			defer sa.Delete(name)
+			m := pyScript(t, b, env, script, name)
+			assert.Equal(t, m["accelerated"], impl == "fast")
+			assert.Equal(t, num(m, "changed"), 0, "progress entries written after close returned")
+			assert.Equal(t, num(m, "ended"), 40, "readers that ended with RingError EBADF")
+		})
+	}
+}

@@ -533,6 +533,15 @@ class Reader(_Ring):
 
     def __init__(self, name, spin=0.0, predict=False, oldest=False):
         waiter = _Waiter(spin, predict)  # checks the arguments first
+        # Calls in flight (next, latest, read: they touch the mapping, the
+        # C ones with the GIL released) and whether close is waiting for
+        # them: close unmaps and frees the lock byte only once none runs,
+        # so no call writes a progress entry (or a waiting bit) that may
+        # already be another reader's, nor reads unmapped memory.
+        self._calls = threading.Condition()
+        self._inflight = {}  # thread id -> calls it is in
+        self._closing = False
+        self._close_deferred = False
         super().__init__(name)
         self._waiter = waiter
         self.registered = 0
@@ -565,13 +574,56 @@ class Reader(_Ring):
             self._e_pos.value = self.pos
 
     def __iter__(self):
-        while self._fd >= 0:
+        while self._fd >= 0 and not self._closing:
             try:
                 yield self.next()
             except RingError as e:
-                if e.errno == _errno.EBADF and self._fd < 0:
+                if e.errno == _errno.EBADF and (self._closing or self._fd < 0):
                     return  # closed meanwhile
                 raise
+
+    def _check_open(self):
+        if self._closing or self._fd < 0:
+            raise RingError(_errno.EBADF, "%s: ring is closed" % self.name)
+
+    def close(self):
+        """Release the lock byte and unmap, once no next/latest/read of
+        this reader runs: one running in another thread is woken and
+        raises RingError (EBADF); called from a read callback, the close
+        happens when that read returns."""
+        calls = getattr(self, "_calls", None)
+        if calls is None:  # __init__ failed before the state was made
+            return super().close()
+        me = threading.get_ident()
+        with calls:
+            if self._fd < 0:
+                return
+            self._closing = True
+            if self._inflight.get(me):
+                self._close_deferred = True  # from a callback: the read closes
+                return
+            while self._inflight:
+                if self._futex.available:
+                    self._futex.wake(self._head_addr)  # a sleeping call returns
+                calls.wait(0.001)
+            super().close()
+
+    def _enter(self):
+        me = threading.get_ident()
+        with self._calls:
+            self._check_open()
+            self._inflight[me] = self._inflight.get(me, 0) + 1
+
+    def _leave(self):
+        me = threading.get_ident()
+        with self._calls:
+            n = self._inflight.pop(me) - 1
+            if n:
+                self._inflight[me] = n
+            finish = self._close_deferred and not self._inflight
+            self._calls.notify_all()
+            if finish:
+                super().close()
 
     def next(self, timeout=None, out=None):
         """The next frame in order, copied (a Frame), or TimeoutError."""
@@ -590,7 +642,13 @@ class Reader(_Ring):
         return self._get(timeout, False, None, fn)
 
     def _get(self, timeout, latest, out, fn):
-        self._check_open()
+        self._enter()
+        try:
+            return self._get_open(timeout, latest, out, fn)
+        finally:
+            self._leave()
+
+    def _get_open(self, timeout, latest, out, fn):
         deadline = None if timeout is None else time.monotonic_ns() + int(timeout * 1e9)
         if _fast is not None and fn is None and (
                 out is None or (out.dtype == self.dtype and out.shape == self.frame_shape
@@ -600,6 +658,7 @@ class Reader(_Ring):
         slots = self.slots
         spins = 0
         while True:
+            self._check_open()  # closed from another thread (or the callback)
             spins += 1
             if spins % 64 == 0 and deadline is not None and time.monotonic_ns() >= deadline:
                 # A writer (or a hostile process) rewriting slots faster
@@ -663,9 +722,9 @@ class Reader(_Ring):
                     lost += 1
                 continue
             self.pos = s + 1
-            # The progress entry, unless fn closed the reader: its lock
-            # byte, and so the entry, may already be another reader's.
-            if self._entry and self._fd >= 0:
+            # The progress entry, unless fn closed the reader (the lock
+            # byte is still this reader's: close waits for this call).
+            if self._entry and not self._closing:
                 self._e_pos.value = self.pos
                 self._e_over.value = self.overruns
                 self._e_last.value = time.monotonic_ns()
