@@ -757,6 +757,11 @@ class Reader(_Ring):
                 self._wait(self.pos, deadline)
                 self._check_open()
                 continue
+            if st == 6:  # frames kept being overwritten: bounded by the timeout
+                if deadline is not None and time.monotonic_ns() >= deadline:
+                    raise TimeoutError(_errno.ETIMEDOUT, "%s: no complete frame before the timeout" % self.name)
+                self._check_open()
+                continue
             i = s % self.slots
             if st == 2:
                 raise RingError(_errno.EINVAL, "%s: ring head = %d: sequence out of range" % (self.name, value))

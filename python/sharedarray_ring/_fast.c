@@ -119,14 +119,20 @@ static PyObject *fast_wait(PyObject *self, PyObject *args) {
 }
 
 /* Status codes of take. */
-enum { TAKE_OK, TAKE_WAIT, TAKE_HEAD_RANGE, TAKE_HEAD_BACK, TAKE_SLOT_BEHIND, TAKE_SLOT_AHEAD };
+enum { TAKE_OK, TAKE_WAIT, TAKE_HEAD_RANGE, TAKE_HEAD_BACK, TAKE_SLOT_BEHIND, TAKE_SLOT_AHEAD, TAKE_AGAIN };
+
+/* Frames found overwritten before take returns TAKE_AGAIN, so the caller
+ * checks its timeout and close between tries (a writer, or a hostile
+ * process, rewriting slots faster than they are read). */
+#define TAKE_TRIES 64
 
 /* take(ctl, data, frame_bytes, slots, pos, latest, dst, entry, overruns) ->
  *     (status, seq, value, lost, pos, head)
  * The reader loop of docs/ring.md §3.2 up to the wait: copies the frame it
  * settles on into dst (a writable contiguous buffer of frame_bytes).
  * status TAKE_OK: frame seq copied, value its publish time. TAKE_WAIT:
- * nothing newer than pos. The others are corruption: value is the slot
+ * nothing newer than pos. TAKE_AGAIN: TAKE_TRIES frames were overwritten
+ * before they could be read; call again. The others are corruption: value is the slot
  * sequence or head that is wrong. lost counts overruns met on the way
  * (also on a non-OK return), pos is the reader's new position. entry is
  * the reader's version 2 progress entry (0: none): on TAKE_OK it gets pos,
@@ -152,7 +158,11 @@ static PyObject *fast_take(PyObject *self, PyObject *args) {
 	int status;
 	uint64_t s = 0, h = 0, lost = 0, value = 0;
 	Py_BEGIN_ALLOW_THREADS
-	for (;;) {
+	for (int tries = 0;; tries++) {
+		if (tries == TAKE_TRIES) {
+			status = TAKE_AGAIN;
+			break;
+		}
 		h = __atomic_load_n(head, __ATOMIC_ACQUIRE);
 		if (h >= MAX_SEQ) {
 			status = TAKE_HEAD_RANGE;
