@@ -101,6 +101,7 @@ func drawRings(in, path, subtitle string) error {
 		return err
 	}
 	var r struct {
+		Pattern   string // how the writer paced its frames (ringbench; "" before it said)
 		Order     []string
 		Latencies map[string][]int64
 	}
@@ -108,6 +109,9 @@ func drawRings(in, path, subtitle string) error {
 		return err
 	}
 	p := plot.New()
+	if r.Pattern != "" {
+		subtitle = r.Pattern + "; " + subtitle
+	}
 	p.Title.Text = "Frame rings: wake-up latency, writer -> reader in another process\n" + subtitle
 	p.Title.TextStyle.Font.Size = vg.Points(9)
 	p.Y.Label.Text = "µs (log scale)"
