@@ -9,7 +9,7 @@ export SHAREDARRAY_VENVS ?= $(HOME)/.cache/sharedarray/venvs
 # coordinator at the deadline (golang/go#75804) and fails with no crasher.
 FUZZTIME    ?= 200000x
 
-.PHONY: all test check unit examples race lint crossbuild arm64 fuzz pycompat venvs wheel bench gobench demo clean
+.PHONY: all test check unit examples race lint crossbuild arm64 fuzz pycompat venvs wheel bench ringbench gobench demo clean
 
 all: test
 
@@ -79,6 +79,11 @@ wheel:
 ## bench: every operation against its C, Python and NumPy baselines (docs/performance.md).
 bench:
 	bash scripts/bench.sh
+
+## ringbench: the frame-ring figures only (docs/ring.md §7): latency per
+## language pair and wait mode beside C futex pairs and iceoryx2.
+ringbench:
+	bash scripts/ringbench.sh
 
 ## gobench: the Go benchmarks (go test -bench) beside their C baselines.
 gobench:

@@ -28,7 +28,7 @@ import (
 // Control block geometry and field offsets, relative to its start.
 const (
 	ringMagic      = "[SARing]"
-	ringVersion    = 1
+	ringVersion    = 2 // written by CreateRing; 1 is still read (ring_progress.go)
 	ringHeaderSize = 256
 	ringSlotEntry  = 16 // seq u64, publish time i64
 	ringAlign      = 4096
@@ -61,16 +61,12 @@ var (
 	// ErrOverrun is matched by Read when the writer overwrote the frame
 	// while the callback read it: what the callback computed is garbage.
 	ErrOverrun = errors.New("sharedarray: frame overwritten while read")
-	// ErrTimeout is matched when NextTimeout or LatestTimeout waited in
-	// vain; it is os.ErrDeadlineExceeded.
-	ErrTimeout = os.ErrDeadlineExceeded
 )
 
-// ringGeometry returns where the control block starts and how long it is.
+// ringGeometry returns where a version 2 control block starts and how
+// long it is (ringGeometryV: either version).
 func ringGeometry(dataBytes int64, slots int) (ctlOff, ctlSize int64) {
-	ctlOff = (dataBytes + ringAlign - 1) / ringAlign * ringAlign
-	ctlSize = (ringHeaderSize + int64(slots)*ringSlotEntry + 63) / 64 * 64
-	return ctlOff, ctlSize
+	return ringGeometryV(ringVersion, dataBytes, slots)
 }
 
 // ring is what a writer and a reader share: the mapping, the control
@@ -87,6 +83,8 @@ type ring struct {
 	dtype      Dtype
 	frameShape []int
 	layout     Layout
+	version    int // control block version, 1 or 2
+	progOff    int // version 2: where the reader progress table starts in ctl; 0 in version 1
 
 	mu     sync.RWMutex // held shared by every operation, exclusively by close
 	closed atomic.Bool
@@ -225,6 +223,7 @@ func CreateRing(name string, slots int, frameShape []int, dtype Dtype, opts ...O
 	var made fileStat // which file was created: the writer must open that one
 	o.initTail = func(fd int, mem []byte) error {
 		initControlBlock(mem[ctlOff:ctlOff+ctlSize], uint64(slots), uint64(frameBytes), uint64(ctlSize))
+		initProgressHeader(mem[ctlOff:ctlOff+ctlSize], slots)
 		st, _, err := sysFstatTail(fd)
 		made = st
 		return err
@@ -308,7 +307,7 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 		return nil, &FormatError{Name: name, Offset: -1, Field: "shape", Value: m.shape, Msg: "a ring's first dimension is its 1.." + fmt.Sprint(ringMaxSlots) + " slots: " + ErrNotRing.Error()}
 	}
 	slots := m.shape[0]
-	ctlOff, ctlSize := ringGeometry(m.nbytes, slots)
+	ctlOff, _ := ringGeometry(m.nbytes, slots)
 	trailerAt := size - int64(m.layout.TrailerSize())
 	bad := func(off int, field string, v any, msg string) error {
 		return &FormatError{Name: name, Offset: ctlOff + int64(off), Field: "ring " + field, Value: v, Msg: msg}
@@ -325,8 +324,13 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 	if string(hdr[:8]) != ringMagic {
 		return nil, &notRingError{name: name, msg: fmt.Sprintf("no %q magic at offset %d", ringMagic, ctlOff)}
 	}
-	if v := le.Uint32(hdr[offVersion:]); v != ringVersion {
-		return nil, bad(offVersion, "version", v, fmt.Sprintf("this package reads version %d", ringVersion))
+	version := le.Uint32(hdr[offVersion:])
+	if version != 1 && version != ringVersion {
+		return nil, bad(offVersion, "version", version, fmt.Sprintf("this package reads versions 1 and %d", ringVersion))
+	}
+	_, ctlSize := ringGeometryV(int(version), m.nbytes, slots)
+	if err := checkProgressHeader(hdr[:], int(version), slots, bad); err != nil {
+		return nil, err
 	}
 	if v := le.Uint32(hdr[offHeaderSize:]); v != ringHeaderSize {
 		return nil, bad(offHeaderSize, "header size", v, fmt.Sprintf("must be %d", ringHeaderSize))
@@ -357,6 +361,7 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 	return &ring{
 		name: name, fd: -1, mem: mem, ctl: mem[ctlOff : ctlOff+ctlSize : ctlOff+ctlSize], ctlOff: ctlOff,
 		slots: uint64(slots), frameBytes: int(frameBytes), dtype: m.dtype, frameShape: m.shape[1:], layout: m.layout,
+		version: int(version), progOff: progressOffset(int(version), slots),
 	}, nil
 }
 
@@ -481,10 +486,11 @@ type RingWriter struct {
 	noTime  bool
 }
 
-// SetPublishTime turns the publish timestamp (FrameInfo.Time) on or off;
+// setPublishTime turns the publish timestamp (FrameInfo.Time) on or off;
 // it is on by default. Reading the clock is most of the cost of a publish
-// (see docs/ring.md); with it off, readers see Time 0.
-func (w *RingWriter) SetPublishTime(on bool) { w.noTime = !on }
+// (see docs/ring.md); with it off, readers see Time 0. Unexported: no
+// user scenario needs it, and WithPredict readers need the times.
+func (w *RingWriter) setPublishTime(on bool) { w.noTime = !on }
 
 // OpenRingWriter takes over the ring as its writer. It fails with an error
 // matching ErrBusy while another writer (in any process) has it open (the
@@ -728,6 +734,8 @@ type RingReader struct {
 	// Read callback returns at once, and the goroutine that closed may
 	// read them while that Read still updates pos and overruns.
 	seenPos, seenOverruns atomic.Uint64
+	cfg                   readerConfig
+	pred                  predictor // ring_wait.go
 }
 
 // OpenRingReader opens a ring for reading. The reader registers itself
@@ -735,12 +743,17 @@ type RingReader struct {
 // drops it when the reader closes or dies, so a killed reader leaves
 // nothing behind); RingInfo counts them. A 256th reader works but is not
 // counted.
-func OpenRingReader(name string) (*RingReader, error) {
-	r, err := openRing("open ring reader", name, false)
+func OpenRingReader(name string, opts ...ReaderOption) (*RingReader, error) {
+	var cfg readerConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r, err := openRingWaiting(name, &cfg) // ring_wait.go
 	if err != nil {
 		return nil, err
 	}
-	rd := &RingReader{ring: r}
+	rd := &RingReader{ring: r, cfg: cfg}
+	rd.cfg.waitCtx = nil // only for the open
 	for b := 1; b <= ringMaxReaders; b++ {
 		if rd.lockByte(b) == nil {
 			rd.regByte = b
@@ -754,10 +767,16 @@ func OpenRingReader(name string) (*RingReader, error) {
 			atomic.AndUint32(word, ^bit)
 		}
 		rd.pos = atomic.LoadUint64(rd.head())
+		rd.lastHead.Store(rd.pos) // the head, also WithOldest
+		if rd.cfg.oldest && rd.pos > rd.slots {
+			rd.pos -= rd.slots
+		} else if rd.cfg.oldest {
+			rd.pos = 0
+		}
 		rd.lastGen.Store(atomic.LoadUint64(rd.u64(offGeneration)))
+		rd.startProgress() // ring_progress.go
 		return nil
 	})
-	rd.lastHead.Store(rd.pos)
 	rd.seenPos.Store(rd.pos)
 	if err != nil {
 		rd.unmapNow()
@@ -799,25 +818,14 @@ func (rd *RingReader) Close() error { return rd.close(nil) }
 // overwritten during the copy is never returned: it counts as an overrun
 // and the next one is read.
 func (rd *RingReader) Next(ctx context.Context, dst []byte) (FrameInfo, error) {
-	return rd.get(ctx, time.Time{}, false, dst, nil)
-}
-
-// NextTimeout is Next with a timeout instead of a context; it fails with
-// an error matching ErrTimeout.
-func (rd *RingReader) NextTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
-	return rd.get(context.Background(), time.Now().Add(d), false, dst, nil)
+	return rd.get(ctx, false, dst, nil)
 }
 
 // Latest copies the newest published frame into dst, skipping older ones
 // (skipped frames are not overruns), and waits as Next does if no frame
 // newer than the last one read exists.
 func (rd *RingReader) Latest(ctx context.Context, dst []byte) (FrameInfo, error) {
-	return rd.get(ctx, time.Time{}, true, dst, nil)
-}
-
-// LatestTimeout is Latest with a timeout.
-func (rd *RingReader) LatestTimeout(d time.Duration, dst []byte) (FrameInfo, error) {
-	return rd.get(context.Background(), time.Now().Add(d), true, dst, nil)
+	return rd.get(ctx, true, dst, nil)
 }
 
 // Read waits for the next frame in order, as Next, and calls fn with the
@@ -829,11 +837,11 @@ func (rd *RingReader) LatestTimeout(d time.Duration, dst []byte) (FrameInfo, err
 // truncated by another process) is returned as an error matching ErrFault,
 // as it is in every reader and writer method.
 func (rd *RingReader) Read(ctx context.Context, fn func(info FrameInfo, frame []byte) error) (FrameInfo, error) {
-	return rd.get(ctx, time.Time{}, false, nil, fn)
+	return rd.get(ctx, false, nil, fn)
 }
 
 // get is Next, Latest and Read.
-func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, dst []byte, fn func(FrameInfo, []byte) error) (_ FrameInfo, err error) {
+func (rd *RingReader) get(ctx context.Context, latest bool, dst []byte, fn func(FrameInfo, []byte) error) (_ FrameInfo, err error) {
 	if fn == nil && len(dst) != rd.frameBytes {
 		return FrameInfo{}, pathError("ring read", rd.name, fmt.Errorf("buffer is %d bytes, the ring's frames are %d: %w", len(dst), rd.frameBytes, ErrInvalid))
 	}
@@ -864,7 +872,7 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 	var lost uint64
 	for spins := 0; ; spins++ {
 		if spins&63 == 63 {
-			if err := rd.expired(ctx, deadline); err != nil {
+			if err := rd.expired(ctx); err != nil {
 				return FrameInfo{}, err
 			}
 		}
@@ -877,7 +885,7 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 			if s > h+rd.slots { // head moved backwards: a new ring under the same name?
 				return FrameInfo{}, rd.corrupt(offHead, "head", h, fmt.Sprintf("behind this reader's position %d", s))
 			}
-			if err := rd.wait(ctx, deadline, s); err != nil {
+			if err := rd.wait(ctx, s); err != nil {
 				return FrameInfo{}, err
 			}
 			continue
@@ -940,6 +948,7 @@ func (rd *RingReader) get(ctx context.Context, deadline time.Time, latest bool, 
 			continue
 		}
 		rd.pos = s + 1
+		rd.noteProgress() // ring_progress.go
 		return info, fnErr
 	}
 }
@@ -949,15 +958,12 @@ func (rd *RingReader) corrupt(off int, field string, v any, msg string) error {
 }
 
 // expired returns the error ending a wait, or nil.
-func (rd *RingReader) expired(ctx context.Context, deadline time.Time) error {
+func (rd *RingReader) expired(ctx context.Context) error {
 	if rd.closed.Load() {
 		return pathError("ring read", rd.name, ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
-	}
-	if !deadline.IsZero() && !time.Now().Before(deadline) {
-		return pathError("ring read", rd.name, ErrTimeout)
 	}
 	return nil
 }
@@ -968,20 +974,13 @@ const maxSleep = 100 * time.Millisecond
 
 // wait sleeps until the head passes s, or the wait ends. It returns nil
 // when the caller should look again.
-func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) error {
-	if err := rd.expired(ctx, deadline); err != nil {
+func (rd *RingReader) wait(ctx context.Context, s uint64) error {
+	if err := rd.expired(ctx); err != nil {
 		return err
 	}
-	// A short spin first: a frame due within microseconds costs no sleep.
-	for range 64 {
-		if atomic.LoadUint64(rd.head()) > s {
-			return nil
-		}
-		runtime.Gosched()
-	}
-	d := maxSleep
-	if !deadline.IsZero() {
-		d = min(d, time.Until(deadline))
+	ready, d, timed := rd.beforeSleep(ctx, s, maxSleep) // ring_wait.go
+	if ready {
+		return nil
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		d = min(d, time.Until(dl))
@@ -1000,7 +999,7 @@ func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) er
 		defer stop()
 	}
 	if d <= 0 {
-		return rd.expired(ctx, deadline)
+		return rd.expired(ctx)
 	}
 	if rd.regByte != 0 {
 		word, bit := rd.waitBit(rd.regByte)
@@ -1014,21 +1013,31 @@ func (rd *RingReader) wait(ctx context.Context, deadline time.Time, s uint64) er
 	if atomic.LoadUint64(rd.head()) > s || rd.closed.Load() {
 		return nil
 	}
+	if timed {
+		target := nanotime() + int64(d)
+		futexWait(rd.futexWord(), w, d)
+		rd.afterTimedSleep(target)
+		return nil
+	}
 	futexWait(rd.futexWord(), w, d)
 	return nil
 }
 
 // RingInfo describes a ring, as StatRing returns it.
 type RingInfo struct {
+	Version     int    // control block version: 2, or 1 (no reader progress)
 	Slots       int    // frames the ring holds
 	FrameShape  []int  // shape of one frame
 	Dtype       Dtype  // element type
 	Head        uint64 // frames published so far
 	Generation  uint64 // writers the ring has had
-	WriterPid   int    // pid of the live writer, 0 if none
+	WriterPID   int    // pid of the live writer, 0 if none
 	WriterAlive bool   // a writer holds the ring's writer lock
 	Readers     int    // readers registered (holding a reader lock)
 	Waiters     uint32 // readers that say they wait (waiting bits and count)
+	// ReaderList describes each registered reader (version 2 rings;
+	// nil for version 1): what the reader itself last wrote (ring_progress.go).
+	ReaderList []RingReaderInfo
 }
 
 // StatRing describes the named ring: its geometry and its live state. It
@@ -1046,10 +1055,11 @@ func StatRing(name string) (RingInfo, error) {
 	var info RingInfo
 	err = guarded(func() error {
 		info = RingInfo{
-			Slots: int(r.slots), FrameShape: r.FrameShape(), Dtype: r.dtype,
+			Version: r.version,
+			Slots:   int(r.slots), FrameShape: r.FrameShape(), Dtype: r.dtype,
 			Head:       atomic.LoadUint64(r.head()),
 			Generation: atomic.LoadUint64(r.u64(offGeneration)),
-			WriterPid:  int(atomic.LoadInt32(r.i32(offWriterPid))),
+			WriterPID:  int(atomic.LoadInt32(r.i32(offWriterPid))),
 			Waiters:    r.waiting(),
 		}
 		return nil
@@ -1059,8 +1069,15 @@ func StatRing(name string) (RingInfo, error) {
 	}
 	info.WriterAlive = r.writeLocked(0)
 	if !info.WriterAlive {
-		info.WriterPid = 0
+		info.WriterPID = 0
 	}
-	info.Readers = r.lockedReaders()
+	held := r.lockedReaderBytes() // each byte probed once, write locks only
+	info.Readers = len(held)
+	if r.version >= 2 {
+		info.ReaderList, err = r.readerList(info.Head, held)
+		if err != nil {
+			return RingInfo{}, pathError("stat ring", name, err)
+		}
+	}
 	return info, nil
 }

@@ -36,15 +36,18 @@ func ExampleCreateRing() {
 
 	buf := make([]byte, r.FrameBytes())
 	for range 3 {
-		info, err := r.NextTimeout(time.Second, buf)
+		info, err := r.Next(context.Background(), buf)
 		if err != nil {
 			panic(err)
 		}
 		v, _ := sharedarray.FrameAs[float32](r.Dtype(), buf)
 		fmt.Println(info.Seq, v)
 	}
-	_, err = r.NextTimeout(10*time.Millisecond, buf)
-	fmt.Println(errors.Is(err, sharedarray.ErrTimeout))
+	// Waits end with their context: here a timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	_, err = r.Next(ctx, buf)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
 
 	// To SharedArray (and Attach) the ring is an ordinary array.
 	a, _ := sharedarray.Attach(name)
@@ -130,4 +133,122 @@ func ExampleOpenRingWriter() {
 	// true
 	// 2 1
 	// 2 1 true
+}
+
+// A reader of a periodic source (a camera, a sensor) that wants each frame
+// within microseconds of its publication, without spinning a whole core:
+// WithPredict learns the frame period and wakes just before each frame is
+// due. WithSpin(d) instead polls up to d before sleeping, whatever the
+// source; WithOldest starts a late reader at the oldest frame still in
+// the ring. MonotonicNanos is the clock of FrameInfo.Time: the difference
+// is how old a frame is (here, frames older than 50 ms are dropped).
+func ExampleWithPredict() {
+	name := exampleName("ring-predict")
+	w, _ := sharedarray.CreateRing(name, 8, []int{4}, sharedarray.Uint8)
+	defer sharedarray.Delete(name)
+	defer w.Close()
+	r, _ := sharedarray.OpenRingReader(name, sharedarray.WithPredict(), sharedarray.WithOldest())
+	defer r.Close()
+
+	go func() { // the camera: a frame every 2 ms
+		for i := range 20 {
+			time.Sleep(2 * time.Millisecond)
+			w.Write([]byte{byte(i), 0, 0, 0})
+		}
+	}()
+	buf := make([]byte, r.FrameBytes())
+	fresh := 0
+	for range 20 {
+		info, err := r.Next(context.Background(), buf)
+		if err != nil {
+			panic(err)
+		}
+		age := time.Duration(sharedarray.MonotonicNanos() - info.Time)
+		if age > 50*time.Millisecond {
+			continue // stale: drop it
+		}
+		fresh++
+	}
+	fmt.Println(fresh > 0, r.Overruns())
+	// Output: true 0
+}
+
+// A reader may start before its writer: WaitForRing makes OpenRingReader
+// wait for the ring to be created. WithSpin(d) makes each wait poll the
+// ring for up to d before sleeping: microseconds instead of a wake-up, at
+// up to d of CPU per frame.
+func ExampleWaitForRing() {
+	name := exampleName("ring-wait")
+	defer sharedarray.Delete(name)
+	opened := make(chan *sharedarray.RingReader)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r, err := sharedarray.OpenRingReader(name, sharedarray.WaitForRing(ctx), sharedarray.WithSpin(100*time.Microsecond))
+		if err != nil {
+			panic(err)
+		}
+		opened <- r
+	}()
+	time.Sleep(10 * time.Millisecond) // the writer starts later
+	w, _ := sharedarray.CreateRing(name, 4, []int{1}, sharedarray.Uint8)
+	defer w.Close()
+	r := <-opened
+	defer r.Close()
+	w.Write([]byte{42})
+	buf := make([]byte, 1)
+	info, _ := r.Next(context.Background(), buf)
+	fmt.Println(info.Seq, buf[0])
+	// Output: 0 42
+}
+
+// StatRing reports a ring's state and, for each registered reader, what
+// it says about its progress (RingReaderInfo); an array that is no ring
+// is ErrNotRing.
+func ExampleStatRing() {
+	name := "shm://" + exampleName("ring")
+	w, err := sharedarray.CreateRing(name, 4, []int{2}, sharedarray.Uint8)
+	if err != nil {
+		panic(err)
+	}
+	defer sharedarray.Delete(name)
+	defer w.Close()
+	fmt.Println(w.FrameShape())
+
+	opts := []sharedarray.ReaderOption{sharedarray.WithOldest()}
+	r, err := sharedarray.OpenRingReader(name, opts...)
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close()
+	fmt.Println(r.FrameShape())
+
+	for range 3 {
+		w.Next()
+		w.Publish()
+	}
+	buf := make([]byte, r.FrameBytes())
+	r.Next(context.Background(), buf) // frame 0: two frames left to read
+
+	var info sharedarray.RingInfo
+	info, err = sharedarray.StatRing(name)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(info.Version, info.Head, info.WriterAlive, info.Readers)
+	var me sharedarray.RingReaderInfo = info.ReaderList[0]
+	fmt.Println(me.Language, me.Pos, me.Lag)
+
+	plain := "shm://" + exampleName("plain")
+	a, _ := sharedarray.Create(plain, []int{3}, sharedarray.Uint8)
+	defer sharedarray.Delete(plain)
+	defer a.Close()
+	_, err = sharedarray.StatRing(plain)
+	fmt.Println(errors.Is(err, sharedarray.ErrNotRing))
+	// Output:
+	// [2]
+	// [2]
+	// 2 3 true 1
+	// go 1 2
+	// true
 }

@@ -295,7 +295,7 @@ func TestRingWholeFileReadLock(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, info.Readers, 0)
 	assert.Equal(t, info.WriterAlive, false)
-	assert.Equal(t, info.WriterPid, 0)
+	assert.Equal(t, info.WriterPID, 0)
 	assert.Equal(t, info.Head, uint64(1))
 
 	_, err = OpenRingWriter(name)

@@ -75,17 +75,20 @@ func (r *ring) readLocker(b int) string {
 	return fmt.Sprintf("a read lock from offset %d, %s, held by %s", lk.Start, length, who)
 }
 
-// lockedReaders counts the registered readers: the reader bytes 1..255
-// write-locked, one F_OFD_GETLK per byte (ringMaxReaders calls, whatever
-// locks other processes hold: a bounded, exact count).
-func (r *ring) lockedReaders() int {
-	n := 0
+// lockedReaderBytes returns the registered readers' lock bytes: the reader
+// bytes 1..255 write-locked, one F_OFD_GETLK per byte (ringMaxReaders
+// calls, whatever locks other processes hold: bounded and exact; a range
+// query would name one conflicting lock, the oldest, not the lowest, and
+// could skip some). A read lock, even over the whole file, is not counted
+// and does not stall the probe (F_OFD_GETLK never waits).
+func (r *ring) lockedReaderBytes() []int {
+	var held []int
 	for b := 1; b <= ringMaxReaders; b++ {
 		if r.writeLocked(b) {
-			n++
+			held = append(held, b)
 		}
 	}
-	return n
+	return held
 }
 
 // nanotime is the runtime's CLOCK_MONOTONIC (vDSO), the cheapest clock.

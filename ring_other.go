@@ -14,10 +14,10 @@ import (
 func futexWait(addr *uint32, val uint32, d time.Duration) {}
 func futexWake(addr *uint32)                              {}
 
-func (r *ring) lockByte(b int) error    { return errors.ErrUnsupported }
-func (r *ring) writeLocked(b int) bool  { return false }
-func (r *ring) readLocker(b int) string { return "" }
-func (r *ring) lockedReaders() int      { return 0 }
+func (r *ring) lockByte(b int) error     { return errors.ErrUnsupported }
+func (r *ring) writeLocked(b int) bool   { return false }
+func (r *ring) readLocker(b int) string  { return "" }
+func (r *ring) lockedReaderBytes() []int { return nil }
 
 //go:linkname nanotime runtime.nanotime
 func nanotime() int64

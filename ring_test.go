@@ -120,7 +120,7 @@ func TestRingIsAnArray(t *testing.T) {
 			assert.Equal(t, v[0], float32(1.5))
 			st, err := os.Stat(shmDir + "/" + name)
 			assert.NilError(t, err)
-			assert.Equal(t, st.Size(), int64(4096+256+3*16+16+l.TrailerSize())) // data page, control block, trailer
+			assert.Equal(t, st.Size(), int64(4096+256+3*16+16+256*32+l.TrailerSize())) // data page, control block (version 2: with the reader progress table), trailer
 			assert.NilError(t, Delete(name))
 			_, err = os.Stat(shmDir + "/" + name)
 			assert.Assert(t, errors.Is(err, os.ErrNotExist))
@@ -331,7 +331,7 @@ func TestRingSecondWriterRefused(t *testing.T) {
 	info, err := StatRing(name)
 	assert.NilError(t, err)
 	assert.Equal(t, info.WriterAlive, true)
-	assert.Equal(t, info.WriterPid, os.Getpid())
+	assert.Equal(t, info.WriterPID, os.Getpid())
 	writeFrame(t, w)
 	assert.NilError(t, w.Close())
 	w2, err := OpenRingWriter(name)
@@ -464,7 +464,7 @@ func TestRingCorrupt(t *testing.T) {
 		want  error
 	}{
 		{"magic", offMagic, 0x41, 1, ErrNotRing},
-		{"version", offVersion, 2, 4, ErrFormat},
+		{"version", offVersion, 3, 4, ErrFormat},
 		{"header size", offHeaderSize, 128, 4, ErrFormat},
 		{"slots", offSlots, 5, 8, ErrFormat},
 		{"frame bytes", offFrameBytes, 1 << 40, 8, ErrFormat},

@@ -76,7 +76,10 @@ def expected(seq, words):
 
 
 def read(name, count, mode):
-    r = sr.open_reader(name)
+    # RING_WAIT_MODE (ring_wait_test.go): copy-spin, copy-predict.
+    wait = os.environ.get("RING_WAIT_MODE", "")
+    kw = {"copy-spin": {"spin": 0.001}, "copy-predict": {"predict": True}}.get(wait, {})
+    r = sr.open_reader(name, **kw)
     words = r.frame_bytes // 8
     print("ready", flush=True)
     got = torn = torn_seen = gaps = timeouts = overrun_errors = 0

@@ -2,6 +2,7 @@ package pycompat_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -242,7 +243,7 @@ func TestRingPythonToGo(t *testing.T) {
 			var frames, gaps uint64
 			next := uint64(0)
 			for r.Seq() < ringFrames {
-				info, err := r.NextTimeout(5*time.Second, buf)
+				info, err := nextTimeout(r, 5*time.Second, buf)
 				assert.NilError(t, err, "stderr: %s", stderr)
 				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
 				assert.Equal(t, info.Overruns, info.Seq-next, "frame %d", info.Seq)
@@ -319,15 +320,15 @@ func TestRingPythonWriterKilled(t *testing.T) {
 			assert.ErrorIs(t, err, sa.ErrBusy, "a second writer was not refused")
 			buf := make([]byte, r.FrameBytes())
 			for range 50 {
-				info, err := r.NextTimeout(time.Second, buf)
+				info, err := nextTimeout(r, time.Second, buf)
 				assert.NilError(t, err)
 				assert.Assert(t, frameOK(buf, info.Seq))
 			}
 			assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
 			cmd.Wait()
 			for {
-				info, err := r.NextTimeout(200*time.Millisecond, buf)
-				if errors.Is(err, sa.ErrTimeout) {
+				info, err := nextTimeout(r, 200*time.Millisecond, buf)
+				if errors.Is(err, context.DeadlineExceeded) {
 					break
 				}
 				assert.NilError(t, err)
@@ -344,7 +345,7 @@ func TestRingPythonWriterKilled(t *testing.T) {
 			assert.Equal(t, num(m, "head"), int(head)+1000)
 			var last uint64
 			for r.Seq() < head+1000 {
-				info, err := r.NextTimeout(time.Second, buf)
+				info, err := nextTimeout(r, time.Second, buf)
 				assert.NilError(t, err)
 				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
 				assert.Assert(t, info.Seq >= head)
@@ -441,7 +442,7 @@ func TestRingPythonCorrupt(t *testing.T) {
 		want  string
 	}{
 		{"magic", 0, []byte("X"), "not a frame ring"},
-		{"version", 8, []byte{2}, "version"},
+		{"version", 8, []byte{3}, "version"},
 		{"slots", 16, []byte{9}, "slots"},
 		{"frame bytes", 24, []byte{1}, "frame bytes"},
 		{"control size", 32, []byte{0, 0, 0, 1}, "control size"},
@@ -719,8 +720,8 @@ func TestRingZeroD(t *testing.T) {
 			buf := make([]byte, 8)
 			frames, first := 0, uint64(0)
 			for {
-				info, err := r.NextTimeout(3*time.Second, buf)
-				if errors.Is(err, sa.ErrTimeout) {
+				info, err := nextTimeout(r, 3*time.Second, buf)
+				if errors.Is(err, context.DeadlineExceeded) {
 					break
 				}
 				assert.NilError(t, err)

@@ -12,7 +12,7 @@ bash scripts/setup_venvs.sh >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 go run ./internal/benchrun -python "$SHAREDARRAY_VENVS/sa324-np2/bin/python" -json "$out/rows.json" "$@"
-go run ./internal/ringbench -python "$SHAREDARRAY_VENVS/sa324-np2/bin/python" -json "$out/rings.json"
+bash scripts/ringbench.sh -json "$out/rings.json"
 case " $* " in
 *" -only "*) echo "bench.sh: -only: the charts in docs/ are left as they are" ;;
 *) (cd internal/benchchart && go run . -in "$out/rows.json" -rings "$out/rings.json" -out ../../docs) ;;

@@ -10,6 +10,7 @@
 //	sharedarray import FILE.npy NAME [--layout L] [--sparse]
 //	sharedarray gc [--older-than DURATION] [--dry-run] [--all-layouts] [--force] [PATTERN...]
 //	sharedarray doctor [--need SIZE] [--dir DIR] [--json]
+//	sharedarray top [--json] [-n COUNT] NAME...
 //	sharedarray --version
 //
 // docs/cli.md describes every command, how names are quoted, the exit
@@ -67,6 +68,7 @@ type cli struct {
 	// flag values
 	json, long, sparse, force, dryRun, allLayouts bool
 	layout, perm, olderThan                       string
+	count                                         int
 	// staleAge is how long a private delete name must have existed
 	// before gc takes it for a leftover (staleDeleteAge; tests pass less).
 	staleAge time.Duration
@@ -98,6 +100,7 @@ func init() {
 			help: "Remove arrays that no process maps or has open and that were last modified longer ago than --older-than; with PATTERNs (shell globs like 'run42-*', quoted), only arrays whose names match. docs/cli.md has the safety rules.",
 			run:  (*cli).gc},
 		doctorCommand,
+		topCommand,
 	}
 }
 
@@ -182,6 +185,8 @@ func runStale(args []string, stdout, stderr io.Writer, staleAge time.Duration) i
 			c.fs.BoolVar(&c.force, "force", false, "also remove regular files that are not valid SharedArrays (never directories, links or devices)")
 		case "doctor":
 			c.doctorFlags()
+		case "top":
+			c.topFlags()
 		case "gc":
 			c.fs.StringVar(&c.olderThan, "older-than", "1h", "remove only arrays last modified longer ago than this `duration` (like 90s, 30m, 12h, 7d; 0 for any age)")
 			c.fs.BoolVar(&c.dryRun, "dry-run", false, "print what would be removed, remove nothing")

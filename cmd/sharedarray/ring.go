@@ -80,7 +80,7 @@ func ringOf(name string, in sharedarray.Info) (*lsRing, error) {
 	if err != nil {
 		return nil, renamedError{strings.ReplaceAll(err.Error(), fdName, name), err}
 	}
-	return &lsRing{Slots: ri.Slots, Head: ri.Head, Generation: ri.Generation, WriterPID: ri.WriterPid,
+	return &lsRing{Slots: ri.Slots, Head: ri.Head, Generation: ri.Generation, WriterPID: ri.WriterPID,
 		WriterAlive: ri.WriterAlive, Readers: ri.Readers, Waiting: ri.Waiters}, nil
 }
 

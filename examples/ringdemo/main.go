@@ -117,7 +117,7 @@ func demo() error {
 		return err
 	}
 	fmt.Printf("    ring: head %d, generation %d, writer pid %d alive %v, %d reader(s)\n",
-		info.Head, info.Generation, info.WriterPid, info.WriterAlive, info.Readers)
+		info.Head, info.Generation, info.WriterPID, info.WriterAlive, info.Readers)
 
 	fmt.Printf("\n[ring 4] Go: a burst of %d frames with no pause: the writer never waits, the reader is lapped and told so\n", burst)
 	for range burst {

@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,7 @@ func drawRings(in, path, subtitle string) error {
 		return err
 	}
 	var r struct {
+		Pattern   string // how the writer paced its frames (ringbench; "" before it said)
 		Order     []string
 		Latencies map[string][]int64
 	}
@@ -107,6 +109,9 @@ func drawRings(in, path, subtitle string) error {
 		return err
 	}
 	p := plot.New()
+	if r.Pattern != "" {
+		subtitle = r.Pattern + "; " + subtitle
+	}
 	p.Title.Text = "Frame rings: wake-up latency, writer -> reader in another process\n" + subtitle
 	p.Title.TextStyle.Font.Size = vg.Points(9)
 	p.Y.Label.Text = "µs (log scale)"
@@ -124,7 +129,14 @@ func drawRings(in, path, subtitle string) error {
 		p.Add(box)
 	}
 	p.NominalX(r.Order...)
-	return p.Save(6*vg.Inch, 3.5*vg.Inch, path)
+	width, height := 6*vg.Inch, 3.5*vg.Inch
+	if len(r.Order) > 6 { // ringbench's many variants: slanted labels, wider chart
+		p.X.Tick.Label.Rotation = math.Pi / 6
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YTop
+		width, height = max(width, vg.Length(len(r.Order))*0.5*vg.Inch), 5*vg.Inch
+	}
+	return p.Save(width, height, path)
 }
 
 func matches(name, prefixes string) bool {

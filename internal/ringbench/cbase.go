@@ -19,23 +19,25 @@ static int64_t now_ns(void) {
 
 // The C futex baseline: a u32 word at p, the sender's timestamp at p+8.
 
-// c_futex_wait waits for n changes of the word, recording now - timestamp
-// after each; returns how many it saw (fewer after a 2 s silence).
+// c_futex_wait records now - timestamp after each wake-up until the word
+// has changed n times (a burst of changes is one wake-up); returns how many
+// it recorded (fewer after a 2 s silence).
 static int c_futex_wait(void *p, int n, int64_t *lat) {
 	uint32_t *w = p;
 	int64_t *ts = (int64_t *)((char *)p + 8);
-	uint32_t seen = __atomic_load_n(w, __ATOMIC_ACQUIRE);
-	for (int i = 0; i < n; i++) {
+	uint32_t start = __atomic_load_n(w, __ATOMIC_ACQUIRE), seen = start;
+	int i = 0;
+	while (i < n && seen - start < (uint32_t)n) {
 		uint32_t v;
 		while ((v = __atomic_load_n(w, __ATOMIC_ACQUIRE)) == seen) {
 			struct timespec to = {2, 0};
 			if (syscall(SYS_futex, w, FUTEX_WAIT, seen, &to, NULL, 0) == -1 && errno == ETIMEDOUT)
 				return i;
 		}
-		lat[i] = now_ns() - __atomic_load_n(ts, __ATOMIC_ACQUIRE);
+		lat[i++] = now_ns() - __atomic_load_n(ts, __ATOMIC_ACQUIRE);
 		seen = v;
 	}
-	return n;
+	return i;
 }
 
 // c_futex_send stamps, bumps the word and wakes (always: the raw baseline).
@@ -44,21 +46,6 @@ static void c_futex_send(void *p) {
 	__atomic_store_n((int64_t *)((char *)p + 8), now_ns(), __ATOMIC_RELEASE);
 	__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
 	syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
-// c_pipe_read reads n timestamps from fd, recording now - timestamp.
-static int c_pipe_read(int fd, int n, int64_t *lat) {
-	for (int i = 0; i < n; i++) {
-		int64_t ts;
-		if (read(fd, &ts, sizeof ts) != sizeof ts) return i;
-		lat[i] = now_ns() - ts;
-	}
-	return n;
-}
-
-static int c_pipe_send(int fd) {
-	int64_t ts = now_ns();
-	return write(fd, &ts, sizeof ts) == sizeof ts ? 0 : -1;
 }
 
 // c_publish_loop does what a ring publish does, n times, in C: the odd
@@ -88,17 +75,6 @@ func cFutexWait(p unsafe.Pointer, lat []int64) int {
 }
 
 func cFutexSend(p unsafe.Pointer) { C.c_futex_send(p) }
-
-func cPipeRead(fd int, lat []int64) int {
-	return int(C.c_pipe_read(C.int(fd), C.int(len(lat)), (*C.int64_t)(unsafe.Pointer(&lat[0]))))
-}
-
-func cPipeSend(fd int) error {
-	if C.c_pipe_send(C.int(fd)) != 0 {
-		return errPipe
-	}
-	return nil
-}
 
 func cPublishLoop(ctl unsafe.Pointer, slots int, n int, stamp bool) {
 	st := 0

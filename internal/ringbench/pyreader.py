@@ -1,20 +1,37 @@
-"""Go -> Python wake-up latency: read N frames, print now - publish time."""
+"""Ring reader for ringbench: read N frames, print now - publish time.
+
+    pyreader.py NAME N MODE     MODE: sleep, spin or predict
+Prints "ready", then {"lat": [...], "cpu": s, "wall": s} (getrusage).
+"""
 import json
+import resource
 import sys
 import time
 
 import sharedarray_ring as sr
 
-name, n = sys.argv[1], int(sys.argv[2])
-r = sr.open_reader(name)
+name, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+kw = {"spin": {"spin": 1.0}, "predict": {"predict": True}}.get(mode, {})
+r = sr.open_reader(name, **kw)
+
+
+def cpu():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 print("ready", flush=True)
 lat = []
 out = None
-for _ in range(n):
+t0, c0 = time.monotonic(), cpu()
+while True:
     try:
-        f = r.next(timeout=2.0, out=out)
+        f = r.next(timeout=5.0, out=out)
     except TimeoutError:
         break
     lat.append(time.monotonic_ns() - f.time_ns)
     out = f
-print(json.dumps(lat), flush=True)
+    if f.seq >= n - 1:
+        break
+wall, used = time.monotonic() - t0, cpu() - c0
+print(json.dumps({"lat": lat, "cpu": used, "wall": wall, "lost": r.overruns}), flush=True)

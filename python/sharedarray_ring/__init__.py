@@ -38,13 +38,31 @@ import time
 import numpy as np
 import SharedArray as _sa
 
+from ._wait import Waiter as _Waiter
+
+# The C hot paths (_fast.c, built at install when a compiler is there);
+# SHAREDARRAY_RING_PURE=1 forces the pure-Python (ctypes) paths.
+if os.environ.get("SHAREDARRAY_RING_PURE"):
+    _fast = None
+else:
+    try:
+        from . import _fast
+    except ImportError:
+        _fast = None
+
+#: True when the C extension is in use (publish, next, wait in C).
+accelerated = _fast is not None
+
 __all__ = [
     "RingError", "BusyError", "OverrunError", "Frame",
     "create", "open_writer", "open_reader", "stat", "Writer", "Reader",
 ]
 
 MAGIC = b"[SARing]"
-VERSION = 1
+VERSION = 2  # written by create; version 1 rings are still read
+PROG_ENTRY = 32  # version 2: bytes per reader progress entry (docs/ring.md §2)
+PROG_ENTRIES = 256  # entry b for reader lock byte b; entry 0 unused
+LANG_GO, LANG_PYTHON = 1, 2
 HEADER_SIZE = 256
 SLOT_ENTRY = 16
 ALIGN = 4096
@@ -96,6 +114,7 @@ F_OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", 37)
 _FLOCK = "hhqqi4x"  # struct flock on Linux x86-64 / arm64
 
 MAX_SLEEP = 0.1  # one futex wait at most, in seconds
+MAX_SLEEP_NS = 100_000_000
 
 
 class RingError(OSError):
@@ -111,7 +130,13 @@ class OverrunError(RingError):
 
 
 class Frame(np.ndarray):
-    """A copied frame: an ndarray with .seq, .time_ns and .overruns."""
+    """A copied frame: an ndarray with .seq, .time_ns and .overruns.
+
+    seq: the frame's sequence number (the ring's first frame is 0).
+    time_ns: when the writer published it, CLOCK_MONOTONIC nanoseconds:
+    the clock of time.monotonic_ns() (the Go writer's FrameInfo.Time).
+    overruns: frames lost just before this one (the writer lapped the reader).
+    """
 
     seq = 0
     time_ns = 0
@@ -140,9 +165,16 @@ def _path(name):
     raise RingError(_errno.EINVAL, "unknown scheme %r (want shm:// or file://)" % scheme)
 
 
-def _geometry(data_bytes, slots):
+def _prog_off(slots):
+    """Version 2: where the reader progress table starts in the control block."""
+    return (HEADER_SIZE + slots * SLOT_ENTRY + 63) // 64 * 64
+
+
+def _geometry(data_bytes, slots, version=VERSION):
     ctl_off = (data_bytes + ALIGN - 1) // ALIGN * ALIGN
-    ctl_size = (HEADER_SIZE + slots * SLOT_ENTRY + 63) // 64 * 64
+    ctl_size = _prog_off(slots)
+    if version >= 2:
+        ctl_size += PROG_ENTRIES * PROG_ENTRY
     return ctl_off, ctl_size
 
 
@@ -267,7 +299,7 @@ class _Ring:
         if arr.ndim < 1 or not 1 <= arr.shape[0] <= MAX_SLOTS:
             raise RingError(_errno.EINVAL, "%s: not a frame ring: shape %s: a ring's first dimension is its 1..%d slots" % (name, arr.shape, MAX_SLOTS))
         slots = arr.shape[0]
-        ctl_off, ctl_size = _geometry(arr.nbytes, slots)
+        ctl_off, _ = _geometry(arr.nbytes, slots)
         if ctl_off + HEADER_SIZE > size - MIN_TRAILER:
             raise RingError(_errno.EINVAL, "%s: not a frame ring: no room for a control block" % name)
         addr = arr.ctypes.data
@@ -278,8 +310,15 @@ class _Ring:
 
         def bad(field, value, msg):
             return RingError(_errno.EINVAL, "%s: ring %s = %r: %s" % (name, field, value, msg))
-        if version != VERSION:
-            raise bad("version", version, "this module reads version %d" % VERSION)
+        if version not in (1, VERSION):
+            raise bad("version", version, "this module reads versions 1 and %d" % VERSION)
+        _, ctl_size = _geometry(arr.nbytes, slots, version)
+        prog_off, prog_size = struct.unpack_from("<II", hdr, 48)
+        if version >= 2:
+            if prog_off != _prog_off(slots):
+                raise bad("progress table offset", prog_off, "%d slots put it at %d" % (slots, _prog_off(slots)))
+            if prog_size != PROG_ENTRY:
+                raise bad("progress entry size", prog_size, "must be %d" % PROG_ENTRY)
         if hsize != HEADER_SIZE:
             raise bad("header size", hsize, "must be %d" % HEADER_SIZE)
         if nslots != slots:
@@ -299,6 +338,9 @@ class _Ring:
         self.dtype = arr.dtype
         self.frame_bytes = fb
         self._ctl_off = ctl_off
+        self.version = version
+        self._prog = addr + ctl_off + _prog_off(slots) if version >= 2 else 0
+        self._data = addr
         self._ctl = addr + ctl_off
         self._head = ctypes.c_uint64.from_address(self._ctl + OFF_HEAD)
         self._head_addr = self._ctl + OFF_HEAD
@@ -312,6 +354,15 @@ class _Ring:
         self._futex = _get_futex()
         if self.head >= MAX_SEQ:
             raise bad("head", self.head, "sequence out of range")
+
+    def _age(self, s, now):
+        """How long ago frame s was published, if its slot still holds it, else 0."""
+        i = s % self.slots
+        v = self._seq(i).value
+        t = self._stamp(i).value
+        if v != 2 * s + 2 or self._seq(i).value != v or t <= 0 or t > now:
+            return 0
+        return now - t
 
     def _seq(self, i):
         """slots[i].seq, in the mapping."""
@@ -369,9 +420,9 @@ class _Ring:
         who = "process %d" % got[4] if got[4] > 0 else "an open file description of another process"
         return "a read lock from offset %d, %s, held by %s" % (got[2], length, who)
 
-    def _readers(self):
-        """Registered readers: reader bytes 1..255 write-locked, probed one by one (bounded, exact)."""
-        return sum(1 for b in range(1, MAX_READERS + 1) if self._write_locked(b))
+    def _held_readers(self):
+        """Registered readers' lock bytes: reader bytes 1..255 write-locked, probed one by one (bounded, exact)."""
+        return [b for b in range(1, MAX_READERS + 1) if self._write_locked(b)]
 
     def _check_open(self):
         if self._fd < 0:
@@ -431,7 +482,10 @@ class Writer(_Ring):
         if not self._writing:
             if self.seq >= MAX_SEQ - 1:  # the head, seq + 1 after publish, stays below 2^62
                 raise RingError(_errno.EOVERFLOW, "sequence exhausted")
-            self._seq(i).value = 2 * self.seq + 1
+            if _fast is not None:
+                _fast.start(self._ctl, i, self.seq)
+            else:
+                self._seq(i).value = 2 * self.seq + 1
             self._writing = True
         return self.array[i, ...]  # a view, also of a 0-d frame (array[i] would be a scalar copy)
 
@@ -441,6 +495,11 @@ class Writer(_Ring):
         if not self._writing:
             raise RingError(_errno.EINVAL, "publish without next")
         i = self.seq % self.slots
+        if _fast is not None:
+            _fast.publish(self._ctl, i, self.seq)
+            self.seq += 1
+            self._writing = False
+            return
         self._stamp(i).value = time.monotonic_ns()
         self._seq(i).value = 2 * self.seq + 2
         self.seq += 1
@@ -473,10 +532,31 @@ class Writer(_Ring):
 
 
 class Reader(_Ring):
-    """A reader of a ring; starts with the first frame published after it opened."""
+    """A reader of a ring; starts with the first frame published after it
+    opened, or with the oldest frame still in the ring (oldest=True).
 
-    def __init__(self, name):
+    spin: seconds to poll the head before sleeping, once per frame waited
+    for (default 0: sleep at once; see docs/ring.md §3.5).
+    predict: learn a periodic writer's frame period, sleep until just before
+    the next frame is due, then poll (low latency at a small share of a core).
+
+    Iterating (``for frame in reader``) yields next() frames until the
+    reader is closed; ``with`` closes it.
+    """
+
+    def __init__(self, name, spin=0.0, predict=False, oldest=False):
+        waiter = _Waiter(spin, predict)  # checks the arguments first
+        # Calls in flight (next, latest, read: they touch the mapping, the
+        # C ones with the GIL released) and whether close is waiting for
+        # them: close unmaps and frees the lock byte only once none runs,
+        # so no call writes a progress entry (or a waiting bit) that may
+        # already be another reader's, nor reads unmapped memory.
+        self._calls = threading.Condition()
+        self._inflight = {}  # thread id -> calls it is in
+        self._closing = False
+        self._close_deferred = False
         super().__init__(name)
+        self._waiter = waiter
         self.registered = 0
         for b in range(1, MAX_READERS + 1):
             if self._lock(b):
@@ -490,7 +570,73 @@ class Reader(_Ring):
             if fx.available:  # a reader killed while it waited left it set
                 fx.add(self._wait_word, _op_clear(self._wait_bit))
         self.pos = self.head
+        if oldest:
+            self.pos = max(self.pos - self.slots, 0)
         self.overruns = 0
+        self._entry = 0
+        if self._prog and self.registered:
+            # Version 2: this reader's progress entry (written only by it).
+            e = self._entry = self._prog + PROG_ENTRY * self.registered
+            ctypes.c_int32.from_address(e + 24).value = os.getpid()
+            ctypes.c_uint32.from_address(e + 28).value = LANG_PYTHON
+            ctypes.c_uint64.from_address(e + 8).value = 0
+            ctypes.c_uint64.from_address(e + 16).value = 0
+            self._e_pos = ctypes.c_uint64.from_address(e)
+            self._e_over = ctypes.c_uint64.from_address(e + 8)
+            self._e_last = ctypes.c_uint64.from_address(e + 16)
+            self._e_pos.value = self.pos
+
+    def __iter__(self):
+        while self._fd >= 0 and not self._closing:
+            try:
+                yield self.next()
+            except RingError as e:
+                if e.errno == _errno.EBADF and (self._closing or self._fd < 0):
+                    return  # closed meanwhile
+                raise
+
+    def _check_open(self):
+        if self._closing or self._fd < 0:
+            raise RingError(_errno.EBADF, "%s: ring is closed" % self.name)
+
+    def close(self):
+        """Release the lock byte and unmap, once no next/latest/read of
+        this reader runs: one running in another thread is woken and
+        raises RingError (EBADF); called from a read callback, the close
+        happens when that read returns."""
+        calls = getattr(self, "_calls", None)
+        if calls is None:  # __init__ failed before the state was made
+            return super().close()
+        me = threading.get_ident()
+        with calls:
+            if self._fd < 0:
+                return
+            self._closing = True
+            if self._inflight.get(me):
+                self._close_deferred = True  # from a callback: the read closes
+                return
+            while self._inflight:
+                if self._futex.available:
+                    self._futex.wake(self._head_addr)  # a sleeping call returns
+                calls.wait(0.001)
+            super().close()
+
+    def _enter(self):
+        me = threading.get_ident()
+        with self._calls:
+            self._check_open()
+            self._inflight[me] = self._inflight.get(me, 0) + 1
+
+    def _leave(self):
+        me = threading.get_ident()
+        with self._calls:
+            n = self._inflight.pop(me) - 1
+            if n:
+                self._inflight[me] = n
+            finish = self._close_deferred and not self._inflight
+            self._calls.notify_all()
+            if finish:
+                super().close()
 
     def next(self, timeout=None, out=None):
         """The next frame in order, copied (a Frame), or TimeoutError."""
@@ -509,8 +655,14 @@ class Reader(_Ring):
         return self._get(timeout, False, None, fn)
 
     def _get(self, timeout, latest, out, fn):
-        self._check_open()
-        deadline = None if timeout is None else time.monotonic() + _seconds(timeout)
+        self._enter()
+        try:
+            return self._get_open(timeout, latest, out, fn)
+        finally:
+            self._leave()
+
+    def _get_open(self, timeout, latest, out, fn):
+        deadline = None if timeout is None else time.monotonic_ns() + int(_seconds(timeout) * 1e9)
         if out is not None:
             # Checked before any frame is taken: a wrong out loses nothing.
             if not isinstance(out, np.ndarray):
@@ -519,12 +671,15 @@ class Reader(_Ring):
                 raise TypeError("out must have the ring's dtype %s and frame shape %s, not %s %s" % (self.dtype, self.frame_shape, out.dtype, out.shape))
             if not out.flags.writeable:
                 raise ValueError("out is read-only")
+        if _fast is not None and fn is None and (out is None or out.flags.c_contiguous):
+            return self._get_fast(deadline, latest, out)
         lost = 0
         slots = self.slots
         spins = 0
         while True:
+            self._check_open()  # closed from another thread (or the callback)
             spins += 1
-            if spins % 64 == 0 and deadline is not None and time.monotonic() >= deadline:
+            if spins % 64 == 0 and deadline is not None and time.monotonic_ns() >= deadline:
                 # A writer (or a hostile process) rewriting slots faster
                 # than they are read never keeps a bounded call past its timeout.
                 raise TimeoutError(_errno.ETIMEDOUT, "%s: no complete frame before the timeout" % self.name)
@@ -592,18 +747,79 @@ class Reader(_Ring):
                     lost += 1
                 continue
             self.pos = s + 1
+            # The progress entry, unless fn closed the reader (the lock
+            # byte is still this reader's: close waits for this call).
+            if self._entry and not self._closing:
+                self._e_pos.value = self.pos
+                self._e_over.value = self.overruns
+                self._e_last.value = time.monotonic_ns()
             if fn is not None:
                 return result
+            if self._waiter.predict:
+                self._waiter.observe(s, stamp)
             f = (frame if out is None else out).view(Frame)
             f.seq, f.time_ns, f.overruns = s, stamp, lost
             return f
 
+    def _get_fast(self, deadline, latest, out):
+        """_get through the C extension: the copy and its checks in C."""
+        dst = Frame(self.frame_shape, self.dtype) if out is None else out
+        total = 0
+        while True:
+            st, s, value, lost, pos, h = _fast.take(
+                self._ctl, self._data, self.frame_bytes, self.slots, self.pos, latest, dst,
+                self._entry, self.overruns)
+            self.pos = pos
+            self.overruns += lost
+            total += lost
+            if st == 0:
+                if self._waiter.predict:
+                    self._waiter.observe(s, value)
+                f = dst if out is None else out.view(Frame)
+                f.seq, f.time_ns, f.overruns = s, value if value < 1 << 63 else value - (1 << 64), total
+                return f
+            if st == 1:
+                self._wait(self.pos, deadline)
+                self._check_open()
+                continue
+            if st == 6:  # frames kept being overwritten: bounded by the timeout
+                if deadline is not None and time.monotonic_ns() >= deadline:
+                    raise TimeoutError(_errno.ETIMEDOUT, "%s: no complete frame before the timeout" % self.name)
+                self._check_open()
+                continue
+            i = s % self.slots
+            if st == 2:
+                raise RingError(_errno.EINVAL, "%s: ring head = %d: sequence out of range" % (self.name, value))
+            if st == 3:
+                raise RingError(_errno.EINVAL, "%s: ring head = %d: behind this reader's position %d" % (self.name, value, self.pos))
+            if st == 4:
+                raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: head %d says frame %d is published" % (self.name, i, value, h, s))
+            raise RingError(_errno.EINVAL, "%s: ring slots[%d].seq = %d: ahead of head %d" % (self.name, i, value, h))
+
     def _wait(self, s, deadline):
-        now = time.monotonic()
+        now = time.monotonic_ns()
         if deadline is not None and now >= deadline:
             raise TimeoutError(_errno.ETIMEDOUT, "%s: no frame %d before the timeout" % (self.name, s))
-        d = MAX_SLEEP if deadline is None else min(MAX_SLEEP, deadline - now)
+        max_ns = MAX_SLEEP_NS if deadline is None else min(MAX_SLEEP_NS, deadline - now)
+        spin_ns, sleep_ns, timed = self._waiter.plan(s, now, max_ns)
+        spin_ns = min(spin_ns, max_ns)
         fx = self._futex
+        if _fast is not None and fx.available:
+            _fast.wait(self._ctl, s, spin_ns, sleep_ns, self.registered)
+            if timed:
+                self._waiter.after_timed(now + sleep_ns, time.monotonic_ns())
+            return
+        if spin_ns:
+            end = now + spin_ns
+            head = self._head
+            while head.value <= s:
+                if time.monotonic_ns() >= end:
+                    break
+            else:
+                return
+        if not sleep_ns:
+            return
+        d = sleep_ns / 1e9
         if not fx.available:  # polling fallback
             time.sleep(min(d, 0.0005))
             return
@@ -623,6 +839,8 @@ class Reader(_Ring):
                 fx.add(self._wait_word, _op_clear(self._wait_bit))
             else:
                 fx.add(self._waiters_addr, _OP_DEC)
+            if timed:
+                self._waiter.after_timed(now + sleep_ns, time.monotonic_ns())
 
 
 def create(name, slots, frame_shape, dtype=np.float64):
@@ -686,7 +904,8 @@ def create(name, slots, frame_shape, dtype=np.float64):
             os.ftruncate(fd, new_size)
             os.pwrite(fd, b"\0" * (new_size - data_bytes - trailer), data_bytes)
             os.pwrite(fd, tail, new_size - tail_len)
-            hdr = struct.pack("<IIQQQII", VERSION, HEADER_SIZE, slots, data_bytes // slots, ctl_size, MAX_READERS, 0)
+            hdr = struct.pack("<IIQQQIIII", VERSION, HEADER_SIZE, slots, data_bytes // slots, ctl_size,
+                              MAX_READERS, 0, _prog_off(slots), PROG_ENTRY)
             os.pwrite(fd, hdr, ctl_off + 8)
             os.pwrite(fd, MAGIC, ctl_off)
         finally:
@@ -709,22 +928,81 @@ def open_writer(name):
     return Writer(name)
 
 
-def open_reader(name):
-    """Open the ring for reading."""
-    return Reader(name)
+def open_reader(name, timeout=None, spin=0.0, predict=False, oldest=False):
+    """Open the ring for reading (see Reader for spin, predict, oldest).
+
+    timeout: None (default) fails at once if there is no ring of that name
+    (FileNotFoundError) or it is not a complete ring yet (RingError); a
+    number of seconds waits that long for a writer to create it, looking
+    every 5 ms, then raises the last error. Permission errors are raised
+    at once.
+    """
+    if timeout is None:
+        return Reader(name, spin=spin, predict=predict, oldest=oldest)
+    _Waiter(spin, predict)  # bad arguments fail before any wait
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            return Reader(name, spin=spin, predict=predict, oldest=oldest)
+        except (PermissionError, BusyError):
+            raise
+        except (OSError, ValueError):
+            # Absent, or being created (Python create grows the file and
+            # writes the control block after SharedArray.create).
+            if time.monotonic() >= end:
+                raise
+        time.sleep(0.005)
 
 
 def stat(name):
-    """A dict: slots, frame_shape, dtype, head, generation, writer_pid, writer_alive, readers, waiters."""
+    """A dict: version, slots, frame_shape, dtype, head, generation,
+    writer_pid, writer_alive, readers, waiters, and reader_list (version 2
+    rings; None for version 1): per registered reader, what it last wrote
+    about itself: lock_byte, pid, language ("go", "python" or ""), pos,
+    lag (frames: head - pos), lag_ns (how long ago the oldest frame it has
+    not read was published), overruns, last_read_ns (time.monotonic_ns()
+    clock, 0 if never), suspect ("" or why the values cannot all be true:
+    another process with write access may write anything there).
+    """
     r = _Ring(name)
     try:
         alive = r._write_locked(0)
-        readers = r._readers()
-        return {
-            "slots": r.slots, "frame_shape": r.frame_shape, "dtype": r.dtype, "head": r.head,
+        # One probe per byte, write locks only (_write_locked): exact and
+        # bounded whatever locks other processes hold.
+        held = r._held_readers()
+        head = r.head
+        info = {
+            "version": r.version,
+            "slots": r.slots, "frame_shape": r.frame_shape, "dtype": r.dtype, "head": head,
             "generation": r.generation, "writer_pid": r._pid.value if alive else 0,
-            "writer_alive": alive, "readers": readers,
+            "writer_alive": alive, "readers": len(held),
             "waiters": r._waiters.value + sum(bin(x).count("1") for x in r._waiting),
+            "reader_list": None,
         }
+        if r._prog:
+            now = time.monotonic_ns()
+            lst = []
+            for b in held:
+                e = r._prog + PROG_ENTRY * b
+                pos, over, last = struct.unpack("<QQq", ctypes.string_at(e, 24))
+                pid = ctypes.c_int32.from_address(e + 24).value
+                lang = {LANG_GO: "go", LANG_PYTHON: "python"}.get(ctypes.c_uint32.from_address(e + 28).value & 0xFF, "")
+                suspect = ""
+                if pid < 0:
+                    suspect, pid = "pid %d" % pid, 0
+                elif pos > head:
+                    suspect = "position %d ahead of head %d" % (pos, head)
+                elif last > now or last < 0:
+                    suspect = "last read %d ns, now is %d" % (last, now)
+                elif over > head:
+                    suspect = "%d overruns of %d frames" % (over, head)
+                lag = lag_ns = 0
+                if not suspect and pos < head:
+                    lag = head - pos
+                    lag_ns = r._age(max(pos, head - min(head, r.slots)), now)
+                lst.append({"lock_byte": b, "pid": pid, "language": lang, "pos": pos, "lag": lag,
+                            "lag_ns": lag_ns, "overruns": over, "last_read_ns": last, "suspect": suspect})
+            info["reader_list"] = lst
+        return info
     finally:
         r.close()

@@ -1,0 +1,284 @@
+package sharedarray
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// How a reader waits for a frame that is not published yet: it sleeps on
+// the futex by default, spins first when asked (WithSpin), or learns the
+// frame period of a periodic writer and wakes just before the next frame is
+// due (WithPredict). docs/ring.md §3.5 gives the reasons and the figures.
+
+// ReaderOption configures OpenRingReader.
+type ReaderOption func(*readerConfig)
+
+type readerConfig struct {
+	spin    time.Duration
+	predict bool
+	oldest  bool
+	waitCtx context.Context // WaitForRing; nil: do not wait
+}
+
+// WithSpin makes a reader that finds no new frame poll the ring's head for
+// up to d before it sleeps on the futex, once per frame it waits for. A
+// frame published within d is seen within about a microsecond instead of
+// after a wake-up from sleep (tens of microseconds on most machines: the
+// scheduler must wake the reader's thread), at the price of up to d of CPU
+// per frame. A reader that waits longer than d sleeps as without the
+// option. The default is no spin beyond a few Gosched calls: frames that
+// arrive at camera or sensor rates come milliseconds apart, where a fixed
+// spin burns CPU and rarely catches a frame; WithPredict serves such
+// sources better.
+func WithSpin(d time.Duration) ReaderOption {
+	return func(c *readerConfig) { c.spin = max(d, 0) }
+}
+
+// WithPredict makes a reader learn the interval between the frames it
+// reads (from their publish times) and, while the intervals are regular,
+// sleep until shortly before the next frame is due and then poll the head
+// until it arrives: the latency of WithSpin for a periodic writer, at a
+// small share of a core. The margin adapts to how late the reader's own
+// sleeps end and to the jitter of the intervals; the polling window is at
+// most a fifth of the period. When the intervals are irregular (their
+// deviation over a quarter of the period), or the writer publishes no
+// times, the reader waits as without the option (or as WithSpin says, if
+// given too). A frame published earlier than predicted still wakes the
+// reader at once.
+func WithPredict() ReaderOption {
+	return func(c *readerConfig) { c.predict = true }
+}
+
+// WithOldest makes a new reader start at the oldest frame still in the
+// ring instead of the next one published: a reader that starts after the
+// writer still gets the frames the ring holds.
+func WithOldest() ReaderOption {
+	return func(c *readerConfig) { c.oldest = true }
+}
+
+// WaitForRing makes OpenRingReader wait for a ring that does not exist
+// yet (or is not complete yet: a Python writer's create grows the file
+// and writes the control block after SharedArray.create), looking every
+// 5 ms, until it opens or ctx is done; it then returns the last error
+// (matching ErrNotExist, ErrNotRing or ErrFormat). Other errors
+// (permissions, say) are returned at once. A reader and its writer can
+// then start in any order.
+func WaitForRing(ctx context.Context) ReaderOption {
+	return func(c *readerConfig) { c.waitCtx = ctx }
+}
+
+// openRingWaiting is openRing for a reader, retrying as WaitForRing says.
+func openRingWaiting(name string, cfg *readerConfig) (*ring, error) {
+	for {
+		r, err := openRing("open ring reader", name, false)
+		if err == nil || cfg.waitCtx == nil {
+			return r, err
+		}
+		if !errors.Is(err, ErrNotExist) && !errors.Is(err, ErrNotRing) && !errors.Is(err, ErrFormat) {
+			return nil, err
+		}
+		t := time.NewTimer(5 * time.Millisecond)
+		select {
+		case <-cfg.waitCtx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
+}
+
+// predictor learns the period and the phase of the frames a reader reads.
+// The period is measured over a long baseline (from a reference frame
+// up to 1024 frames back), so one late frame barely moves it; the phase
+// (grid, when the last frame was due) snaps to a frame that comes early
+// and follows late ones slowly (an eighth of the lateness per frame), because scheduling delays only ever make
+// frames late.
+type predictor struct {
+	lastSeq   uint64 // last frame observed
+	grid      int64  // when it was due, ns
+	have      bool   // lastSeq and grid set
+	refSeq    uint64 // reference frame of the period's baseline
+	refTime   int64
+	midSeq    uint64 // the next reference, half way
+	midTime   int64
+	period    int64  // ns; 0 while unknown
+	dev       int64  // smoothed absolute difference between frames and grid, ns
+	samples   int    // frames since the reference
+	oversleep int64  // smoothed lateness of this reader's timed sleeps, ns
+	spunFor   uint64 // frame the spin budget was spent on (+1; 0: none)
+}
+
+// Prediction constants. A timed sleep on Linux ends up to the timer slack
+// (50 µs for ordinary threads) plus a wake-up late; the margin starts
+// there and then follows the measured lateness.
+const (
+	predictMinSamples  = 16
+	predictInitOver    = 60_000 // ns, assumed lateness before any is measured
+	predictMinMargin   = 20_000 // ns
+	predictMaxPeriod   = int64(10 * time.Second)
+	predictWindowShare = 5 // the polling window is at most period/5
+)
+
+// observe learns from frame s-1, the last one returned before the reader
+// waits for frame s (its slot is checked: only a complete frame counts).
+func (rd *RingReader) observe(s uint64) {
+	p := &rd.pred
+	if s == 0 || (p.have && p.lastSeq == s-1) {
+		return
+	}
+	f := s - 1
+	i := f % rd.slots
+	if atomic.LoadUint64(rd.seq(i)) != 2*f+2 {
+		return
+	}
+	t := atomic.LoadInt64(rd.stamp(i))
+	if atomic.LoadUint64(rd.seq(i)) != 2*f+2 {
+		return
+	}
+	p.learn(f, t)
+}
+
+// learn takes frame f, published at t.
+func (p *predictor) learn(f uint64, t int64) {
+	if t <= 0 || !p.have || f <= p.lastSeq || t <= p.refTime || f-p.lastSeq > 1<<20 {
+		// The first frame, no publish times, or something odd: start over.
+		*p = predictor{oversleep: p.oversleep, spunFor: p.spunFor, have: t > 0,
+			lastSeq: f, grid: t, refSeq: f, refTime: t, midSeq: f, midTime: t}
+		return
+	}
+	k := int64(f - p.lastSeq)
+	if gap := (t - p.refTime) / int64(f-p.refSeq); gap > predictMaxPeriod {
+		// A pause, not a period.
+		*p = predictor{oversleep: p.oversleep, spunFor: p.spunFor, have: true,
+			lastSeq: f, grid: t, refSeq: f, refTime: t, midSeq: f, midTime: t}
+		return
+	} else {
+		p.period = gap
+	}
+	p.samples++
+	due := p.grid + k*p.period
+	if p.samples > 1 {
+		p.dev += (abs64(t-due) - p.dev) / 8
+	}
+	if t < due {
+		due = t
+	} else {
+		due += (t - due) / 8
+	}
+	p.lastSeq, p.grid = f, due
+	if f-p.refSeq >= 1024 {
+		p.refSeq, p.refTime = p.midSeq, p.midTime
+	}
+	if f-p.midSeq >= 512 {
+		p.midSeq, p.midTime = f, due // the grid: not a frame's lateness
+	}
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// regular reports whether the next frame's time can be predicted, and when.
+func (p *predictor) regular() (due int64, ok bool) {
+	if !p.have || p.samples < predictMinSamples || p.period <= 0 || p.dev*4 > p.period {
+		return 0, false
+	}
+	return p.grid + p.period, true
+}
+
+// margins returns how long before the due time the reader stops
+// sleeping, and how long after it it polls before it sleeps again.
+func (p *predictor) margins() (lead, late int64) {
+	over := p.oversleep
+	if over == 0 {
+		over = predictInitOver
+	}
+	window := p.period / predictWindowShare
+	lead = min(predictMinMargin+over+2*p.dev, window*2/3)
+	return lead, window - lead
+}
+
+// beforeSleep runs when frame s is not published yet. It polls the head
+// while the reader's spin budget or the prediction says so, and returns
+// true if the frame came meanwhile. Otherwise it returns the longest the
+// reader may sleep (at most d), and whether that sleep is a timed one
+// ending before a predicted frame.
+func (rd *RingReader) beforeSleep(ctx context.Context, s uint64, d time.Duration) (ready bool, sleep time.Duration, timed bool) {
+	if !rd.cfg.predict && rd.cfg.spin == 0 {
+		// A short spin: a frame due within microseconds costs no sleep.
+		for range 64 {
+			if atomic.LoadUint64(rd.head()) > s {
+				return true, 0, false
+			}
+			runtime.Gosched()
+		}
+		return false, d, false
+	}
+	p := &rd.pred
+	if rd.cfg.predict {
+		rd.observe(s)
+		if due, ok := p.regular(); ok {
+			lead, late := p.margins()
+			now := nanotime()
+			switch {
+			case now < due-lead:
+				return false, min(d, time.Duration(due-lead-now)), true
+			case now < due+late:
+				if rd.spinUntil(ctx, s, due+late) {
+					return true, 0, false
+				}
+				return false, d, false
+			}
+			// Past the window: the frame is late; sleep (or spin below).
+		}
+	}
+	if rd.cfg.spin > 0 && p.spunFor != s+1 {
+		p.spunFor = s + 1
+		if rd.spinUntil(ctx, s, nanotime()+int64(rd.cfg.spin)) {
+			return true, 0, false
+		}
+	}
+	return false, d, false
+}
+
+// afterTimedSleep records how late a timed sleep that was to end at
+// target (nanotime) ended.
+func (rd *RingReader) afterTimedSleep(target int64) {
+	late := nanotime() - target
+	if late < 0 { // woken early: by a frame, or a stray wake
+		return
+	}
+	p := &rd.pred
+	late = min(late, int64(time.Millisecond))
+	if p.oversleep == 0 {
+		p.oversleep = late
+	} else {
+		p.oversleep += (late - p.oversleep) / 8
+	}
+}
+
+// spinUntil polls the head until it passes s (true), or until nanotime
+// reaches end, the reader is closed or ctx is done (false).
+func (rd *RingReader) spinUntil(ctx context.Context, s uint64, end int64) bool {
+	for k := 0; ; k++ {
+		if atomic.LoadUint64(rd.head()) > s {
+			return true
+		}
+		if k&63 == 63 {
+			if rd.closed.Load() || nanotime() >= end || ctx.Err() != nil {
+				return false
+			}
+			if k&4095 == 4095 {
+				// Let another goroutine of this process run on a
+				// machine with fewer Ps than spinning readers.
+				runtime.Gosched()
+			}
+		}
+	}
+}
