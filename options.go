@@ -124,6 +124,8 @@ func WithLayout(l Layout) Option {
 
 // WithPerm sets the permission bits Create, CreateRing and LoadNPY give a
 // new segment, before the umask. The default is 0666, as SharedArray.
+// Only perm.Perm() is used: setuid, setgid, sticky and type bits are
+// dropped, never given to the segment.
 func WithPerm(perm fs.FileMode) Option {
 	return Option{"WithPerm", forCreate | forLoad, func(o *options) { o.perm = perm.Perm() }}
 }

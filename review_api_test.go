@@ -1,0 +1,67 @@
+package sharedarray
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// Msync's flags (SyncFlag's doc): MsyncInvalidate combines with either of
+// the others; MsyncAsync|MsyncSync and unknown bits are EINVAL.
+func TestMsyncFlagCombinations(t *testing.T) {
+	t.Parallel()
+	a := mustCreate(t, "file://"+filepath.Join(t.TempDir(), "m.dat"), []int{4096}, Uint8)
+	defer a.Close()
+	for _, f := range []SyncFlag{MsyncAsync, MsyncSync, MsyncSync | MsyncInvalidate, MsyncAsync | MsyncInvalidate} {
+		if err := a.Msync(f); err != nil {
+			t.Errorf("Msync(%d): %v", f, err)
+		}
+	}
+	for _, f := range []SyncFlag{MsyncAsync | MsyncSync, 8} {
+		if err := a.Msync(f); !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("Msync(%d) = %v, want EINVAL", f, err)
+		}
+	}
+}
+
+// WithPerm keeps only the permission bits (its doc).
+func TestWithPermDropsSpecialBits(t *testing.T) {
+	t.Parallel()
+	old := 0 // the umask, read without setting it (other tests run meanwhile)
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Sscanf(string(status[bytes.Index(status, []byte("Umask:")):]), "Umask: %o", &old); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.dat")
+	a := mustCreate(t, "file://"+path, []int{1}, Uint8, WithPerm(0o4755|fs.ModeSticky|os.ModeDir))
+	a.Close()
+	var fi os.FileInfo
+	fi, err = os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode() != fs.FileMode(0o755&^old) {
+		t.Errorf("mode %v, want %v", fi.Mode(), fs.FileMode(0o755&^old))
+	}
+}
+
+// HoldersOf of no Info answers at once with an empty map: no pass over
+// /proc, so none of its errors (an *UninspectedError where some process
+// cannot be read, as PID 1 here) about arrays nobody asked about.
+func TestHoldersOfNothing(t *testing.T) {
+	t.Parallel()
+	for _, in := range [][]Info{nil, {}} {
+		m, err := HoldersOf(in)
+		if err != nil || m == nil || len(m) != 0 {
+			t.Errorf("HoldersOf(%v) = %v, %v; want an empty map, nil", in, m, err)
+		}
+	}
+}
