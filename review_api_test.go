@@ -65,3 +65,37 @@ func TestHoldersOfNothing(t *testing.T) {
 		}
 	}
 }
+
+// HoldersOf's map is keyed by Name: two Infos of one name that describe
+// different files are refused (ErrInvalid), where the map used to hold
+// whichever file's answer came last in a map iteration. The same Info
+// twice is fine.
+func TestHoldersOfSameNameTwoFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	name := "file://" + filepath.Join(dir, "a.dat")
+	mustCreate(t, name, []int{8}, Uint8).Close()
+	first, err := Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "a.dat"), filepath.Join(dir, "old.dat")); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, name, []int{8}, Uint8).Close()
+	second, err := Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := HoldersOf([]Info{first, second}); !errors.Is(err, ErrInvalid) || m != nil {
+		t.Errorf("HoldersOf(two files, one name) = %v, %v; want nil, ErrInvalid", m, err)
+	}
+	m, err := HoldersOf([]Info{second, second})
+	var ue *UninspectedError
+	if err != nil && !errors.As(err, &ue) {
+		t.Fatalf("HoldersOf(the same Info twice): %v", err)
+	}
+	if hs, ok := m[name]; !ok || len(hs) != 0 {
+		t.Errorf("HoldersOf(the same Info twice) = %v", m)
+	}
+}
