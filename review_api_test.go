@@ -99,3 +99,17 @@ func TestHoldersOfSameNameTwoFiles(t *testing.T) {
 		t.Errorf("HoldersOf(the same Info twice) = %v", m)
 	}
 }
+
+// ParseLayout(l.String()) gives l back for the five layouts, and refuses
+// the zero Layout's "auto" (ParseLayout's doc).
+func TestParseLayoutRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, l := range []Layout{LayoutV30, LayoutNumPy1, LayoutNumPy2, LayoutDual, LayoutDualV30} {
+		if p, err := ParseLayout(l.String()); p != l || err != nil {
+			t.Errorf("ParseLayout(%q) = %v, %v", l.String(), p, err)
+		}
+	}
+	if _, err := ParseLayout(Layout(0).String()); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ParseLayout(%q): %v, want ErrInvalid", Layout(0).String(), err)
+	}
+}
