@@ -60,8 +60,8 @@ func (l Layout) String() string {
 }
 
 // ParseLayout parses the names String returns for the five layouts
-// ("v30", "numpy1", "numpy2", "dual", "dual-v30"). It refuses "auto", the
-// zero Layout's String, with the rest: the zero Layout is WithLayout's
+// ("v30", "numpy1", "numpy2", "dual", "dual-v30"). It refuses "auto" (the
+// zero Layout's String) as any unknown name: the zero Layout is WithLayout's
 // "choose", not a layout a segment has.
 func ParseLayout(s string) (Layout, error) {
 	for i, n := range layoutNames[1:] {
