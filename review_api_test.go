@@ -113,3 +113,24 @@ func TestParseLayoutRoundTrip(t *testing.T) {
 		t.Errorf("ParseLayout(%q): %v, want ErrInvalid", Layout(0).String(), err)
 	}
 }
+
+// String and Writable answer after Close (their docs), from what the
+// Array recorded: no shared memory is read.
+func TestStringWritableAfterClose(t *testing.T) {
+	t.Parallel()
+	name := testName(t)
+	a := mustCreate(t, name, []int{2, 3}, Int32)
+	before := a.String()
+	a.Close()
+	if a.String() != before || !a.Writable() {
+		t.Errorf("after Close: String %q (before %q), Writable %v", a.String(), before, a.Writable())
+	}
+	r, err := Attach(name, ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if r.Writable() {
+		t.Error("a ReadOnly Array reports Writable after Close")
+	}
+}
