@@ -93,7 +93,8 @@ func (a *Array) Len() int {
 	return a.nbytes / a.dtype.ItemSize()
 }
 
-// Writable reports whether the data is mapped writable.
+// Writable reports whether the Array was created or attached writable
+// (not ReadOnly). It keeps that answer after Close, when nothing is mapped.
 func (a *Array) Writable() bool { return a.writable }
 
 // Bytes returns the array data, without the trailer: Len()×ItemSize()
@@ -138,6 +139,9 @@ func (a *Array) hold(op string) ([]byte, error) {
 	return a.mem, nil
 }
 
+// String describes the array for fmt and logs: its name, shape, dtype and
+// layout, as in "sharedarray.Array(shm://frames, shape=[2 3], dtype=<i4,
+// layout=dual)". It reads no shared memory and works after Close.
 func (a *Array) String() string {
 	return fmt.Sprintf("sharedarray.Array(%s, shape=%v, dtype=%s, layout=%s)", a.name, a.shape, a.dtype, a.layout)
 }

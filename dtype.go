@@ -10,8 +10,8 @@ import (
 // Dtype is the element type of an array: a NumPy type number and an item
 // size, packed in one integer (the type number in the high 32 bits, the
 // item size in the low 32). Dtypes are comparable with ==; the constants
-// below and the constructors Bytes, Str and Void cover every dtype
-// SharedArray can share.
+// below and ParseDtype (for the sized types: "S7", "U3", "V12") cover
+// every dtype SharedArray can share.
 //
 // Only the type number and the item size survive in a segment: byte order,
 // datetime units and structured field names are lost even for the process

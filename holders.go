@@ -119,7 +119,10 @@ func Holders(name string) ([]Holder, error) {
 // file and no other.
 //
 // The map has an entry, possibly empty, for every Info, keyed by its Name.
-// An Info that List or Stat did not return (Dev and Ino zero: the zero
+// Two Infos of one Name that describe different files (Stat called before
+// and after the name was replaced) make it return a nil map and an error
+// matching ErrInvalid: the map could hold only one answer for both. An
+// Info that List or Stat did not return (Dev and Ino zero: the zero
 // Info, one built by hand) makes it return a nil map and an error matching
 // ErrInvalid. An *UninspectedError comes with the complete map, as with
 // Holders.
@@ -128,10 +131,18 @@ func Holders(name string) ([]Holder, error) {
 // errors.ErrUnsupported.
 func HoldersOf(infos []Info) (map[string][]Holder, error) {
 	targets := make(map[fileID][]string, len(infos))
+	byName := make(map[string]fileID, len(infos))
 	for _, in := range infos {
 		if in.id() == (fileID{}) {
 			return nil, pathError("holders", in.Name, fmt.Errorf("the Info does not come from List or Stat: %w", ErrInvalid))
 		}
+		if id, ok := byName[in.Name]; ok {
+			if id != in.id() { // one key, two files: no answer can be right
+				return nil, pathError("holders", in.Name, fmt.Errorf("two Infos of that name describe different files (the name was replaced between the List or Stat calls): %w", ErrInvalid))
+			}
+			continue
+		}
+		byName[in.Name] = in.id()
 		targets[in.id()] = append(targets[in.id()], in.Name)
 	}
 	return holdersOfFiles(targets)

@@ -44,6 +44,9 @@ func holdersOf(names []string) (map[string][]Holder, error) {
 // and inode, in one pass over /proc. The map has an entry, possibly
 // empty, for every name in targets.
 func holdersOfFiles(targets map[fileID][]string) (map[string][]Holder, error) {
+	if len(targets) == 0 { // HoldersOf of no Info: no pass over /proc
+		return map[string][]Holder{}, nil
+	}
 	s := &holderScan{targets: targets, devs: map[uint64]bool{}}
 	for id := range targets {
 		s.devs[id.dev] = true

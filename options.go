@@ -78,13 +78,19 @@ type options struct {
 }
 
 func makeOptions(opts []Option) options {
-	o := options{perm: 0o666, given: opts}
+	if len(opts) == 0 {
+		// The common call: no option, no allocation. (Calling apply
+		// through a function value makes what it is given escape: the
+		// loop below works on a heap copy only when there is one.)
+		return options{perm: 0o666}
+	}
+	o := &options{perm: 0o666, given: opts}
 	for _, opt := range opts {
 		if opt.apply != nil {
-			opt.apply(&o)
+			opt.apply(o)
 		}
 	}
-	return o
+	return *o
 }
 
 // check returns an error matching ErrInvalid naming the first option given
@@ -118,6 +124,8 @@ func WithLayout(l Layout) Option {
 
 // WithPerm sets the permission bits Create, CreateRing and LoadNPY give a
 // new segment, before the umask. The default is 0666, as SharedArray.
+// Only perm.Perm() is used: setuid, setgid, sticky and type bits are
+// dropped, never given to the segment.
 func WithPerm(perm fs.FileMode) Option {
 	return Option{"WithPerm", forCreate | forLoad, func(o *options) { o.perm = perm.Perm() }}
 }

@@ -8,7 +8,9 @@ import (
 
 // SyncFlag selects what Msync does. The values are Linux's msync(2) flags,
 // which SharedArray exposes to Python as MS_ASYNC, MS_INVALIDATE and
-// MS_SYNC; flags combine with |.
+// MS_SYNC. MsyncInvalidate combines with either of the others
+// (MsyncSync|MsyncInvalidate); MsyncAsync|MsyncSync, or a value that is
+// none of these, is refused by msync(2): an error matching syscall.EINVAL.
 type SyncFlag int
 
 const (

@@ -59,7 +59,10 @@ func (l Layout) String() string {
 	return fmt.Sprintf("Layout(%d)", uint8(l))
 }
 
-// ParseLayout parses the names String returns.
+// ParseLayout parses the names String returns for the five layouts
+// ("v30", "numpy1", "numpy2", "dual", "dual-v30"). It refuses "auto" (the
+// zero Layout's String) as any unknown name: the zero Layout is WithLayout's
+// "choose", not a layout a segment has.
 func ParseLayout(s string) (Layout, error) {
 	for i, n := range layoutNames[1:] {
 		if s == n {

@@ -81,8 +81,10 @@ func HalfFromFloat32(f float32) Half {
 
 // Float80 is an x87 80-bit extended precision value stored in 16 bytes,
 // the element of a sharedarray.LongDouble array on linux/amd64 (bytes 10
-// to 15 are padding). sharedarray.View[Float80] works only where C's long
-// double is x87 (amd64, 386); on arm64 the element is a Float128.
+// to 15 are padding). sharedarray.View[Float80] works only on amd64,
+// where C's long double is x87 in 16 bytes; on arm64 the element is a
+// Float128. (32-bit x86 keeps it in 12 bytes, and sharedarray does not
+// run there: docs/platforms.md.)
 type Float80 [16]byte
 
 // Float80FromFloat64 returns f as a Float80, exactly.

@@ -204,13 +204,13 @@ func (r *doctorReport) print(w io.Writer) {
 
 	switch {
 	case l.MemlockLimit < 0 && l.MemlockMax < 0:
-		line("memlock", "unlimited (RLIMIT_MEMLOCK): any array can be locked in memory (Array.Mlock)")
+		line("memlock", "unlimited (RLIMIT_MEMLOCK): any array can be locked in memory (mlock(2))")
 	case l.MemlockLimit >= 0:
 		hard := "unlimited"
 		if l.MemlockMax >= 0 {
 			hard = bytesString(l.MemlockMax)
 		}
-		line("memlock", "%s, hard limit %s (RLIMIT_MEMLOCK): locking a larger array in memory (Array.Mlock) fails unless the process has CAP_IPC_LOCK", bytesString(l.MemlockLimit), hard)
+		line("memlock", "%s, hard limit %s (RLIMIT_MEMLOCK): locking a larger array in memory (mlock(2)) fails unless the process has CAP_IPC_LOCK", bytesString(l.MemlockLimit), hard)
 	}
 
 	thp := l.ShmemTHP

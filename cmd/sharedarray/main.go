@@ -916,7 +916,13 @@ func (c *cli) rm(args []string) int {
 			err = forceRemove(name)
 		}
 		if err != nil {
-			c.report(name, err)
+			if !c.force && errors.Is(err, sharedarray.ErrFormat) {
+				// Say what to do next: rm keeps what is not an array
+				// unless told otherwise.
+				c.notef(name, "%s; kept (--force removes a regular file that is not an array)", visible(cause(err)))
+			} else {
+				c.report(name, err)
+			}
 			code = exitFail
 			continue
 		}
@@ -1000,6 +1006,9 @@ func (c *cli) importNPY(args []string) int {
 	st, err := f.Stat()
 	if err != nil {
 		return c.fail(file, err)
+	}
+	if st.IsDir() { // as export says of a directory, not "bad .npy file"
+		return c.fail(file, syscall.EISDIR)
 	}
 	p := newProgress(c.stderr, "import "+quote(file), st.Size())
 	a, err := sharedarray.LoadNPYFrom(name, p.fileReader(f), opts...)

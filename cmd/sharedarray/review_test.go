@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -184,4 +185,35 @@ func TestExportOntoItself(t *testing.T) {
 		_, err := sharedarray.Stat(tc[0])
 		assert.NilError(t, err, "the array survives")
 	}
+}
+
+// Found by the v1 review (rev17): every message says what to do next and
+// names no Go identifier. rm of a file that is not an array names --force;
+// import of a directory says so, as export does, rather than "bad .npy
+// file"; doctor's memlock line names mlock(2), not the Go method.
+func TestReviewNextSteps(t *testing.T) {
+	t.Parallel()
+	junk := name(t)
+	assert.NilError(t, os.WriteFile("/dev/shm/"+junk, []byte("x\n"), 0o600))
+	t.Cleanup(func() { os.Remove("/dev/shm/" + junk) })
+	code, _, errs := runCLI("rm", junk)
+	assert.Equal(t, code, 1)
+	oneError(t, errs, "rm", junk)
+	assert.Assert(t, strings.Contains(errs, "(not a valid SharedArray); kept (--force removes"), errs)
+	_, err := os.Stat("/dev/shm/" + junk)
+	assert.NilError(t, err, "rm without --force removed a file that is not an array")
+
+	dir := t.TempDir()
+	free := name(t)
+	code, _, errs = runCLI("import", dir, free)
+	assert.Equal(t, code, 1)
+	oneError(t, errs, "import", dir)
+	assert.Assert(t, strings.HasSuffix(errs, ": is a directory\n"), errs)
+	assert.Assert(t, !strings.Contains(errs, ".npy"), errs)
+	_, err = sharedarray.Stat(free)
+	assert.Assert(t, errors.Is(err, sharedarray.ErrNotExist), "import of a directory created %s: %v", free, err)
+
+	_, out, _ := runCLIRaw("doctor")
+	assert.Assert(t, strings.Contains(out, "mlock(2)"), out)
+	assert.Assert(t, !strings.Contains(out, "Array."), out)
 }
