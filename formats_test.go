@@ -351,7 +351,11 @@ func TestLoadNPYMemoryCheckSparse(t *testing.T) {
 // file system, a closed array) leaves it whole and leaves nothing behind;
 // errors name the user's path.
 func TestSaveNPYFailureKeepsSnapshot(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it measures a 1 MiB tmpfs's free space, and a test
+	// starting a process in parallel holds a copy of every descriptor
+	// between fork and exec, which keeps a failed export's unlinked file
+	// (and its space) alive for that moment (seen: ENOSPC for the next,
+	// small file).
 	dir := testutil.MountTmpfs(t, 1<<20)
 	path := filepath.Join(dir, "snap.npy")
 	small := mustCreate(t, testName(t), []int{100}, Uint8)
