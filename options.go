@@ -8,7 +8,7 @@ import (
 
 // Options are one type, checked when used. Each Option knows the
 // functions it applies to, and Create, CreateRing, LoadNPY/LoadNPYFrom,
-// Attach and SaveNPY refuse any other with an error matching ErrInvalid
+// Attach, SaveNPY and OpenRingReader refuse any other with an error matching ErrInvalid
 // that names the option and the function ("option Sparse applies to
 // Create, CreateRing and LoadNPY, not Attach"): nothing given is ignored.
 // Per-function option types (CreateOption, AttachOption, SaveOption) would
@@ -21,7 +21,7 @@ import (
 // each option's doc comment states.
 
 // An Option changes how Create, CreateRing, LoadNPY (and LoadNPYFrom),
-// Attach or SaveNPY work. Each option's doc says which of them it applies
+// Attach, SaveNPY or OpenRingReader work. Each option's doc says which of them it applies
 // to; the others refuse it with an error matching ErrInvalid that names
 // the option and the function. The zero Option is refused by all.
 type Option struct {
@@ -37,7 +37,8 @@ const (
 	forCreate uses = 1 << iota // Create and CreateRing
 	forLoad                    // LoadNPY and LoadNPYFrom
 	forAttach
-	forSave // SaveNPY
+	forSave   // SaveNPY
+	forReader // OpenRingReader
 )
 
 // names lists the functions of u, for messages.
@@ -46,7 +47,7 @@ func (u uses) names() string {
 	for _, f := range []struct {
 		u     uses
 		names string
-	}{{forCreate, "Create, CreateRing"}, {forLoad, "LoadNPY"}, {forAttach, "Attach"}, {forSave, "SaveNPY"}} {
+	}{{forCreate, "Create, CreateRing"}, {forLoad, "LoadNPY"}, {forAttach, "Attach"}, {forSave, "SaveNPY"}, {forReader, "OpenRingReader"}} {
 		if u&f.u != 0 {
 			s = append(s, f.names)
 		}
@@ -67,6 +68,7 @@ type options struct {
 	prefault     bool
 	fsync        bool
 	progress     func(written int64)
+	reader       readerConfig // OpenRingReader's options (ring_wait.go)
 
 	// given is the options as passed, for check.
 	given []Option

@@ -2,11 +2,13 @@ package sharedarray
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gotest.tools/v3/assert"
 )
@@ -26,7 +28,15 @@ func TestOptionsRefused(t *testing.T) {
 	npy, err := os.ReadFile(npyPath)
 	assert.NilError(t, err)
 
-	all := "Create CreateRing LoadNPY LoadNPYFrom Attach SaveNPY"
+	all := "Create CreateRing LoadNPY LoadNPYFrom Attach SaveNPY OpenRingReader"
+	ringName := ""
+	if ringSupported() == nil {
+		ringName = testName(t) + "-ring"
+		w, err := CreateRing(ringName, 2, []int{4}, Uint8)
+		assert.NilError(t, err)
+		defer Delete(ringName)
+		defer w.Close()
+	}
 	opts := []struct {
 		name string
 		opt  Option
@@ -40,6 +50,10 @@ func TestOptionsRefused(t *testing.T) {
 		{"Prefault", Prefault(), "Create CreateRing Attach"},
 		{"Fsync", Fsync(), "SaveNPY"},
 		{"OnProgress", OnProgress(func(int64) {}), "SaveNPY"},
+		{"WithSpin", WithSpin(time.Microsecond), "OpenRingReader"},
+		{"WithPredict", WithPredict(), "OpenRingReader"},
+		{"WithOldest", WithOldest(), "OpenRingReader"},
+		{"WaitForRing", WaitForRing(context.Background()), "OpenRingReader"},
 		{"zero Option", Option{}, ""},
 	}
 	calls := map[string]func(t *testing.T, opt Option) (created string, err error){
@@ -89,6 +103,16 @@ func TestOptionsRefused(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "out.npy")
 			return "file://" + path, a.SaveNPY(path, opt)
 		},
+		"OpenRingReader": func(t *testing.T, opt Option) (string, error) {
+			if ringName == "" {
+				t.Skip("no rings here")
+			}
+			rd, err := OpenRingReader(ringName, opt)
+			if err == nil {
+				rd.Close()
+			}
+			return "", err
+		},
 	}
 	for _, o := range opts {
 		for _, fn := range strings.Fields(all) {
@@ -117,5 +141,6 @@ func TestOptionsRefused(t *testing.T) {
 func TestOptionUsesNames(t *testing.T) {
 	assert.Equal(t, (forCreate | forLoad | forAttach).names(), "Create, CreateRing, LoadNPY and Attach")
 	assert.Equal(t, forSave.names(), "SaveNPY")
+	assert.Equal(t, forReader.names(), "OpenRingReader")
 	assert.Equal(t, (forCreate | forAttach).names(), "Create, CreateRing and Attach")
 }

@@ -743,11 +743,12 @@ type RingReader struct {
 // drops it when the reader closes or dies, so a killed reader leaves
 // nothing behind); RingInfo counts them. A 256th reader works but is not
 // counted.
-func OpenRingReader(name string, opts ...ReaderOption) (*RingReader, error) {
-	var cfg readerConfig
-	for _, o := range opts {
-		o(&cfg)
+func OpenRingReader(name string, opts ...Option) (*RingReader, error) {
+	o := makeOptions(opts)
+	if err := o.check("OpenRingReader", forReader); err != nil {
+		return nil, pathError("open ring reader", name, err)
 	}
+	cfg := o.reader
 	r, err := openRingWaiting(name, &cfg) // ring_wait.go
 	if err != nil {
 		return nil, err

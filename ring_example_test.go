@@ -215,7 +215,7 @@ func ExampleStatRing() {
 	defer w.Close()
 	fmt.Println(w.FrameShape())
 
-	opts := []sharedarray.ReaderOption{sharedarray.WithOldest()}
+	opts := []sharedarray.Option{sharedarray.WithOldest()}
 	r, err := sharedarray.OpenRingReader(name, opts...)
 	if err != nil {
 		panic(err)

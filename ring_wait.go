@@ -13,9 +13,6 @@ import (
 // frame period of a periodic writer and wakes just before the next frame is
 // due (WithPredict). docs/ring.md §3.5 gives the reasons and the figures.
 
-// ReaderOption configures OpenRingReader.
-type ReaderOption func(*readerConfig)
-
 type readerConfig struct {
 	spin    time.Duration
 	predict bool
@@ -33,8 +30,8 @@ type readerConfig struct {
 // arrive at camera or sensor rates come milliseconds apart, where a fixed
 // spin burns CPU and rarely catches a frame; WithPredict serves such
 // sources better.
-func WithSpin(d time.Duration) ReaderOption {
-	return func(c *readerConfig) { c.spin = max(d, 0) }
+func WithSpin(d time.Duration) Option {
+	return Option{"WithSpin", forReader, func(o *options) { o.reader.spin = max(d, 0) }}
 }
 
 // WithPredict makes a reader learn the interval between the frames it
@@ -48,15 +45,15 @@ func WithSpin(d time.Duration) ReaderOption {
 // times, the reader waits as without the option (or as WithSpin says, if
 // given too). A frame published earlier than predicted still wakes the
 // reader at once.
-func WithPredict() ReaderOption {
-	return func(c *readerConfig) { c.predict = true }
+func WithPredict() Option {
+	return Option{"WithPredict", forReader, func(o *options) { o.reader.predict = true }}
 }
 
 // WithOldest makes a new reader start at the oldest frame still in the
 // ring instead of the next one published: a reader that starts after the
 // writer still gets the frames the ring holds.
-func WithOldest() ReaderOption {
-	return func(c *readerConfig) { c.oldest = true }
+func WithOldest() Option {
+	return Option{"WithOldest", forReader, func(o *options) { o.reader.oldest = true }}
 }
 
 // WaitForRing makes OpenRingReader wait for a ring that does not exist
@@ -66,8 +63,8 @@ func WithOldest() ReaderOption {
 // (matching ErrNotExist, ErrNotRing or ErrFormat). Other errors
 // (permissions, say) are returned at once. A reader and its writer can
 // then start in any order.
-func WaitForRing(ctx context.Context) ReaderOption {
-	return func(c *readerConfig) { c.waitCtx = ctx }
+func WaitForRing(ctx context.Context) Option {
+	return Option{"WaitForRing", forReader, func(o *options) { o.reader.waitCtx = ctx }}
 }
 
 // openRingWaiting is openRing for a reader, retrying as WaitForRing says.

@@ -35,7 +35,7 @@ func paced(t *testing.T, w *RingWriter, n int, period func(k int) time.Duration)
 // Each wait mode reads every frame of a periodic and of an irregular
 // writer, in order and whole.
 func TestRingReaderWaitModes(t *testing.T) {
-	modes := map[string][]ReaderOption{
+	modes := map[string][]Option{
 		"sleep":        nil,
 		"spin":         {WithSpin(200 * time.Microsecond)},
 		"predict":      {WithPredict()},

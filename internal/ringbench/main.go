@@ -352,7 +352,7 @@ func child(f []string) int {
 	}
 	switch f[0] {
 	case "go-reader":
-		var opts []sa.ReaderOption
+		var opts []sa.Option
 		switch f[3] {
 		case "spin":
 			opts = append(opts, sa.WithSpin(time.Second))
