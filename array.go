@@ -29,7 +29,7 @@ import (
 // mapping with a nil error.
 //
 // Slices from Bytes and View are the mapping itself, and Close cannot wait
-// for them. (Ring slots from Next and NextSlot, and the frames a Read
+// for them. (Ring slots from Next, and the frames a Read
 // callback is given, follow the same rule: their ring's Close retires its
 // mapping the same way.) After Close, touching such a slice faults (SIGSEGV, which stops
 // a Go program) rather than reaching whatever is mapped there next: Close

@@ -46,7 +46,7 @@
 // # Frame rings
 //
 // CreateRing makes a ring of N frames in one segment of shape (N, *frame):
-// one RingWriter fills slots in place (Next, NextSlot) and publishes them;
+// one RingWriter fills slots in place (Next; FrameAs types them) and publishes them;
 // any number of RingReaders, in Go or Python (python/ in the repository),
 // wait for frames on a futex (Next, Latest, Read, with a context or a
 // timeout), never get a torn frame, and count the frames they lost when the
@@ -79,7 +79,7 @@
 // operations in progress on the Array (CopyTo, CopyFrom, WriteNPY, Msync,
 // Mlock, Munlock); those that start after it fail with ErrClosed. One
 // lifetime rule covers every slice the package hands out (Bytes, View, a
-// ring slot from Next or NextSlot, a frame given to a Read callback): it
+// ring slot from Next, a frame given to a Read callback): it
 // must not be used after Close of its Array, RingWriter or RingReader;
 // touching it then faults rather than reaching the next array mapped, for
 // as long as its range is among the most recently closed ones (see Array). If another process

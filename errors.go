@@ -37,6 +37,21 @@ var ErrNPY = errors.New("sharedarray: bad or unsupported .npy file")
 // truncated mapping) matches ErrFault too, with an error saying so.
 var ErrFault = errors.New("sharedarray: memory fault in the mapping (segment truncated by another process, or its file system full)")
 
+// Errors of frame rings. ErrNotRing tells a tool given any name that it
+// has a plain array (Attach it) rather than a ring (OpenRingReader);
+// ErrBusy tells a standby writer to retry OpenRingWriter later; ErrOverrun
+// tells a Read caller to discard what its callback computed.
+var (
+	// ErrNotRing is matched when a segment is a valid SharedArray but has
+	// no ring control block.
+	ErrNotRing = errors.New("sharedarray: not a frame ring")
+	// ErrBusy is matched when a ring already has a live writer.
+	ErrBusy = errors.New("sharedarray: ring has a live writer")
+	// ErrOverrun is matched by Read when the writer overwrote the frame
+	// while the callback read it: what the callback computed is garbage.
+	ErrOverrun = errors.New("sharedarray: frame overwritten while read")
+)
+
 // A FormatError describes a segment whose trailer is missing or invalid:
 // which field, at which byte offset of the file, with which value.
 type FormatError struct {

@@ -50,7 +50,7 @@ func Example_image() {
 }
 
 // Frames of a ring as images. The writer draws straight into the slot
-// NextSlot returns and publishes it; the image over the slot is valid
+// Next returns (as FrameAs gives it typed) and publishes it; the image over the slot is valid
 // only until Publish (the writer reuses the slot for a later frame, and a
 // reader may be reading it). A reader's Next copies the frame into its
 // own buffer, which it may wrap in an image and keep; a Read callback's
@@ -72,7 +72,11 @@ func Example_imageRing() {
 	}
 	defer rd.Close()
 
-	slot, err := sharedarray.NextSlot[uint8](wr)
+	b, err := wr.Next()
+	if err != nil {
+		panic(err)
+	}
+	slot, err := sharedarray.FrameAs[uint8](wr.Geometry().Dtype, b) // uint8 frames: slot is b itself
 	if err != nil {
 		panic(err)
 	}
@@ -83,7 +87,7 @@ func Example_imageRing() {
 		panic(err)
 	}
 
-	buf := make([]byte, rd.FrameBytes())
+	buf := make([]byte, rd.Geometry().FrameBytes)
 	info, err := rd.Next(context.Background(), buf)
 	if err != nil {
 		panic(err)

@@ -51,18 +51,6 @@ const (
 	offWaiting    = 224 // 8 × u32 bitmap: bit b set while the reader holding lock byte b waits
 )
 
-// Errors of frame rings.
-var (
-	// ErrNotRing is matched when a segment is a valid SharedArray but has
-	// no ring control block.
-	ErrNotRing = errors.New("sharedarray: not a frame ring")
-	// ErrBusy is matched when a ring already has a live writer.
-	ErrBusy = errors.New("sharedarray: ring has a live writer")
-	// ErrOverrun is matched by Read when the writer overwrote the frame
-	// while the callback read it: what the callback computed is garbage.
-	ErrOverrun = errors.New("sharedarray: frame overwritten while read")
-)
-
 // ringGeometry returns where a version 2 control block starts and how
 // long it is (ringGeometryV: either version).
 func ringGeometry(dataBytes int64, slots int) (ctlOff, ctlSize int64) {
@@ -424,20 +412,23 @@ func (r *ring) finishClose(before func()) error {
 	return nil
 }
 
-// Slots returns the number of slots.
-func (r *ring) Slots() int { return int(r.slots) }
+// RingGeometry describes what a ring's frames are: everything a reader or
+// writer needs to size a buffer (FrameBytes) and read a frame as pixels or
+// samples (FrameShape, Dtype). It never changes for the ring's lifetime.
+// RingReader.Geometry, RingWriter.Geometry and StatRing (RingInfo) give it.
+type RingGeometry struct {
+	Name       string // the ring's name as passed
+	Slots      int    // frames the ring holds
+	FrameShape []int  // shape of one frame (the caller's copy)
+	Dtype      Dtype  // element type
+	FrameBytes int    // bytes of one frame: the product of FrameShape times Dtype.ItemSize
+}
 
-// FrameShape returns a copy of the shape of one frame.
-func (r *ring) FrameShape() []int { return append([]int{}, r.frameShape...) }
-
-// Dtype returns the element type.
-func (r *ring) Dtype() Dtype { return r.dtype }
-
-// FrameBytes returns the size of one frame in bytes.
-func (r *ring) FrameBytes() int { return r.frameBytes }
-
-// Name returns the ring's name as passed.
-func (r *ring) Name() string { return r.name }
+// geometry returns the ring's geometry, with its own copy of the shape.
+// It reads no shared memory: it is safe during and after Close.
+func (r *ring) geometry() RingGeometry {
+	return RingGeometry{Name: r.name, Slots: int(r.slots), FrameShape: append([]int{}, r.frameShape...), Dtype: r.dtype, FrameBytes: r.frameBytes}
+}
 
 // loadShared reads the control word at off for an accessor, caching it in
 // last. After Close, while Close runs, or when the mapping faults (the
@@ -466,9 +457,10 @@ func (r *ring) loadShared(off int, last *atomic.Uint64) uint64 {
 // second live writer is refused with ErrBusy.
 //
 // A RingWriter is used by one goroutine at a time; Close may be called from
-// any goroutine, and its accessors (Generation, Seq, Slots, FrameShape,
-// Dtype, FrameBytes, Name) are safe during and after Close (they read no
-// shared memory). Seq changes with each Publish: from another goroutine
+// any goroutine, and its accessors (Geometry, Seq) never panic and are
+// safe during and after Close (they read no shared memory; Geometry
+// returns the same value, Seq the sequence as the writer's last call left
+// it). Seq changes with each Publish: from another goroutine
 // than the one publishing, read it once Close has returned (Close waits
 // for a Next, Publish or Write in progress), not while that goroutine may
 // be inside a call. The slice Next returns is valid until Close, and after
@@ -575,15 +567,15 @@ func (r *ring) unmapNow() {
 	sysClose(r.fd)
 }
 
-// Generation returns the ring's generation as this writer set it: 1 for
-// the first writer, one more for each writer after.
-func (w *RingWriter) Generation() uint64 { return w.gen }
+// Geometry describes the ring's frames. It reads no shared memory and
+// returns the same value during and after Close.
+func (w *RingWriter) Geometry() RingGeometry { return w.geometry() }
 
 // Seq returns the sequence number of the next frame Publish publishes (the
 // ring's first frame is 0).
 func (w *RingWriter) Seq() uint64 { return w.next }
 
-// Next starts the next frame and returns its slot, FrameBytes long, to be
+// Next starts the next frame and returns its slot, Geometry().FrameBytes long, to be
 // filled in place and then published with Publish. The slot is marked in
 // progress: readers never accept it until Publish. Next again before
 // Publish returns the same slot. The writer never waits for readers.
@@ -648,7 +640,7 @@ func (w *RingWriter) publish() {
 	}
 }
 
-// Write copies frame (FrameBytes long) into the next slot and publishes it.
+// Write copies frame (Geometry().FrameBytes long) into the next slot and publishes it.
 func (w *RingWriter) Write(frame []byte) (err error) {
 	if len(frame) != w.frameBytes {
 		return pathError("ring write", w.name, fmt.Errorf("frame is %d bytes, the ring's are %d: %w", len(frame), w.frameBytes, ErrInvalid))
@@ -676,21 +668,9 @@ func (w *RingWriter) Close() error {
 	})
 }
 
-// NextSlot is Next with the slot as a []T of the ring's dtype (see View for
-// which T matches which dtype).
-func NextSlot[T any](w *RingWriter) ([]T, error) {
-	if !viewMatches(reflect.TypeFor[T](), w.dtype) {
-		return nil, fmt.Errorf("%w: NextSlot[%s] of %s, a %s ring", ErrDtype, reflect.TypeFor[T](), w.name, w.dtype.Name())
-	}
-	b, err := w.Next()
-	if err != nil {
-		return nil, err
-	}
-	return FrameAs[T](w.dtype, b)
-}
-
-// FrameAs returns frame bytes of dtype d (a slot from Next, or the frame a
-// Read callback is given) as a []T, with no copy.
+// FrameAs returns frame bytes of dtype d (a writer's slot from Next, or
+// the frame a Read callback is given) as a []T, with no copy; d is the
+// ring's Geometry().Dtype (see View for which T matches which dtype).
 func FrameAs[T any](d Dtype, frame []byte) ([]T, error) {
 	t := reflect.TypeFor[T]()
 	if !viewMatches(t, d) {
@@ -704,14 +684,14 @@ func FrameAs[T any](d Dtype, frame []byte) ([]T, error) {
 
 // FrameInfo describes a frame a reader returned.
 type FrameInfo struct {
-	Seq      uint64 // sequence number: 0 for the ring's first frame
-	Time     int64  // when it was published, CLOCK_MONOTONIC nanoseconds (see MonotonicNanos)
+	Seq uint64 // sequence number: 0 for the ring's first frame
+	// Time is when the frame was published: CLOCK_MONOTONIC in
+	// nanoseconds, the clock of unix.ClockGettime(unix.CLOCK_MONOTONIC, ...)
+	// (golang.org/x/sys/unix) and Python's time.monotonic_ns(); 0 if the
+	// writer did not stamp it.
+	Time     int64
 	Overruns uint64 // frames lost just before this one (lapped by the writer)
 }
-
-// MonotonicNanos returns CLOCK_MONOTONIC in nanoseconds, the clock of
-// FrameInfo.Time (Python: time.monotonic_ns()).
-func MonotonicNanos() int64 { return nanotime() }
 
 // RingReader reads a ring's frames. Any number of readers, in any
 // processes, read one ring; none of them slows the writer down. A reader
@@ -720,9 +700,9 @@ func MonotonicNanos() int64 { return nanotime() }
 //
 // A RingReader is used by one goroutine at a time; Close may be called from
 // any goroutine and makes a waiting Next return ErrClosed. Its accessors
-// never panic during or after Close: Seq, Overruns, Slots, FrameShape,
-// Dtype, FrameBytes and Name read no shared memory; Head and Generation
-// return the value as this reader last read it once it is closed. A frame
+// never panic during or after Close: Geometry, Seq and Overruns read no
+// shared memory (Geometry returns the same value after Close); Head
+// returns the head as this reader last read it once it is closed. A frame
 // a Read callback was given follows Array's rule for stale slices.
 type RingReader struct {
 	*ring
@@ -801,17 +781,16 @@ func (rd *RingReader) Seq() uint64 { return rd.seenPos.Load() }
 // another process, it returns the head as this reader last read it.
 func (rd *RingReader) Head() uint64 { return rd.loadShared(offHead, &rd.lastHead) }
 
-// Generation returns the ring's generation: how many writers it had.
-// After Close, while it runs, or once the ring was truncated, it returns
-// the generation as this reader last read it.
-func (rd *RingReader) Generation() uint64 { return rd.loadShared(offGeneration, &rd.lastGen) }
+// Geometry describes the ring's frames. It reads no shared memory and
+// returns the same value during and after Close.
+func (rd *RingReader) Geometry() RingGeometry { return rd.geometry() }
 
 // Close unmaps the ring and unregisters the reader. Called while a Read
 // callback runs (from the callback itself or another goroutine), it returns
 // at once, and that Read unmaps when the callback returns.
 func (rd *RingReader) Close() error { return rd.close(nil) }
 
-// Next copies the next frame in order into dst (FrameBytes long) and
+// Next copies the next frame in order into dst (Geometry().FrameBytes long) and
 // returns its FrameInfo, waiting until it is published, ctx is done
 // (ctx.Err() is returned) or the reader is closed. When the writer has
 // lapped the reader, the frames lost are counted (FrameInfo.Overruns,
@@ -1026,16 +1005,14 @@ func (rd *RingReader) wait(ctx context.Context, s uint64) error {
 
 // RingInfo describes a ring, as StatRing returns it.
 type RingInfo struct {
-	Version     int    // control block version: 2, or 1 (no reader progress)
-	Slots       int    // frames the ring holds
-	FrameShape  []int  // shape of one frame
-	Dtype       Dtype  // element type
-	Head        uint64 // frames published so far
-	Generation  uint64 // writers the ring has had
-	WriterPID   int    // pid of the live writer, 0 if none
-	WriterAlive bool   // a writer holds the ring's writer lock
-	Readers     int    // readers registered (holding a reader lock)
-	Waiters     uint32 // readers that say they wait (waiting bits and count)
+	RingGeometry        // Name as passed to StatRing
+	Version      int    // control block version: 2, or 1 (no reader progress)
+	Head         uint64 // frames published so far
+	Generation   uint64 // writers the ring has had
+	WriterPID    int    // pid of the live writer, 0 if none
+	WriterAlive  bool   // a writer holds the ring's writer lock
+	Readers      int    // readers registered (holding a reader lock)
+	Waiters      uint32 // readers that say they wait (waiting bits and count)
 	// ReaderList describes each registered reader (version 2 rings;
 	// nil for version 1): what the reader itself last wrote (ring_progress.go).
 	ReaderList []RingReaderInfo
@@ -1056,12 +1033,12 @@ func StatRing(name string) (RingInfo, error) {
 	var info RingInfo
 	err = guarded(func() error {
 		info = RingInfo{
-			Version: r.version,
-			Slots:   int(r.slots), FrameShape: r.FrameShape(), Dtype: r.dtype,
-			Head:       atomic.LoadUint64(r.head()),
-			Generation: atomic.LoadUint64(r.u64(offGeneration)),
-			WriterPID:  int(atomic.LoadInt32(r.i32(offWriterPid))),
-			Waiters:    r.waiting(),
+			RingGeometry: r.geometry(),
+			Version:      r.version,
+			Head:         atomic.LoadUint64(r.head()),
+			Generation:   atomic.LoadUint64(r.u64(offGeneration)),
+			WriterPID:    int(atomic.LoadInt32(r.i32(offWriterPid))),
+			Waiters:      r.waiting(),
 		}
 		return nil
 	})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sharedarray/sharedarray"
 )
 
@@ -27,20 +29,23 @@ func ExampleCreateRing() {
 	defer r.Close()
 
 	for i := range 3 {
-		frame, _ := sharedarray.NextSlot[float32](w) // the slot itself, 6 float32
+		slot, _ := w.Next()                                                // the slot itself, 24 bytes
+		frame, _ := sharedarray.FrameAs[float32](w.Geometry().Dtype, slot) // as 6 float32
 		for j := range frame {
 			frame[j] = float32(10*i + j)
 		}
 		w.Publish() // readers asleep on the ring wake up
 	}
 
-	buf := make([]byte, r.FrameBytes())
+	var g sharedarray.RingGeometry = r.Geometry() // what the frames are
+	fmt.Println(g.Slots, g.FrameShape, g.Dtype, g.FrameBytes)
+	buf := make([]byte, g.FrameBytes)
 	for range 3 {
 		info, err := r.Next(context.Background(), buf)
 		if err != nil {
 			panic(err)
 		}
-		v, _ := sharedarray.FrameAs[float32](r.Dtype(), buf)
+		v, _ := sharedarray.FrameAs[float32](g.Dtype, buf)
 		fmt.Println(info.Seq, v)
 	}
 	// Waits end with their context: here a timeout.
@@ -54,6 +59,7 @@ func ExampleCreateRing() {
 	defer a.Close()
 	fmt.Println(a.Shape())
 	// Output:
+	// 4 [2 3] <f4 24
 	// 0 [0 1 2 3 4 5]
 	// 1 [10 11 12 13 14 15]
 	// 2 [20 21 22 23 24 25]
@@ -72,7 +78,8 @@ func ExampleRingReader_Next_overrun() {
 	defer r.Close()
 
 	for i := range 10 {
-		slot, _ := sharedarray.NextSlot[int64](w)
+		b, _ := w.Next()
+		slot, _ := sharedarray.FrameAs[int64](sharedarray.Int64, b)
 		slot[0] = int64(i * i)
 		w.Publish()
 	}
@@ -126,8 +133,8 @@ func ExampleOpenRingWriter() {
 
 	w2, _ := sharedarray.OpenRingWriter(name)
 	defer w2.Close()
-	fmt.Println(w2.Generation(), w2.Seq())
 	info, _ := sharedarray.StatRing(name)
+	fmt.Println(info.Generation, w2.Seq())
 	fmt.Println(info.Slots, info.Head, info.WriterAlive)
 	// Output:
 	// true
@@ -140,8 +147,9 @@ func ExampleOpenRingWriter() {
 // WithPredict learns the frame period and wakes just before each frame is
 // due. WithSpin(d) instead polls up to d before sleeping, whatever the
 // source; WithOldest starts a late reader at the oldest frame still in
-// the ring. MonotonicNanos is the clock of FrameInfo.Time: the difference
-// is how old a frame is (here, frames older than 50 ms are dropped).
+// the ring. FrameInfo.Time is CLOCK_MONOTONIC (unix.ClockGettime, or
+// Python's time.monotonic_ns()): now minus Time is how old a frame is
+// (here, frames older than 50 ms are dropped).
 func ExampleWithPredict() {
 	name := exampleName("ring-predict")
 	w, _ := sharedarray.CreateRing(name, 8, []int{4}, sharedarray.Uint8)
@@ -156,14 +164,16 @@ func ExampleWithPredict() {
 			w.Write([]byte{byte(i), 0, 0, 0})
 		}
 	}()
-	buf := make([]byte, r.FrameBytes())
+	buf := make([]byte, r.Geometry().FrameBytes)
 	fresh := 0
 	for range 20 {
 		info, err := r.Next(context.Background(), buf)
 		if err != nil {
 			panic(err)
 		}
-		age := time.Duration(sharedarray.MonotonicNanos() - info.Time)
+		var now unix.Timespec
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &now)
+		age := time.Duration(now.Nano() - info.Time)
 		if age > 50*time.Millisecond {
 			continue // stale: drop it
 		}
@@ -213,7 +223,7 @@ func ExampleStatRing() {
 	}
 	defer sharedarray.Delete(name)
 	defer w.Close()
-	fmt.Println(w.FrameShape())
+	fmt.Println(w.Geometry().FrameShape)
 
 	opts := []sharedarray.Option{sharedarray.WithOldest()}
 	r, err := sharedarray.OpenRingReader(name, opts...)
@@ -221,13 +231,13 @@ func ExampleStatRing() {
 		panic(err)
 	}
 	defer r.Close()
-	fmt.Println(r.FrameShape())
+	fmt.Println(r.Geometry().FrameShape)
 
 	for range 3 {
 		w.Next()
 		w.Publish()
 	}
-	buf := make([]byte, r.FrameBytes())
+	buf := make([]byte, r.Geometry().FrameBytes)
 	r.Next(context.Background(), buf) // frame 0: two frames left to read
 
 	var info sharedarray.RingInfo

@@ -210,10 +210,8 @@ func TestRingAccessorsAfterClose(t *testing.T) {
 // ringAccessors calls every accessor of r and w.
 func ringAccessors(r *RingReader, w *RingWriter) map[string]any {
 	return map[string]any{
-		"r.Head": r.Head(), "r.Generation": r.Generation(), "r.Seq": r.Seq(), "r.Overruns": r.Overruns(),
-		"r.Slots": r.Slots(), "r.FrameShape": r.FrameShape(), "r.Dtype": r.Dtype(), "r.FrameBytes": r.FrameBytes(), "r.Name": r.Name(),
-		"w.Generation": w.Generation(), "w.Seq": w.Seq(),
-		"w.Slots": w.Slots(), "w.FrameShape": w.FrameShape(), "w.Dtype": w.Dtype(), "w.FrameBytes": w.FrameBytes(), "w.Name": w.Name(),
+		"r.Head": r.Head(), "r.Seq": r.Seq(), "r.Overruns": r.Overruns(), "r.Geometry": r.Geometry(),
+		"w.Seq": w.Seq(), "w.Geometry": w.Geometry(),
 	}
 }
 
@@ -236,7 +234,7 @@ func TestRingAccessorsRaceClose(t *testing.T) {
 				for range 200 {
 					ringAccessors(r, w)
 					w2.Head()
-					w2.Generation()
+					w2.Geometry()
 				}
 			}()
 		}

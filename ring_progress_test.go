@@ -45,7 +45,7 @@ func TestRingProgress(t *testing.T) {
 	idle, err := OpenRingReader(name)
 	assert.NilError(t, err)
 	defer idle.Close()
-	buf := make([]byte, fast.FrameBytes())
+	buf := make([]byte, fast.Geometry().FrameBytes)
 	for k := range 30 {
 		writeFrame(t, w)
 		_, err := fast.Next(context.Background(), buf)
@@ -76,7 +76,7 @@ func TestRingProgress(t *testing.T) {
 	assert.Assert(t, byByte[slow.regByte].Overruns > 0)
 	assert.Assert(t, byByte[slow.regByte].LagNanos > 0)
 	assert.Equal(t, byByte[idle.regByte].LastRead, int64(0))
-	assert.Assert(t, byByte[fast.regByte].LastRead > 0 && byByte[fast.regByte].LastRead <= MonotonicNanos())
+	assert.Assert(t, byByte[fast.regByte].LastRead > 0 && byByte[fast.regByte].LastRead <= nanotime())
 	// A reader that closes is no longer listed, whatever its entry says.
 	slow.Close()
 	info, err = StatRing(name)
@@ -97,7 +97,7 @@ func TestRingVersion1StillRead(t *testing.T) {
 	assert.NilError(t, err)
 	defer r.Close()
 	assert.Equal(t, r.version, 1)
-	buf := make([]byte, r.FrameBytes())
+	buf := make([]byte, r.Geometry().FrameBytes)
 	for range 5 {
 		writeFrame(t, w)
 		info, err := r.Next(context.Background(), buf)
@@ -148,7 +148,7 @@ func TestRingProgressHostile(t *testing.T) {
 	}
 	// The reader goes on reading, and overwrites its own entry.
 	writeFrame(t, w)
-	_, err = r.Next(context.Background(), make([]byte, r.FrameBytes()))
+	_, err = r.Next(context.Background(), make([]byte, r.Geometry().FrameBytes))
 	assert.NilError(t, err)
 	info, err := StatRing(name)
 	assert.NilError(t, err)

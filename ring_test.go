@@ -65,9 +65,9 @@ func TestRingRoundTrip(t *testing.T) {
 	r, err := OpenRingReader(name)
 	assert.NilError(t, err)
 	defer r.Close()
-	assert.Equal(t, r.Slots(), 4)
-	assert.DeepEqual(t, r.FrameShape(), []int{16})
-	assert.Equal(t, r.FrameBytes(), 128)
+	assert.Equal(t, r.Geometry().Slots, 4)
+	assert.DeepEqual(t, r.Geometry().FrameShape, []int{16})
+	assert.Equal(t, r.Geometry().FrameBytes, 128)
 	buf := make([]byte, 128)
 	for i := range 10 {
 		writeFrame(t, w)
@@ -76,10 +76,12 @@ func TestRingRoundTrip(t *testing.T) {
 		assert.Equal(t, info.Seq, uint64(i))
 		assert.Equal(t, info.Overruns, uint64(0))
 		assert.Equal(t, checkFrame(buf, info.Seq), -1)
-		assert.Assert(t, info.Time > 0 && info.Time <= MonotonicNanos())
+		assert.Assert(t, info.Time > 0 && info.Time <= nanotime())
 	}
 	// Typed slot.
-	v, err := NextSlot[uint64](w)
+	slot, err := w.Next()
+	assert.NilError(t, err)
+	v, err := FrameAs[uint64](w.Geometry().Dtype, slot)
 	assert.NilError(t, err)
 	assert.Equal(t, len(v), 16)
 	v[3] = 42
@@ -92,7 +94,7 @@ func TestRingRoundTrip(t *testing.T) {
 		return nil
 	})
 	assert.NilError(t, err)
-	_, err = NextSlot[float32](w)
+	_, err = FrameAs[float32](w.Geometry().Dtype, make([]byte, 128))
 	assert.ErrorIs(t, err, ErrDtype)
 	assert.ErrorIs(t, w.Write(make([]byte, 3)), ErrInvalid)
 	assert.ErrorIs(t, w.Publish(), ErrInvalid)
@@ -113,7 +115,8 @@ func TestRingIsAnArray(t *testing.T) {
 			defer a.Close()
 			assert.DeepEqual(t, a.Shape(), []int{3, 5, 7})
 			assert.Equal(t, a.Layout(), l)
-			slot, _ := NextSlot[float32](w)
+			b, _ := w.Next()
+			slot, _ := FrameAs[float32](w.Geometry().Dtype, b)
 			slot[0] = 1.5
 			assert.NilError(t, w.Publish())
 			v, _ := View[float32](a)
@@ -235,7 +238,7 @@ func TestRingTornReadDetected(t *testing.T) {
 	t.Logf("in place: %d torn seen, %d overruns reported, %d accepted", sawTorn, reported, accepted)
 	assert.Assert(t, sawTorn > 0, "the test never produced a torn read")
 
-	buf := make([]byte, r.FrameBytes())
+	buf := make([]byte, r.Geometry().FrameBytes)
 	var last uint64
 	var gaps uint64
 	first := true
@@ -325,7 +328,7 @@ func TestRingWakeUp(t *testing.T) {
 func TestRingSecondWriterRefused(t *testing.T) {
 	t.Parallel()
 	name, w := mustRing(t, 2, 1)
-	assert.Equal(t, w.Generation(), uint64(1))
+	assert.Equal(t, ringGeneration(t, w.name), uint64(1))
 	_, err := OpenRingWriter(name)
 	assert.ErrorIs(t, err, ErrBusy)
 	info, err := StatRing(name)
@@ -337,7 +340,7 @@ func TestRingSecondWriterRefused(t *testing.T) {
 	w2, err := OpenRingWriter(name)
 	assert.NilError(t, err)
 	defer w2.Close()
-	assert.Equal(t, w2.Generation(), uint64(2))
+	assert.Equal(t, ringGeneration(t, w2.name), uint64(2))
 	assert.Equal(t, w2.Seq(), uint64(1))
 }
 
@@ -377,7 +380,7 @@ func TestRingWriterKilled(t *testing.T) {
 	out, err := cmd.StdoutPipe()
 	assert.NilError(t, err)
 	assert.NilError(t, cmd.Start())
-	buf := make([]byte, r.FrameBytes())
+	buf := make([]byte, r.Geometry().FrameBytes)
 	var line [6]byte
 	_, err = out.Read(line[:]) // "ready\n": 100 frames published, frame 100 started
 	assert.NilError(t, err)
@@ -404,8 +407,7 @@ func TestRingWriterKilled(t *testing.T) {
 	w2, err := OpenRingWriter(name)
 	assert.NilError(t, err)
 	defer w2.Close()
-	assert.Equal(t, w2.Generation(), uint64(3))
-	assert.Equal(t, r.Generation(), uint64(3))
+	assert.Equal(t, ringGeneration(t, w2.name), uint64(3))
 	writeFrame(t, w2)
 	info, err := r.NextTimeout(time.Second, buf)
 	assert.NilError(t, err)
@@ -428,7 +430,7 @@ func ringChild(f []string) int {
 		return 3
 	}
 	fmt.Println("ready")
-	r.NextTimeout(time.Minute, make([]byte, r.FrameBytes()))
+	r.NextTimeout(time.Minute, make([]byte, r.Geometry().FrameBytes))
 	return 0
 }
 

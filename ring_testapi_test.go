@@ -2,6 +2,7 @@ package sharedarray
 
 import (
 	"context"
+	"testing"
 	"time"
 )
 
@@ -28,3 +29,13 @@ func (rd *RingReader) LatestTimeout(d time.Duration, dst []byte) (FrameInfo, err
 
 // SetPublishTime is setPublishTime.
 func (w *RingWriter) SetPublishTime(on bool) { w.setPublishTime(on) }
+
+// ringGeneration returns the named ring's generation, as StatRing reads it.
+func ringGeneration(t *testing.T, name string) uint64 {
+	t.Helper()
+	info, err := StatRing(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Generation
+}

@@ -54,7 +54,7 @@ func TestRingReaderWaitModes(t *testing.T) {
 				defer r.Close()
 				const n = 200
 				done := paced(t, w, n, gap)
-				buf := make([]byte, r.FrameBytes())
+				buf := make([]byte, r.Geometry().FrameBytes)
 				var lost uint64
 				for k := uint64(0); k < n; {
 					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -91,7 +91,7 @@ func TestRingPredictLearnsPeriod(t *testing.T) {
 			defer r.Close()
 			const n = 60
 			done := paced(t, w, n, tc.gap)
-			buf := make([]byte, r.FrameBytes())
+			buf := make([]byte, r.Geometry().FrameBytes)
 			for k := 0; k < n; k++ {
 				info, err := r.Next(context.Background(), buf)
 				assert.NilError(t, err)
@@ -120,7 +120,7 @@ func TestRingPredictEarlyAndLateFrames(t *testing.T) {
 	r, err := OpenRingReader(name, WithPredict())
 	assert.NilError(t, err)
 	defer r.Close()
-	buf := make([]byte, r.FrameBytes())
+	buf := make([]byte, r.Geometry().FrameBytes)
 	for range 3 {
 		writeFrame(t, w)
 		_, err := r.Next(context.Background(), buf)
@@ -162,12 +162,12 @@ func TestRingSpinEndsWithContextAndClose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
-	_, err = r.Next(ctx, make([]byte, r.FrameBytes()))
+	_, err = r.Next(ctx, make([]byte, r.Geometry().FrameBytes))
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Assert(t, time.Since(t0) < 5*time.Second)
 	done := make(chan error)
 	go func() {
-		_, err := r.Next(context.Background(), make([]byte, r.FrameBytes()))
+		_, err := r.Next(context.Background(), make([]byte, r.Geometry().FrameBytes))
 		done <- err
 	}()
 	time.Sleep(20 * time.Millisecond)
@@ -188,7 +188,7 @@ func TestRingReaderOldest(t *testing.T) {
 	r, err := OpenRingReader(name, WithOldest())
 	assert.NilError(t, err)
 	defer r.Close()
-	buf := make([]byte, r.FrameBytes())
+	buf := make([]byte, r.Geometry().FrameBytes)
 	for want := uint64(6); want < 10; want++ {
 		info, err := r.Next(context.Background(), buf)
 		assert.NilError(t, err)
@@ -230,7 +230,7 @@ func TestRingWaitForRing(t *testing.T) {
 	writeFrame(t, w)
 	assert.NilError(t, <-got)
 	defer r.Close()
-	info, err := r.Next(context.Background(), make([]byte, r.FrameBytes()))
+	info, err := r.Next(context.Background(), make([]byte, r.Geometry().FrameBytes))
 	assert.NilError(t, err)
 	assert.Equal(t, info.Seq, uint64(0))
 

@@ -239,7 +239,7 @@ func TestRingPythonToGo(t *testing.T) {
 			assert.NilError(t, err)
 			defer r.Close()
 			cmd, sc, stderr := ringPy(t, b, "write", name, strconv.Itoa(ringFrames), "256")
-			buf := make([]byte, r.FrameBytes())
+			buf := make([]byte, r.Geometry().FrameBytes)
 			var frames, gaps uint64
 			next := uint64(0)
 			for r.Seq() < ringFrames {
@@ -318,7 +318,7 @@ func TestRingPythonWriterKilled(t *testing.T) {
 			assert.Equal(t, line(t, sc, stderr), "started")
 			_, err = sa.OpenRingWriter(name)
 			assert.ErrorIs(t, err, sa.ErrBusy, "a second writer was not refused")
-			buf := make([]byte, r.FrameBytes())
+			buf := make([]byte, r.Geometry().FrameBytes)
 			for range 50 {
 				info, err := nextTimeout(r, time.Second, buf)
 				assert.NilError(t, err)
@@ -388,7 +388,9 @@ func TestRingGoWriterKilled(t *testing.T) {
 			w2, err := sa.OpenRingWriter(name)
 			assert.NilError(t, err)
 			defer w2.Close()
-			assert.Equal(t, w2.Generation(), uint64(3))
+			st, err := sa.StatRing(name)
+			assert.NilError(t, err)
+			assert.Equal(t, st.Generation, uint64(3))
 			goWrite(t, w2, total-int(w2.Seq()), 32)
 			m := jsonLine(t, sc, stderr)
 			assert.NilError(t, pyCmd.Wait())

@@ -148,7 +148,7 @@ func TestRingPythonFastBothWays(t *testing.T) {
 			assert.NilError(t, err)
 			defer r.Close()
 			cmd, _, stderr = ringPyEnv(t, b, env, "write", name, strconv.Itoa(n), "256")
-			buf := make([]byte, r.FrameBytes())
+			buf := make([]byte, r.Geometry().FrameBytes)
 			next := r.Seq()
 			end := next + n
 			var frames, gaps uint64

@@ -103,7 +103,11 @@ func demo() error {
 	defer tick.Stop()
 	for range steady {
 		<-tick.C
-		frame, err := sharedarray.NextSlot[float32](w)
+		slot, err := w.Next()
+		if err != nil {
+			return err
+		}
+		frame, err := sharedarray.FrameAs[float32](w.Geometry().Dtype, slot)
 		if err != nil {
 			return err
 		}
@@ -121,7 +125,8 @@ func demo() error {
 
 	fmt.Printf("\n[ring 4] Go: a burst of %d frames with no pause: the writer never waits, the reader is lapped and told so\n", burst)
 	for range burst {
-		frame, _ := sharedarray.NextSlot[float32](w)
+		slot, _ := w.Next()
+		frame, _ := sharedarray.FrameAs[float32](w.Geometry().Dtype, slot)
 		draw(frame, w.Seq())
 		w.Publish()
 	}

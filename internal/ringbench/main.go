@@ -364,7 +364,7 @@ func child(f []string) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		buf := make([]byte, r.FrameBytes())
+		buf := make([]byte, r.Geometry().FrameBytes)
 		begin()
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -374,7 +374,7 @@ func child(f []string) int {
 				fmt.Fprintln(os.Stderr, "go-reader:", err)
 				break
 			}
-			res.Lat = append(res.Lat, sa.MonotonicNanos()-info.Time)
+			res.Lat = append(res.Lat, monoNanos()-info.Time)
 			if info.Seq >= uint64(n-1) {
 				break
 			}
@@ -720,4 +720,11 @@ func throughput() error {
 	fmt.Printf("  2 x memcpy           %7.1f µs  %5.2f GiB/s\n", float64(mt.Nanoseconds())/1e3, gib(mt))
 	fmt.Printf("  throughput ratio     %7.2fx memcpy\n", float64(mt)/float64(rt))
 	return nil
+}
+
+// monoNanos reads CLOCK_MONOTONIC, the clock of FrameInfo.Time.
+func monoNanos() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
 }
