@@ -22,7 +22,7 @@ import (
 // any time: the Array provides no locking of the data.
 //
 // Every method is safe for concurrent use, Close included. A method that
-// uses the mapping (CopyTo, CopyFrom, WriteNPY, Msync, Mlock, Munlock)
+// uses the mapping (ReadAt, WriteAt, WriteNPY, Msync, Mlock, Munlock)
 // holds it for its whole duration: Close waits for it to finish (WriteNPY:
 // the chunk in progress), and a method that starts after Close fails with
 // an error matching ErrClosed. No method ever returns data from another

@@ -161,15 +161,15 @@ func filledArray(b *testing.B) *Array {
 	return a
 }
 
-// BenchmarkCopyTo: the guarded copy-out beside a plain copy from Bytes.
-func BenchmarkCopyTo(b *testing.B) {
+// BenchmarkReadAt: the guarded copy-out beside a plain copy from Bytes.
+func BenchmarkReadAt(b *testing.B) {
 	a := filledArray(b)
 	dst := make([]byte, bigBench)
 	b.Run("guarded", func(b *testing.B) {
 		b.SetBytes(bigBench)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := a.CopyTo(dst, 0); err != nil {
+			if _, err := a.ReadAt(dst, 0); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -76,7 +76,7 @@
 // The data itself is shared with other processes and is not locked: the
 // Array's methods are safe for concurrent use, Close included, but
 // coordinating writers is the application's business. Close waits for the
-// operations in progress on the Array (CopyTo, CopyFrom, WriteNPY, Msync,
+// operations in progress on the Array (ReadAt, WriteAt, WriteNPY, Msync,
 // Mlock, Munlock); those that start after it fail with ErrClosed. One
 // lifetime rule covers every slice the package hands out (Bytes, View, a
 // ring slot from Next, a frame given to a Read callback): it
@@ -84,7 +84,7 @@
 // touching it then faults rather than reaching the next array mapped, for
 // as long as its range is among the most recently closed ones (see Array). If another process
 // truncates a segment this process has mapped, touching the lost pages
-// through a slice raises SIGBUS, which stops a Go program; CopyTo, CopyFrom
+// through a slice raises SIGBUS, which stops a Go program; ReadAt, WriteAt
 // and WriteNPY (to any writer) return an error matching ErrFault instead.
 // Create and Attach refuse to map near vm.max_map_count, leaving the Go
 // runtime room, with an error saying how to raise it.

@@ -11,7 +11,7 @@ var (
 	ErrExist      = fs.ErrExist      // Create: the name is taken
 	ErrNotExist   = fs.ErrNotExist   // Attach, Delete: no such segment
 	ErrPermission = fs.ErrPermission // the segment's permissions forbid it
-	ErrClosed     = fs.ErrClosed     // use of an Array (or, in CopyTo/CopyFrom, of a slice of one) after Close
+	ErrClosed     = fs.ErrClosed     // use of an Array (or, in ReadAt/WriteAt, of a slice of one) after Close
 	ErrInvalid    = fs.ErrInvalid    // a bad name, shape or option
 )
 
@@ -28,12 +28,12 @@ var ErrDtype = errors.New("sharedarray: unsupported dtype")
 // bad header, an unsupported dtype or layout, a truncated data section.
 var ErrNPY = errors.New("sharedarray: bad or unsupported .npy file")
 
-// ErrFault is wrapped by the errors of the guarded paths (CopyTo, CopyFrom,
+// ErrFault is wrapped by the errors of the guarded paths (ReadAt, WriteAt,
 // WriteNPY) when touching the mapping faulted: another process truncated
 // the segment under it, or a Sparse segment's file system had no page left
 // to give. Plain slices from Bytes and View have no such guard: the same
 // fault there raises SIGBUS, which stops a Go program. A fault in the
-// caller's slice given to CopyTo or CopyFrom (read-only memory, another
+// caller's slice given to ReadAt or WriteAt (read-only memory, another
 // truncated mapping) matches ErrFault too, with an error saying so.
 var ErrFault = errors.New("sharedarray: memory fault in the mapping (segment truncated by another process, or its file system full)")
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -183,7 +184,7 @@ func ExampleAttach_errors() {
 	a, _ := sharedarray.Create(name, []int{4}, sharedarray.Uint8)
 	defer sharedarray.Delete(name)
 	a.Close()
-	_, err = a.CopyTo(make([]byte, 4), 0)
+	_, err = a.ReadAt(make([]byte, 4), 0)
 	fmt.Println(errors.Is(err, sharedarray.ErrClosed))
 	// Output:
 	// no such array
@@ -191,17 +192,17 @@ func ExampleAttach_errors() {
 	// true
 }
 
-// Another process truncated the file under the mapping: CopyTo returns
+// Another process truncated the file under the mapping: ReadAt returns
 // ErrFault where touching a slice from Bytes or View would stop the
 // program with SIGBUS.
-func ExampleArray_CopyTo_truncated() {
+func ExampleArray_ReadAt_truncated() {
 	dir, _ := os.MkdirTemp("", "sharedarray-example")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "a.dat")
 	a, _ := sharedarray.Create("file://"+path, []int{1 << 16}, sharedarray.Uint8)
 	defer a.Close()
 	os.Truncate(path, 0) // as another process might
-	_, err := a.CopyTo(make([]byte, 1<<16), 0)
+	_, err := a.ReadAt(make([]byte, 1<<16), 0)
 	fmt.Println(errors.Is(err, sharedarray.ErrFault))
 	// Output: true
 }
@@ -307,19 +308,23 @@ func ExampleDeleteIfUnchanged() {
 	// <nil>
 }
 
-// CopyFrom and CopyTo move bytes in and out under the fault guard;
+// WriteAt and ReadAt move bytes in and out under the fault guard, as
+// io.WriterAt and io.ReaderAt (io.NewSectionReader streams the data);
 // WriteNPY streams the array as a .npy file to any writer.
 func ExampleArray_WriteNPY() {
 	name := exampleName("writenpy")
 	a, _ := sharedarray.Create(name, []int{3}, sharedarray.Uint8, sharedarray.WithLayout(sharedarray.LayoutDualV30))
 	defer sharedarray.Delete(name)
 	defer a.Close()
-	n, err := a.CopyFrom([]byte{7, 8, 9}, 0)
+	n, err := a.WriteAt([]byte{7, 8, 9}, 0)
 	fmt.Println(n, err, a.Layout())
+	data, err := io.ReadAll(io.NewSectionReader(a, 1, 2))
+	fmt.Println(data, err)
 	var buf bytes.Buffer
 	written, err := a.WriteNPY(&buf)
 	fmt.Println(written, err, bytes.HasSuffix(buf.Bytes(), []byte{7, 8, 9}))
 	// Output:
 	// 3 <nil> dual-v30
+	// [8 9] <nil>
 	// 131 <nil> true
 }

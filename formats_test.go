@@ -525,8 +525,10 @@ func TestAttachSparseSlackAllocatesNothing(t *testing.T) {
 				var buf bytes.Buffer
 				_, err = a.WriteNPY(&buf)
 				assert.NilError(t, err)
-				_, err = a.CopyTo(make([]byte, 4096), 0)
-				assert.NilError(t, err)
+				_, err = a.ReadAt(make([]byte, 4096), 0) // more than the data: io.EOF after it
+				if err != io.EOF {
+					assert.NilError(t, err)
+				}
 				used = tmpfsUsed(t, dir) - base
 				assert.Assert(t, used <= 8192, "%s after export: %d bytes allocated", tc.label, used)
 			}

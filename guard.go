@@ -2,6 +2,7 @@ package sharedarray
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -56,33 +57,51 @@ func (e *outsideFault) Error() string {
 
 func (e *outsideFault) Is(target error) bool { return target == ErrFault }
 
-// CopyTo copies the array data, from byte off on, into dst and returns how
-// many bytes it copied. Unlike copying from Bytes, it returns an error
-// matching ErrFault if the segment was truncated under the mapping, instead
-// of stopping the process. Close waits for a CopyTo in progress.
-func (a *Array) CopyTo(dst []byte, off int) (int, error) {
-	return a.guardedCopy("copyto", off, "destination", func(data []byte) int { return bigcopy.Copy(dst, data) })
-}
-
-// CopyFrom copies src into the array data from byte off on and returns how
-// many bytes it copied, with the guard of CopyTo. It fails on a read-only
-// array.
-func (a *Array) CopyFrom(src []byte, off int) (int, error) {
-	if !a.writable {
-		return 0, pathError("copyfrom", a.name, fmt.Errorf("array is read-only: %w", ErrPermission))
+// ReadAt copies the array data from byte off on into p, as io.ReaderAt:
+// it returns how many bytes it copied and, when that is fewer than len(p)
+// (off+len(p) passes the end of the data), io.EOF. An offset at or past
+// the end returns 0 and io.EOF, a negative one an error matching
+// ErrInvalid. Unlike copying from Bytes, it returns an error matching
+// ErrFault if the segment was truncated under the mapping (or p itself
+// faults), instead of stopping the process; Close waits for a ReadAt in
+// progress, and one after Close fails with ErrClosed. With it the Array is
+// an io.ReaderAt: io.NewSectionReader(a, 0, int64(len(a.Bytes()))) reads
+// it as a stream.
+func (a *Array) ReadAt(p []byte, off int64) (int, error) {
+	n, err := a.guardedCopy("read", off, "destination", func(data []byte) int { return bigcopy.Copy(p, data) })
+	if err == nil && n < len(p) {
+		err = io.EOF
 	}
-	return a.guardedCopy("copyfrom", off, "source", func(data []byte) int { return bigcopy.Copy(data, src) })
+	return n, err
 }
 
-func (a *Array) guardedCopy(op string, off int, other string, f func(data []byte) int) (int, error) {
-	if off < 0 || off > a.nbytes {
-		return 0, pathError(op, a.name, fmt.Errorf("offset %d outside the %d data bytes: %w", off, a.nbytes, ErrInvalid))
+// WriteAt copies p into the array data from byte off on, as io.WriterAt,
+// with the guard of ReadAt. The data never grows: a write that passes its
+// end copies what fits and returns that count with an error matching
+// io.ErrShortWrite. It fails on a read-only array (ErrPermission).
+func (a *Array) WriteAt(p []byte, off int64) (int, error) {
+	if !a.writable {
+		return 0, pathError("write", a.name, fmt.Errorf("array is read-only: %w", ErrPermission))
+	}
+	n, err := a.guardedCopy("write", off, "source", func(data []byte) int { return bigcopy.Copy(data, p) })
+	if err == nil && n < len(p) {
+		err = pathError("write", a.name, fmt.Errorf("%d of %d bytes at offset %d fit in the %d data bytes: %w", n, len(p), off, a.nbytes, io.ErrShortWrite))
+	}
+	return n, err
+}
+
+func (a *Array) guardedCopy(op string, off int64, other string, f func(data []byte) int) (int, error) {
+	if off < 0 {
+		return 0, pathError(op, a.name, fmt.Errorf("negative offset %d: %w", off, ErrInvalid))
 	}
 	mem, err := a.hold(op)
 	if err != nil {
 		return 0, err
 	}
 	defer a.mu.RUnlock()
+	if off >= int64(a.nbytes) {
+		return 0, nil // past the end: ReadAt says io.EOF, WriteAt short
+	}
 	var n int
 	err = guardedIn(mem, other, func() error {
 		n = f(mem[off:a.nbytes])

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/sharedarray/sharedarray/internal/bigcopy"
@@ -112,11 +114,11 @@ func TestTruncatedUnderMapping(t *testing.T) {
 	assert.NilError(t, err, "%s", out)
 
 	buf := make([]byte, 1<<22)
-	_, err = a.CopyTo(buf, 0)
+	_, err = a.ReadAt(buf, 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
-	_, err = a.CopyFrom(buf, 0)
+	_, err = a.WriteAt(buf, 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
-	n, err := a.CopyTo(buf[:100], 0) // the first page is still there
+	n, err := a.ReadAt(buf[:100], 0) // the first page is still there
 	assert.NilError(t, err)
 	assert.Equal(t, n, 100)
 	_, err = a.WriteNPY(&bytes.Buffer{})
@@ -169,28 +171,62 @@ func assertFaulted(t *testing.T, err error, out []byte, signal string) {
 	assert.Assert(t, strings.Contains(string(out), signal), "%s", out)
 }
 
-func TestCopyToFrom(t *testing.T) {
+// Array is an io.ReaderAt and io.WriterAt with io's exact contract.
+var (
+	_ io.ReaderAt = (*Array)(nil)
+	_ io.WriterAt = (*Array)(nil)
+)
+
+func TestReadAtWriteAt(t *testing.T) {
 	t.Parallel()
 	a := mustCreate(t, testName(t), []int{10}, Uint8)
-	n, err := a.CopyFrom([]byte{1, 2, 3}, 8)
-	assert.NilError(t, err)
+	// A write past the end copies what fits and says it was short.
+	n, err := a.WriteAt([]byte{1, 2, 3}, 8)
 	assert.Equal(t, n, 2)
-	buf := make([]byte, 4)
-	n, err = a.CopyTo(buf, 7)
+	assert.Assert(t, errors.Is(err, io.ErrShortWrite), "%v", err)
+	n, err = a.WriteAt([]byte{9}, 10)
+	assert.Equal(t, n, 0)
+	assert.Assert(t, errors.Is(err, io.ErrShortWrite), "%v", err)
+	n, err = a.WriteAt(nil, 10)
+	assert.Equal(t, n, 0)
 	assert.NilError(t, err)
+	// A read: n < len(p) comes with io.EOF, a full one with nil (also at the end).
+	buf := make([]byte, 4)
+	n, err = a.ReadAt(buf, 7)
+	assert.Equal(t, err, io.EOF)
 	assert.Equal(t, n, 3)
 	assert.DeepEqual(t, buf, []byte{0, 1, 2, 0})
-	_, err = a.CopyTo(buf, 11)
+	n, err = a.ReadAt(buf, 6)
+	assert.NilError(t, err)
+	assert.Equal(t, n, 4)
+	n, err = a.ReadAt(buf, 10)
+	assert.Equal(t, n, 0)
+	assert.Equal(t, err, io.EOF)
+	n, err = a.ReadAt(buf, 11)
+	assert.Equal(t, n, 0)
+	assert.Equal(t, err, io.EOF)
+	_, err = a.ReadAt(buf, -1)
 	assert.Assert(t, errors.Is(err, ErrInvalid))
-	_, err = a.CopyTo(buf, -1)
+	_, err = a.WriteAt(buf, -1)
 	assert.Assert(t, errors.Is(err, ErrInvalid))
+	// io's helpers work on it.
+	sr := io.NewSectionReader(a, 0, 10)
+	all, err := io.ReadAll(sr)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, all, []byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 2})
+	_, err = io.ReadFull(io.NewSectionReader(a, 8, 100), make([]byte, 3))
+	assert.Equal(t, err, io.ErrUnexpectedEOF)
+	assert.NilError(t, iotest.TestReader(io.NewSectionReader(a, 0, 10), all))
+
 	r, err := Attach(a.Name(), ReadOnly())
 	assert.NilError(t, err)
 	defer r.Close()
-	_, err = r.CopyFrom(buf, 0)
+	_, err = r.WriteAt(buf, 0)
 	assert.Assert(t, errors.Is(err, ErrPermission))
 	a.Close()
-	_, err = a.CopyTo(buf, 0)
+	_, err = a.ReadAt(buf, 0)
+	assert.Assert(t, errors.Is(err, ErrClosed))
+	_, err = a.WriteAt(buf, 0)
 	assert.Assert(t, errors.Is(err, ErrClosed))
 }
 
@@ -231,7 +267,7 @@ func TestFullFileSystem(t *testing.T) {
 	sp, err := Create("file://"+filepath.Join(dir, "sparse"), []int{2 << 20}, Uint8, Sparse())
 	assert.NilError(t, err)
 	defer sp.Close()
-	_, err = sp.CopyFrom(bytes.Repeat([]byte{1}, 2<<20), 0)
+	_, err = sp.WriteAt(bytes.Repeat([]byte{1}, 2<<20), 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
 	dir2 := testutil.MountTmpfs(t, 1<<20)
 	out, err := child(fmt.Sprintf("fill-sparse %s %d", filepath.Join(dir2, "sparse"), 2<<20)).CombinedOutput()
@@ -249,12 +285,12 @@ func TestTruncatedUnderMappingLargeCopy(t *testing.T) {
 	a := mustCreate(t, name, []int{size}, Uint8)
 	fillBytes(a.Bytes(), 5)
 	buf := make([]byte, size)
-	n, err := a.CopyTo(buf, 0)
+	n, err := a.ReadAt(buf, 0)
 	assert.NilError(t, err)
 	assert.Equal(t, n, size)
 	assert.Assert(t, bytes.Equal(buf, a.Bytes()))
 	fillBytes(buf, 9)
-	n, err = a.CopyFrom(buf[1:], 3) // unaligned on both sides
+	n, err = a.WriteAt(buf[1:size-2], 3) // unaligned on both sides
 	assert.NilError(t, err)
 	assert.Equal(t, n, size-3)
 	assert.Assert(t, bytes.Equal(a.Bytes()[3:], buf[1:size-2]))
@@ -262,16 +298,16 @@ func TestTruncatedUnderMappingLargeCopy(t *testing.T) {
 	ro, err := Attach(name, ReadOnly())
 	assert.NilError(t, err)
 	defer ro.Close()
-	_, err = a.CopyTo(ro.Bytes(), 0)
+	_, err = a.ReadAt(ro.Bytes(), 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
 	assert.ErrorContains(t, err, "in the destination slice, outside this array's mapping")
 
 	out, err := exec.Command("truncate", "-s", strconv.Itoa(bigcopy.Threshold), shmDir+"/"+name).CombinedOutput()
 	assert.NilError(t, err, "%s", out)
-	_, err = a.CopyTo(buf, 0)
+	_, err = a.ReadAt(buf, 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
 	assert.ErrorContains(t, err, "memory fault in the mapping")
-	_, err = a.CopyFrom(buf, 0)
+	_, err = a.WriteAt(buf, 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
 	assert.ErrorContains(t, err, "memory fault in the mapping")
 }

@@ -164,16 +164,16 @@ func closeRaces(t *testing.T) {
 			}
 			return err
 		}},
-		{"CopyTo", func(a *Array) error {
+		{"ReadAt", func(a *Array) error {
 			dst := make([]byte, size)
-			n, err := a.CopyTo(dst, 0)
+			n, err := a.ReadAt(dst, 0)
 			if err == nil && (n != size || !allBytes(dst, 0xAA)) {
-				return errors.New("CopyTo returned other bytes")
+				return errors.New("ReadAt returned other bytes")
 			}
 			return err
 		}},
-		{"CopyFrom", func(a *Array) error {
-			_, err := a.CopyFrom(bytes.Repeat([]byte{0xAA}, size), 0)
+		{"WriteAt", func(a *Array) error {
+			_, err := a.WriteAt(bytes.Repeat([]byte{0xAA}, size), 0)
 			return err
 		}},
 		{"Msync", func(a *Array) error { return a.Msync(MsyncSync) }},
@@ -292,16 +292,16 @@ func TestCloseWaitsForOperation(t *testing.T) {
 		file bool
 		run  func(a *Array) error
 	}{
-		{"CopyTo", false, func(a *Array) error {
+		{"ReadAt", false, func(a *Array) error {
 			clear(dst)
-			_, err := a.CopyTo(dst, 0)
+			_, err := a.ReadAt(dst, 0)
 			if err == nil && !allBytes(dst, 0xAA) {
-				return errors.New("CopyTo returned other bytes")
+				return errors.New("ReadAt returned other bytes")
 			}
 			return err
 		}},
-		{"CopyFrom", false, func(a *Array) error {
-			_, err := a.CopyFrom(src, 0)
+		{"WriteAt", false, func(a *Array) error {
+			_, err := a.WriteAt(src, 0)
 			return err
 		}},
 		{"Msync", true, func(a *Array) error { return a.Msync(MsyncSync) }},
@@ -403,7 +403,7 @@ func TestExportWriterMisbehaves(t *testing.T) {
 			return len(p), nil
 		}))
 	}()
-	_, err := a.CopyTo(make([]byte, 10), 0)
+	_, err := a.ReadAt(make([]byte, 10), 0)
 	assert.NilError(t, err)
 
 	n, err := a.WriteNPY(writerFunc(func(p []byte) (int, error) {
@@ -790,10 +790,10 @@ func TestGuardedStaleSliceIsErrClosed(t *testing.T) {
 	assert.NilError(t, a.Close())
 	b := filled(t, testName(t), 1<<16, 0xBB)
 	defer b.Close()
-	_, err := b.CopyFrom(stale, 0)
+	_, err := b.WriteAt(stale, 0)
 	assert.Assert(t, errors.Is(err, ErrClosed), "%v", err)
 	assert.Assert(t, !errors.Is(err, ErrFault), "%v", err)
-	_, err = b.CopyTo(stale, 0)
+	_, err = b.ReadAt(stale, 0)
 	assert.Assert(t, errors.Is(err, ErrClosed), "%v", err)
 	assert.Assert(t, allBytes(b.Bytes(), 0xBB))
 }
@@ -1011,7 +1011,7 @@ func TestGuardFaultOutsideMapping(t *testing.T) {
 	ro, err := Attach(name, ReadOnly())
 	assert.NilError(t, err)
 	defer ro.Close()
-	_, err = a.CopyTo(ro.Bytes(), 0)
+	_, err = a.ReadAt(ro.Bytes(), 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
 	assert.Assert(t, !errors.Is(err, ErrClosed), "%v", err)
 	assert.ErrorContains(t, err, "in the destination slice, outside this array's mapping")
@@ -1021,12 +1021,12 @@ func TestGuardFaultOutsideMapping(t *testing.T) {
 	b := filled(t, other, 64<<10, 0xBB)
 	defer b.Close()
 	assert.NilError(t, os.Truncate(shmDir+"/"+other, 4096))
-	_, err = a.CopyFrom(b.Bytes()[8192:], 0)
+	_, err = a.WriteAt(b.Bytes()[8192:], 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
 	assert.ErrorContains(t, err, "in the source slice")
 
 	// A fault in the array's own mapping.
-	_, err = b.CopyTo(make([]byte, 64<<10), 0)
+	_, err = b.ReadAt(make([]byte, 64<<10), 0)
 	assert.Assert(t, errors.Is(err, ErrFault), "%v", err)
 	assert.ErrorContains(t, err, "memory fault in the mapping")
 	assert.Assert(t, !strings.Contains(err.Error(), "nil pointer"), "%v", err)

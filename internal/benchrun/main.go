@@ -554,7 +554,7 @@ func (b *bench) copyOutRow() (*row, error) {
 			if err != nil {
 				return 0, err
 			}
-			if _, err := a.CopyTo(dst, 0); err != nil {
+			if _, err := a.ReadAt(dst, 0); err != nil {
 				return 0, err
 			}
 			a.Close()
