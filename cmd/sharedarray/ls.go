@@ -194,7 +194,7 @@ func (c *cli) ls(args []string) int {
 		}
 		switch {
 		case e.Ring != nil:
-			fmt.Fprintf(tw, "\t%s", e.Ring)
+			fmt.Fprintf(tw, "\t%s", e.Ring.short())
 		case rings:
 			fmt.Fprint(tw, "\t-")
 		}

@@ -103,6 +103,18 @@ type renamedError struct {
 func (e renamedError) Error() string { return e.msg }
 func (e renamedError) Unwrap() error { return e.err }
 
+// short is ls's RING column: "s=4 h=1 w=1234 r=1" (slots, head, writer
+// pid or "-" without a live writer, registered readers), so that a row
+// with a ring fits 80 columns for names up to 12 bytes
+// (TestRingShown); info prints String.
+func (r *lsRing) short() string {
+	w := "-"
+	if r.WriterAlive {
+		w = fmt.Sprint(r.WriterPID)
+	}
+	return fmt.Sprintf("s=%d h=%d w=%s r=%d", r.Slots, r.Head, w, r.Readers)
+}
+
 func (r *lsRing) String() string {
 	w := "no writer"
 	if r.WriterAlive {

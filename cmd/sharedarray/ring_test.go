@@ -28,6 +28,7 @@ func TestRingShown(t *testing.T) {
 	defer r.Close()
 	assert.NilError(t, w.Write(make([]byte, 24)))
 	want := fmt.Sprintf("4 slots, head 1, generation 1, writer pid %d, 1 reader(s), 0 waiting", os.Getpid())
+	wantShort := fmt.Sprintf("s=4 h=1 w=%d r=1", os.Getpid())
 
 	code, out, errs := runCLI("info", n)
 	assert.Equal(t, code, 0, errs)
@@ -49,7 +50,24 @@ func TestRingShown(t *testing.T) {
 		for _, l := range lines[1:] {
 			if strings.HasPrefix(l, n+" ") {
 				found = true
-				assert.Equal(t, l[col:], want) // ASCII like the header: columns line up in bytes
+				assert.Equal(t, l[col:], wantShort) // ASCII like the header: columns line up in bytes
+				if len(args) == 1 {
+					// Alone in the listing under its header (no other
+					// row widening a column: here every test's arrays
+					// are listed) and named "camera-frame" (12
+					// bytes, for the test's long name), the row fits 80
+					// columns: each column as wide as its header or
+					// field, two spaces apart, as tabwriter pads them.
+					hdr, fields := strings.Fields(lines[0]), strings.Fields(l[:col])
+					assert.Equal(t, len(hdr), len(fields)+1)
+					fields[0] = "camera-frame"
+					alone := 0
+					for i, f := range fields {
+						alone += max(len(f), len(hdr[i])) + 2
+					}
+					alone += len(l[col:])
+					assert.Assert(t, alone <= 80, "ls row of %d columns: %q", alone, l)
+				}
 			}
 		}
 		assert.Assert(t, found, out)
@@ -126,8 +144,10 @@ func TestRingWholeFileReadLockCLI(t *testing.T) {
 			t.Fatalf("%v hangs under a whole-file read lock", argv)
 		}
 		assert.Equal(t, code, 0, errs)
-		if argv[0] == "info" || len(argv) == 1 {
+		if argv[0] == "info" {
 			assert.Assert(t, strings.Contains(out, want), "%v: %s", argv, out)
+		} else if len(argv) == 1 {
+			assert.Assert(t, strings.Contains(out, "s=4 h=1 w=- r=0"), "%v: %s", argv, out)
 		}
 	}
 	e := lsJSON(t)[n]
