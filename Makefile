@@ -95,7 +95,9 @@ demo: venvs
 	$(GO) run ./examples/demo
 	$(GO) run ./examples/ringdemo
 
-## clean: remove test leftovers in /dev/shm and build outputs.
+## clean: remove the test, demo and benchmark leftovers in /dev/shm of
+## processes that are gone (a running test's segments stay: each name
+## embeds its PID; scripts/cleanshm.sh), and build outputs.
 clean:
-	rm -f /dev/shm/sharedarray-test-* /dev/shm/sharedarray-demo-* /dev/shm/sharedarray-bench-*
+	sh scripts/cleanshm.sh
 	rm -rf bin
