@@ -237,7 +237,7 @@ func ExampleArray_Mlock() {
 // Stat described them, in one pass over /proc, and DeleteIfUnchanged
 // removes exactly the file that was checked. Processes this user may not
 // inspect make the answer a lower bound (an *UninspectedError beside the
-// complete map): keep the arrays then.
+// complete answer): keep the arrays then.
 func ExampleHoldersOf() {
 	used, unused := exampleName("used"), exampleName("unused")
 	a, _ := sharedarray.Create(used, []int{8}, sharedarray.Uint8)
@@ -263,14 +263,14 @@ func ExampleHoldersOf() {
 		panic(err)
 	}
 	var me sharedarray.Holder
-	for _, h := range held[used] {
+	for _, h := range held[0] { // held[i] answers for infos[i]
 		if h.PID == os.Getpid() {
 			me = h
 		}
 	}
-	fmt.Println("used:", me.Mapped, "unused:", len(held[unused]))
-	for _, in := range infos {
-		if len(held[in.Name]) == 0 && ue == nil {
+	fmt.Println("used:", me.Mapped, "unused:", len(held[1]))
+	for i, in := range infos {
+		if len(held[i]) == 0 && ue == nil {
 			// Nobody maps it or has it open: remove that file, not
 			// whatever the name may hold by now.
 			if err := sharedarray.DeleteIfUnchanged(in); err != nil {

@@ -118,35 +118,41 @@ func Holders(name string) ([]Holder, error) {
 // with the processes that hold it. DeleteIfUnchanged then removes that
 // file and no other.
 //
-// The map has an entry, possibly empty, for every Info, keyed by its Name.
-// Two Infos of one Name that describe different files (Stat called before
-// and after the name was replaced) make it return a nil map and an error
-// matching ErrInvalid: the map could hold only one answer for both. An
-// Info that List or Stat did not return (Dev and Ino zero: the zero
-// Info, one built by hand) makes it return a nil map and an error matching
-// ErrInvalid. An *UninspectedError comes with the complete map, as with
-// Holders.
+// The answer is parallel to infos: element i holds the holders of
+// infos[i] (empty, not nil, when nobody holds it), so no naming rule is
+// needed: two Infos of one Name that describe different files (Stat
+// called before and after the name was replaced) each get their own
+// file's holders. An Info that List or Stat did not return (Dev and Ino
+// zero: the zero Info, one built by hand) makes it return nil and an
+// error matching ErrInvalid. An *UninspectedError comes with the complete
+// answer, as with Holders.
 //
 // It is implemented on Linux only; elsewhere it returns an error wrapping
 // errors.ErrUnsupported.
-func HoldersOf(infos []Info) (map[string][]Holder, error) {
+func HoldersOf(infos []Info) ([][]Holder, error) {
 	targets := make(map[fileID][]string, len(infos))
-	byName := make(map[string]fileID, len(infos))
 	for _, in := range infos {
-		if in.id() == (fileID{}) {
+		id := in.id()
+		if id == (fileID{}) {
 			return nil, pathError("holders", in.Name, fmt.Errorf("the Info does not come from List or Stat: %w", ErrInvalid))
 		}
-		if id, ok := byName[in.Name]; ok {
-			if id != in.id() { // one key, two files: no answer can be right
-				return nil, pathError("holders", in.Name, fmt.Errorf("two Infos of that name describe different files (the name was replaced between the List or Stat calls): %w", ErrInvalid))
-			}
-			continue
+		if _, ok := targets[id]; !ok {
+			targets[id] = []string{id.key()}
 		}
-		byName[in.Name] = in.id()
-		targets[in.id()] = append(targets[in.id()], in.Name)
 	}
-	return holdersOfFiles(targets)
+	m, err := holdersOfFiles(targets)
+	if m == nil {
+		return nil, err
+	}
+	out := make([][]Holder, len(infos))
+	for i, in := range infos {
+		out[i] = m[in.id().key()]
+	}
+	return out, err
 }
 
 // fileID identifies a file: its device and inode numbers.
 type fileID struct{ dev, ino uint64 }
+
+// key names the file in holdersOfFiles' answer.
+func (id fileID) key() string { return fmt.Sprintf("%d:%d", id.dev, id.ino) }

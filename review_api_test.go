@@ -53,7 +53,7 @@ func TestWithPermDropsSpecialBits(t *testing.T) {
 	}
 }
 
-// HoldersOf of no Info answers at once with an empty map: no pass over
+// HoldersOf of no Info answers at once with an empty answer: no pass over
 // /proc, so none of its errors (an *UninspectedError where some process
 // cannot be read, as PID 1 here) about arrays nobody asked about.
 func TestHoldersOfNothing(t *testing.T) {
@@ -61,15 +61,15 @@ func TestHoldersOfNothing(t *testing.T) {
 	for _, in := range [][]Info{nil, {}} {
 		m, err := HoldersOf(in)
 		if err != nil || m == nil || len(m) != 0 {
-			t.Errorf("HoldersOf(%v) = %v, %v; want an empty map, nil", in, m, err)
+			t.Errorf("HoldersOf(%v) = %v, %v; want an empty answer, nil", in, m, err)
 		}
 	}
 }
 
-// HoldersOf's map is keyed by Name: two Infos of one name that describe
-// different files are refused (ErrInvalid), where the map used to hold
-// whichever file's answer came last in a map iteration. The same Info
-// twice is fine.
+// HoldersOf's answer is parallel to its Infos: two Infos of one name
+// that describe different files each get their own file's holders (a map
+// keyed by Name used to hold whichever file's answer came last, then
+// refused them). The same Info twice gets the same answer twice.
 func TestHoldersOfSameNameTwoFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -87,15 +87,24 @@ func TestHoldersOfSameNameTwoFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, err := HoldersOf([]Info{first, second}); !errors.Is(err, ErrInvalid) || m != nil {
-		t.Errorf("HoldersOf(two files, one name) = %v, %v; want nil, ErrInvalid", m, err)
+	a, err := Attach("file://" + filepath.Join(dir, "old.dat"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	m, err := HoldersOf([]Info{second, second})
+	defer a.Close() // this process holds the first file only
 	var ue *UninspectedError
+	m, err := HoldersOf([]Info{first, second})
+	if err != nil && !errors.As(err, &ue) {
+		t.Fatalf("HoldersOf(two files, one name): %v", err)
+	}
+	if len(m) != 2 || len(m[0]) != 1 || m[0][0].PID != os.Getpid() || len(m[1]) != 0 {
+		t.Errorf("HoldersOf(two files, one name) = %v; want this process, then nobody", m)
+	}
+	m, err = HoldersOf([]Info{second, second})
 	if err != nil && !errors.As(err, &ue) {
 		t.Fatalf("HoldersOf(the same Info twice): %v", err)
 	}
-	if hs, ok := m[name]; !ok || len(hs) != 0 {
+	if len(m) != 2 || len(m[0]) != 0 || len(m[1]) != 0 {
 		t.Errorf("HoldersOf(the same Info twice) = %v", m)
 	}
 }

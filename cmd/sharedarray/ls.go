@@ -62,9 +62,20 @@ func holdersOf(infos []sharedarray.Info) (m map[string][]sharedarray.Holder, com
 // lsBeforeRing, when set (tests), runs before ls reads an entry's ring state.
 var lsBeforeRing func(name string)
 
-// scanHolders is sharedarray.HoldersOf; tests replace it to make
+// scanHolders is sharedarray.HoldersOf keyed by name (ls and gc list
+// rows by name: List's names are unique); tests replace it to make
 // processes uninspected.
-var scanHolders = sharedarray.HoldersOf
+var scanHolders = func(infos []sharedarray.Info) (map[string][]sharedarray.Holder, error) {
+	hs, err := sharedarray.HoldersOf(infos)
+	if hs == nil {
+		return nil, err
+	}
+	m := make(map[string][]sharedarray.Holder, len(infos))
+	for i, in := range infos {
+		m[in.Name] = hs[i]
+	}
+	return m, err
+}
 
 func (c *cli) ls(args []string) int {
 	if !c.want(args, 0) {

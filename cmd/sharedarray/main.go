@@ -779,9 +779,9 @@ func (c *cli) info(args []string) int {
 	} else if rerr != nil {
 		fmt.Fprintf(tw, "ring\tunreadable: %v\n", rerr)
 	}
-	m, herr := sharedarray.HoldersOf([]sharedarray.Info{in}) // the file Stat read
-	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) && m != nil {
-		hs := m[in.Name]
+	held, herr := sharedarray.HoldersOf([]sharedarray.Info{in}) // the file Stat read
+	if herr == nil || errors.Is(herr, sharedarray.ErrPermission) && held != nil {
+		hs := held[0]
 		fmt.Fprintf(tw, "attached\t%s\n", attachedString(len(hs), herr != nil))
 		for _, h := range hs {
 			fmt.Fprintf(tw, "holder\t%s\n", holderString(h))
