@@ -286,3 +286,26 @@ func TestPooledBufferErrorsStable(t *testing.T) {
 	assert.Equal(t, derr.Error(), dtext)
 	assert.NilError(t, Delete("file://"+good))
 }
+
+// CopyTo and CopyFrom with the caller's slice overlapping the array's data
+// in the same mapping (CopyTo's godoc): the result is the built-in copy's,
+// in both directions, on the large path.
+func TestLargeCopyOverlapSameMapping(t *testing.T) {
+	size := 2*bigcopy.Threshold + 4096
+	a := mustCreate(t, testName(t), []int{size}, Uint8)
+	defer a.Close()
+	for _, shift := range []int{1, 64, 4096 + 64} {
+		fillBytes(a.Bytes(), 1)
+		want := append([]byte(nil), a.Bytes()...)
+		copy(want, want[shift:])
+		_, err := a.CopyFrom(a.Bytes()[shift:], 0) // move down
+		assert.NilError(t, err)
+		assert.Assert(t, bytes.Equal(a.Bytes(), want), "CopyFrom shift %d", shift)
+		fillBytes(a.Bytes(), 1)
+		want = append(want[:0], a.Bytes()...)
+		copy(want[shift:], want)
+		_, err = a.CopyTo(a.Bytes()[shift:], 0) // move up
+		assert.NilError(t, err)
+		assert.Assert(t, bytes.Equal(a.Bytes(), want), "CopyTo shift %d", shift)
+	}
+}
