@@ -837,6 +837,14 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 		}
 	}
 	fortran := info.fortran && len(info.shape) > 1
+	if sized && !fortran {
+		// Read in C order from a reader of known length: the pages are
+		// not mapped beforehand. The read's copy takes a fault per page,
+		// as C's does, and writes each page just zeroed, still in the
+		// cache; populating first zeroes the whole array ahead of the
+		// copy. 1 GiB: 0.99-1.05x C against 1.13-1.15x (docs/performance.md).
+		o.prefault = false
+	}
 	var fill func(fd int, data []byte) error
 	switch {
 	case sized || info.nbytes <= importChunk:
