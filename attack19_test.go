@@ -11,10 +11,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sharedarray/sharedarray/internal/bigcopy"
+	"github.com/sharedarray/sharedarray/internal/testutil"
 	"gotest.tools/v3/assert"
 )
 
@@ -308,4 +310,38 @@ func TestLargeCopyOverlapSameMapping(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Assert(t, bytes.Equal(a.Bytes(), want), "CopyTo shift %d", shift)
 	}
+}
+
+// A C-order import from a file no longer populates the mapping first; the
+// reservation stays: on a full tmpfs, with the memory check skipped, the
+// import is an ENOSPC error (never a SIGBUS during the read) and leaves
+// nothing behind, and what fits is imported whole.
+func TestLoadNPYFullFileSystem(t *testing.T) {
+	dir := testutil.MountTmpfs(t, 1<<20)
+	src := t.TempDir()
+	a := mustCreate(t, testName(t), []int{(2 << 20) / 8}, Float64)
+	fillBytes(a.Bytes(), 7)
+	path := filepath.Join(src, "big.npy")
+	f, err := os.Create(path)
+	assert.NilError(t, err)
+	_, err = a.WriteNPY(f)
+	assert.NilError(t, err)
+	f.Close()
+	_, err = LoadNPY("file://"+filepath.Join(dir, "big"), path, SkipMemoryCheck())
+	assert.Assert(t, errors.Is(err, syscall.ENOSPC), "%v", err)
+	ents, _ := os.ReadDir(dir)
+	assert.Equal(t, len(ents), 0, "nothing left behind")
+
+	small := mustCreate(t, testName(t), []int{(600 << 10) / 8}, Float64)
+	fillBytes(small.Bytes(), 9)
+	path = filepath.Join(src, "small.npy")
+	f, err = os.Create(path)
+	assert.NilError(t, err)
+	_, err = small.WriteNPY(f)
+	assert.NilError(t, err)
+	f.Close()
+	b, err := LoadNPY("file://"+filepath.Join(dir, "small"), path, SkipMemoryCheck())
+	assert.NilError(t, err)
+	defer b.Close()
+	assert.Assert(t, bytes.Equal(b.Bytes(), small.Bytes()))
 }
