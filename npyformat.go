@@ -321,7 +321,7 @@ func (a *Array) fill(buf []byte, off, end int, first bool) (int, error) {
 // the bytes written as they go. Errors name path.
 func (a *Array) SaveNPY(path string, opts ...Option) error {
 	o := makeOptions(opts)
-	if err := o.check("SaveNPY", forSave); err != nil {
+	if err := checkOptions(opts, "SaveNPY", forSave); err != nil {
 		return pathError("export", path, err)
 	}
 	fail := func(err error) error {
@@ -811,7 +811,7 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 	if err != nil {
 		return nil, pathError("import", name, err)
 	}
-	if err := o.check("LoadNPY", forLoad); err != nil {
+	if err := checkOptions(opts, "LoadNPY", forLoad); err != nil {
 		return nil, pathError("import", name, err)
 	}
 	info, err := readNPYHeader(r)
