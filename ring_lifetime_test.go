@@ -128,6 +128,12 @@ func TestRingOpenWriterBusyTruncated(t *testing.T) {
 // or an error), the process never dies of SIGBUS.
 func TestRingOpenWhileTruncated(t *testing.T) {
 	skipIfNoFaultAddress(t)
+	if raceEnabled {
+		// docs/ring.md: under -race an atomic on a mapping truncated between
+		// the race runtime's probe and its operation faults on the system
+		// stack, which no guard can turn into an error.
+		t.Skip("the race runtime performs atomics on the system stack (docs/ring.md)")
+	}
 	name, w := mustRing(t, 4, 1<<10)
 	writeFrame(t, w)
 	cmd := child("ring-truncate " + shmDir + "/" + name + " 1500")
