@@ -60,13 +60,22 @@ func (e *outsideFault) Is(target error) bool { return target == ErrFault }
 // many bytes it copied. Unlike copying from Bytes, it returns an error
 // matching ErrFault if the segment was truncated under the mapping, instead
 // of stopping the process. Close waits for a CopyTo in progress.
+//
+// dst must not share memory with the array's data through another mapping
+// of the same segment (a second Attach of the same name, in this process):
+// from 8 MiB up on amd64 the copy walks four pages at a time, so the bytes
+// copied between two overlapping ranges at different addresses are
+// unspecified (the built-in copy only orders such a copy correctly when
+// the two addresses happen to be in the same order as the file offsets).
+// Overlap within this array's own mapping is handled as by copy.
 func (a *Array) CopyTo(dst []byte, off int) (int, error) {
 	return a.guardedCopy("copyto", off, "destination", func(data []byte) int { return bigcopy.Copy(dst, data) })
 }
 
 // CopyFrom copies src into the array data from byte off on and returns how
 // many bytes it copied, with the guard of CopyTo. It fails on a read-only
-// array.
+// array. src must not share memory with the array's data through another
+// mapping of the same segment (see CopyTo).
 func (a *Array) CopyFrom(src []byte, off int) (int, error) {
 	if !a.writable {
 		return 0, pathError("copyfrom", a.name, fmt.Errorf("array is read-only: %w", ErrPermission))

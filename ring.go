@@ -228,6 +228,9 @@ func CreateRing(name string, slots int, frameShape []int, dtype Dtype, opts ...O
 		made = st
 		return err
 	}
+	if err := checkOptions(opts, "CreateRing", forCreate); err != nil {
+		return nil, pathError("create ring", name, err)
+	}
 	a, err := create("create ring", name, loc, m, total, o, nil)
 	if err != nil {
 		return nil, err
