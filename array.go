@@ -184,7 +184,7 @@ func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, erro
 	if err != nil {
 		return nil, pathError("create", name, err)
 	}
-	if err := o.check("Create", forCreate); err != nil {
+	if err := checkOptions(opts, "Create", forCreate); err != nil {
 		return nil, pathError("create", name, err)
 	}
 	m, err := newMeta(shape, dtype, o.layout)
@@ -203,11 +203,6 @@ func Create(name string, shape []int, dtype Dtype, opts ...Option) (*Array, erro
 // create makes the segment, runs fill (if any) on its data before the
 // segment gets its name, and returns the Array. op labels errors.
 func create(op, name string, loc location, m meta, total int64, o options, fill func(fd int, data []byte) error) (*Array, error) {
-	if op == "create ring" { // Create and LoadNPY checked theirs before any work
-		if err := o.check("CreateRing", forCreate); err != nil {
-			return nil, pathError(op, name, err)
-		}
-	}
 	mem, err := createSegment(loc, m, total, o, fill)
 	if err != nil {
 		return nil, wrapOp(op, name, err)
@@ -463,7 +458,7 @@ func populateData(fd int, mem []byte, n int64) error {
 // Near vm.max_map_count it fails as Create does.
 func Attach(name string, opts ...Option) (*Array, error) {
 	o := makeOptions(opts)
-	if err := o.check("Attach", forAttach); err != nil {
+	if err := checkOptions(opts, "Attach", forAttach); err != nil {
 		return nil, pathError("attach", name, err)
 	}
 	loc, err := parseName(name)

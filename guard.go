@@ -67,6 +67,14 @@ func (e *outsideFault) Is(target error) bool { return target == ErrFault }
 // progress, and one after Close fails with ErrClosed. With it the Array is
 // an io.ReaderAt: io.NewSectionReader(a, 0, int64(len(a.Bytes()))) reads
 // it as a stream.
+//
+// p must not share memory with the array's data through another mapping
+// of the same segment (a second Attach of the same name, in this process):
+// from 8 MiB up on amd64 the copy walks four pages at a time, so the bytes
+// copied between two overlapping ranges at different addresses are
+// unspecified (the built-in copy only orders such a copy correctly when
+// the two addresses happen to be in the same order as the file offsets).
+// Overlap within this array's own mapping is handled as by copy.
 func (a *Array) ReadAt(p []byte, off int64) (int, error) {
 	n, err := a.guardedCopy("read", off, "destination", func(data []byte) int { return bigcopy.Copy(p, data) })
 	if err == nil && n < len(p) {
@@ -78,7 +86,9 @@ func (a *Array) ReadAt(p []byte, off int64) (int, error) {
 // WriteAt copies p into the array data from byte off on, as io.WriterAt,
 // with the guard of ReadAt. The data never grows: a write that passes its
 // end copies what fits and returns that count with an error matching
-// io.ErrShortWrite. It fails on a read-only array (ErrPermission).
+// io.ErrShortWrite. It fails on a read-only array (ErrPermission). p must
+// not share memory with the array's data through another mapping of the
+// same segment (see ReadAt).
 func (a *Array) WriteAt(p []byte, off int64) (int, error) {
 	if !a.writable {
 		return 0, pathError("write", a.name, fmt.Errorf("array is read-only: %w", ErrPermission))

@@ -321,7 +321,7 @@ func (a *Array) fill(buf []byte, off, end int, first bool) (int, error) {
 // the bytes written as they go. Errors name path.
 func (a *Array) SaveNPY(path string, opts ...Option) error {
 	o := makeOptions(opts)
-	if err := o.check("SaveNPY", forSave); err != nil {
+	if err := checkOptions(opts, "SaveNPY", forSave); err != nil {
 		return pathError("export", path, err)
 	}
 	fail := func(err error) error {
@@ -811,7 +811,7 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 	if err != nil {
 		return nil, pathError("import", name, err)
 	}
-	if err := o.check("LoadNPY", forLoad); err != nil {
+	if err := checkOptions(opts, "LoadNPY", forLoad); err != nil {
 		return nil, pathError("import", name, err)
 	}
 	info, err := readNPYHeader(r)
@@ -837,6 +837,14 @@ func LoadNPYFrom(name string, r io.Reader, opts ...Option) (*Array, error) {
 		}
 	}
 	fortran := info.fortran && len(info.shape) > 1
+	if sized && !fortran {
+		// Read in C order from a reader of known length: the pages are
+		// not mapped beforehand. The read's copy takes a fault per page,
+		// as C's does, and writes each page just zeroed, still in the
+		// cache; populating first zeroes the whole array ahead of the
+		// copy. 1 GiB: 0.99-1.05x C against 1.13-1.15x (docs/performance.md).
+		o.prefault = false
+	}
 	var fill func(fd int, data []byte) error
 	switch {
 	case sized || info.nbytes <= importChunk:

@@ -25,9 +25,9 @@ import (
 // to; the others refuse it with an error matching ErrInvalid that names
 // the option and the function. The zero Option is refused by all.
 type Option struct {
-	name  string // as the caller wrote it: "Sparse"
-	uses  uses   // the functions it applies to
-	apply func(*options)
+	name  string                // as the caller wrote it: "Sparse"
+	uses  uses                  // the functions it applies to
+	apply func(options) options // by value: a pointer given to it would move every call's options to the heap
 }
 
 // uses is a set of the functions that take options.
@@ -70,9 +70,6 @@ type options struct {
 	progress     func(written int64)
 	reader       readerConfig // OpenRingReader's options (ring_wait.go)
 
-	// given is the options as passed, for check.
-	given []Option
-
 	// initTail, if set, initialises the bytes between the data and the
 	// trailer (a ring's control block) before Create publishes the
 	// segment; it is given the new file's descriptor and the whole mapping.
@@ -80,25 +77,22 @@ type options struct {
 }
 
 func makeOptions(opts []Option) options {
-	if len(opts) == 0 {
-		// The common call: no option, no allocation. (Calling apply
-		// through a function value makes what it is given escape: the
-		// loop below works on a heap copy only when there is one.)
-		return options{perm: 0o666}
-	}
-	o := &options{perm: 0o666, given: opts}
+	o := options{perm: 0o666}
 	for _, opt := range opts {
 		if opt.apply != nil {
-			opt.apply(o)
+			o = opt.apply(o)
 		}
 	}
-	return *o
+	return o
 }
 
-// check returns an error matching ErrInvalid naming the first option given
-// to fn that does not apply to it (u: the functions fn belongs with).
-func (o *options) check(fn string, u uses) error {
-	for _, opt := range o.given {
+// checkOptions returns an error matching ErrInvalid naming the first of
+// opts, given to fn, that does not apply to it (u: the functions fn belongs
+// with). It takes the slice as passed rather than keeping it in options:
+// a slice stored there would make every caller's variadic slice escape (an
+// allocation per Create, Attach and LoadNPY call that passes an option).
+func checkOptions(opts []Option, fn string, u uses) error {
+	for _, opt := range opts {
 		if opt.apply == nil {
 			return fmt.Errorf("a zero sharedarray.Option given to %s: %w", fn, ErrInvalid)
 		}
@@ -115,13 +109,13 @@ func (o *options) check(fn string, u uses) error {
 // A file the caller may only read can be attached this way.
 // It applies to Attach only.
 func ReadOnly() Option {
-	return Option{"ReadOnly", forAttach, func(o *options) { o.readOnly = true }}
+	return Option{"ReadOnly", forAttach, func(o options) options { o.readOnly = true; return o }}
 }
 
 // WithLayout makes Create, CreateRing and LoadNPY write layout l. Given to
 // Attach, it makes Attach fail unless the segment has layout l.
 func WithLayout(l Layout) Option {
-	return Option{"WithLayout", forCreate | forLoad | forAttach, func(o *options) { o.layout = l }}
+	return Option{"WithLayout", forCreate | forLoad | forAttach, func(o options) options { o.layout = l; return o }}
 }
 
 // WithPerm sets the permission bits Create, CreateRing and LoadNPY give a
@@ -129,7 +123,7 @@ func WithLayout(l Layout) Option {
 // Only perm.Perm() is used: setuid, setgid, sticky and type bits are
 // dropped, never given to the segment.
 func WithPerm(perm fs.FileMode) Option {
-	return Option{"WithPerm", forCreate | forLoad, func(o *options) { o.perm = perm.Perm() }}
+	return Option{"WithPerm", forCreate | forLoad, func(o options) options { o.perm = perm.Perm(); return o }}
 }
 
 // Sparse makes Create and CreateRing skip reserving the segment's memory.
@@ -140,7 +134,7 @@ func WithPerm(perm fs.FileMode) Option {
 // (a stream of unknown length is otherwise reserved chunk by chunk); the
 // import still writes every byte.
 func Sparse() Option {
-	return Option{"Sparse", forCreate | forLoad, func(o *options) { o.sparse = true }}
+	return Option{"Sparse", forCreate | forLoad, func(o options) options { o.sparse = true; return o }}
 }
 
 // SkipMemoryCheck makes Create, CreateRing and LoadNPY reserve a segment
@@ -151,7 +145,7 @@ func Sparse() Option {
 // *SpaceError, since reserving the pages could wake the OOM killer. A full
 // file system is still ENOSPC.
 func SkipMemoryCheck() Option {
-	return Option{"SkipMemoryCheck", forCreate | forLoad, func(o *options) { o.skipMemCheck = true }}
+	return Option{"SkipMemoryCheck", forCreate | forLoad, func(o options) options { o.skipMemCheck = true; return o }}
 }
 
 // Prefault makes Create and CreateRing map every page of the data up front
@@ -165,18 +159,18 @@ func SkipMemoryCheck() Option {
 // docs/performance.md has the runs. LoadNPY refuses it: an import always
 // maps the pages it fills in one call. Kernels before 5.14 ignore it.
 func Prefault() Option {
-	return Option{"Prefault", forCreate | forAttach, func(o *options) { o.prefault = true }}
+	return Option{"Prefault", forCreate | forAttach, func(o options) options { o.prefault = true; return o }}
 }
 
 // Fsync makes SaveNPY flush the new file and its directory to stable
 // storage before it returns, so the snapshot survives a power failure.
 // It applies to SaveNPY only.
 func Fsync() Option {
-	return Option{"Fsync", forSave, func(o *options) { o.fsync = true }}
+	return Option{"Fsync", forSave, func(o options) options { o.fsync = true; return o }}
 }
 
 // OnProgress makes SaveNPY call f after each write with the number of
 // bytes written so far (header included). It applies to SaveNPY only.
 func OnProgress(f func(written int64)) Option {
-	return Option{"OnProgress", forSave, func(o *options) { o.progress = f }}
+	return Option{"OnProgress", forSave, func(o options) options { o.progress = f; return o }}
 }

@@ -216,6 +216,9 @@ func CreateRing(name string, slots int, frameShape []int, dtype Dtype, opts ...O
 		made = st
 		return err
 	}
+	if err := checkOptions(opts, "CreateRing", forCreate); err != nil {
+		return nil, pathError("create ring", name, err)
+	}
 	a, err := create("create ring", name, loc, m, total, o, nil)
 	if err != nil {
 		return nil, err
@@ -725,7 +728,7 @@ type RingReader struct {
 // counted.
 func OpenRingReader(name string, opts ...Option) (*RingReader, error) {
 	o := makeOptions(opts)
-	if err := o.check("OpenRingReader", forReader); err != nil {
+	if err := checkOptions(opts, "OpenRingReader", forReader); err != nil {
 		return nil, pathError("open ring reader", name, err)
 	}
 	cfg := o.reader

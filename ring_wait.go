@@ -31,7 +31,7 @@ type readerConfig struct {
 // spin burns CPU and rarely catches a frame; WithPredict serves such
 // sources better.
 func WithSpin(d time.Duration) Option {
-	return Option{"WithSpin", forReader, func(o *options) { o.reader.spin = max(d, 0) }}
+	return Option{"WithSpin", forReader, func(o options) options { o.reader.spin = max(d, 0); return o }}
 }
 
 // WithPredict makes a reader learn the interval between the frames it
@@ -46,14 +46,14 @@ func WithSpin(d time.Duration) Option {
 // given too). A frame published earlier than predicted still wakes the
 // reader at once.
 func WithPredict() Option {
-	return Option{"WithPredict", forReader, func(o *options) { o.reader.predict = true }}
+	return Option{"WithPredict", forReader, func(o options) options { o.reader.predict = true; return o }}
 }
 
 // WithOldest makes a new reader start at the oldest frame still in the
 // ring instead of the next one published: a reader that starts after the
 // writer still gets the frames the ring holds.
 func WithOldest() Option {
-	return Option{"WithOldest", forReader, func(o *options) { o.reader.oldest = true }}
+	return Option{"WithOldest", forReader, func(o options) options { o.reader.oldest = true; return o }}
 }
 
 // WaitForRing makes OpenRingReader wait for a ring that does not exist
@@ -64,7 +64,7 @@ func WithOldest() Option {
 // (permissions, say) are returned at once. A reader and its writer can
 // then start in any order.
 func WaitForRing(ctx context.Context) Option {
-	return Option{"WaitForRing", forReader, func(o *options) { o.reader.waitCtx = ctx }}
+	return Option{"WaitForRing", forReader, func(o options) options { o.reader.waitCtx = ctx; return o }}
 }
 
 // openRingWaiting is openRing for a reader, retrying as WaitForRing says.

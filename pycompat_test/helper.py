@@ -201,6 +201,20 @@ class Server:
             head = f.read(10)
         return {"header_len": int.from_bytes(head[8:10], "little")}
 
+    def op_npy_save_fortran_raw(self, req):
+        """np.save np.asfortranarray of random bytes of dtype and shape; the
+        same array's C-order bytes (tobytes) go to req["raw"]."""
+        dt = np.dtype(req["dtype"])
+        shape = tuple(req["shape"])
+        n = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+        raw = np.random.default_rng(req["seed"]).integers(0, 256, n, dtype=np.uint8)
+        a = raw.view(dt).reshape(shape) if n else np.zeros(shape, dt)
+        f = np.asfortranarray(a)
+        np.save(req["path"], f)
+        with open(req["raw"], "wb") as fh:
+            fh.write(a.tobytes(order="C"))
+        return {"fortran": bool(f.flags.f_contiguous and not f.flags.c_contiguous), "itemsize": dt.itemsize}
+
     def op_shape_rule(self, req):
         """For each (shape, dtype str): NumPy's verdict, and the strides."""
         out = []

@@ -30,6 +30,7 @@ func Copy(dst, src []byte) int {
 	if n < Threshold || !fast || overlap(dst[:n], src[:n]) {
 		return copy(dst, src)
 	}
+	raceCopy(dst[:n], src[:n])
 	// Align the destination to 64 bytes (a cache line; non-temporal
 	// stores need 32), copy whole 16 KiB blocks four pages at a time, then
 	// the tail.

@@ -1,0 +1,5 @@
+//go:build !race
+
+package bigcopy
+
+func raceCopy(dst, src []byte) {}
