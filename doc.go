@@ -46,10 +46,10 @@
 // # Frame rings
 //
 // CreateRing makes a ring of N frames in one segment of shape (N, *frame):
-// one RingWriter fills slots in place (Next; FrameAs types them) and publishes them;
-// any number of RingReaders, in Go or Python (python/ in the repository),
-// wait for frames on a futex (Next, Latest, Read, with a context or a
-// timeout), never get a torn frame, and count the frames they lost when the
+// one RingWriter fills slots in place (Next; FrameAs types them) and
+// publishes them; any number of RingReaders, in Go or Python (python/ in
+// the repository), wait for frames on a futex (Next, Latest, Read, until
+// their context is done), never get a torn frame, and count the frames they lost when the
 // writer, which never waits, laps them. SharedArray sees the frames as an
 // ordinary array. docs/ring.md describes the protocol byte by byte.
 //
