@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/sharedarray/sharedarray/internal/shmatomic"
 )
 
 // A frame ring is one SharedArray segment of shape (N, *frame) whose N rows
@@ -124,7 +126,6 @@ func (r *ring) faultError(op string, p any) error {
 
 func (r *ring) u64(off int) *uint64 { return (*uint64)(unsafe.Pointer(&r.ctl[off])) }
 func (r *ring) u32(off int) *uint32 { return (*uint32)(unsafe.Pointer(&r.ctl[off])) }
-func (r *ring) i32(off int) *int32  { return (*int32)(unsafe.Pointer(&r.ctl[off])) }
 
 func (r *ring) head() *uint64      { return r.u64(offHead) }
 func (r *ring) futexWord() *uint32 { return r.u32(offHead) } // little-endian low half
@@ -138,11 +139,11 @@ func (r *ring) waitBit(b int) (*uint32, uint32) {
 // anyWaiting reports whether a reader says it waits. Called after the
 // sequentially consistent head store, so these loads follow it.
 func (r *ring) anyWaiting() bool {
-	if atomic.LoadUint32(r.waiters()) != 0 {
+	if shmatomic.Load32(r.waiters()) != 0 {
 		return true
 	}
 	for off := offWaiting; off < offWaiting+32; off += 8 {
-		if atomic.LoadUint64(r.u64(off)) != 0 {
+		if shmatomic.Load64(r.u64(off)) != 0 {
 			return true
 		}
 	}
@@ -151,17 +152,17 @@ func (r *ring) anyWaiting() bool {
 
 // waiting counts the readers that say they wait.
 func (r *ring) waiting() uint32 {
-	n := atomic.LoadUint32(r.waiters())
+	n := shmatomic.Load32(r.waiters())
 	for off := offWaiting; off < offWaiting+32; off += 8 {
-		n += uint32(bits.OnesCount64(atomic.LoadUint64(r.u64(off))))
+		n += uint32(bits.OnesCount64(shmatomic.Load64(r.u64(off))))
 	}
 	return n
 }
 func (r *ring) seq(i uint64) *uint64 {
 	return r.u64(ringHeaderSize + int(i)*ringSlotEntry)
 }
-func (r *ring) stamp(i uint64) *int64 {
-	return (*int64)(unsafe.Pointer(&r.ctl[ringHeaderSize+int(i)*ringSlotEntry+8]))
+func (r *ring) stamp(i uint64) *uint64 { // an int64 (nanoseconds)
+	return r.u64(ringHeaderSize + int(i)*ringSlotEntry + 8)
 }
 func (r *ring) slot(i uint64) []byte {
 	off := int(i) * r.frameBytes
@@ -308,7 +309,7 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 	}
 	// Only the fields no process writes after creation are copied (plain
 	// loads); the moving words (generation, pid, head, waiters) are read
-	// with sync/atomic where they are used.
+	// atomically (internal/shmatomic) where they are used.
 	var hdr [offGeneration]byte
 	copy(hdr[:], mem[ctlOff:])
 	le := binary.LittleEndian
@@ -346,7 +347,7 @@ func checkRing(name string, m meta, mem []byte, size int64) (*ring, error) {
 		return nil, bad(offFlags, "flags", v, "no flags are defined")
 	}
 	// The head moves: loaded atomically from the mapping, not the copy.
-	if v := atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[ctlOff+offHead]))); v >= ringMaxSeq {
+	if v := shmatomic.Load64((*uint64)(unsafe.Pointer(&mem[ctlOff+offHead]))); v >= ringMaxSeq {
 		return nil, bad(offHead, "head", v, "sequence out of range")
 	}
 	return &ring{
@@ -396,8 +397,8 @@ func (r *ring) finishClose(before func()) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	guarded(func() error {
-		r.lastHead.Store(atomic.LoadUint64(r.head()))
-		r.lastGen.Store(atomic.LoadUint64(r.u64(offGeneration)))
+		r.lastHead.Store(shmatomic.Load64(r.head()))
+		r.lastGen.Store(shmatomic.Load64(r.u64(offGeneration)))
 		if before != nil {
 			before()
 		}
@@ -447,7 +448,7 @@ func (r *ring) loadShared(off int, last *atomic.Uint64) uint64 {
 		return last.Load()
 	}
 	var v uint64
-	if guarded(func() error { v = atomic.LoadUint64(r.u64(off)); return nil }) != nil {
+	if guarded(func() error { v = shmatomic.Load64(r.u64(off)); return nil }) != nil {
 		return last.Load()
 	}
 	last.Store(v)
@@ -523,9 +524,9 @@ func openRingWriter(op, name string, want *fileStat) (*RingWriter, error) {
 		return nil, pathError("open ring writer", name, err)
 	}
 	err = guarded(func() error {
-		w.gen = atomic.AddUint64(w.u64(offGeneration), 1)
-		atomic.StoreInt32(w.i32(offWriterPid), int32(os.Getpid()))
-		w.next = atomic.LoadUint64(w.head())
+		w.gen = shmatomic.Add64(w.u64(offGeneration), 1)
+		shmatomic.Store32(w.u32(offWriterPid), uint32(int32(os.Getpid())))
+		w.next = shmatomic.Load64(w.head())
 		return nil
 	})
 	w.lastGen.Store(w.gen)
@@ -559,7 +560,7 @@ func (w *RingWriter) busyError() error {
 		// The lock went away between the two calls: say busy, as it was.
 	}
 	var pid int32
-	if err := guarded(func() error { pid = atomic.LoadInt32(w.i32(offWriterPid)); return nil }); err != nil {
+	if err := guarded(func() error { pid = int32(shmatomic.Load32(w.u32(offWriterPid))); return nil }); err != nil {
 		return fmt.Errorf("%w (pid unknown: %w)", ErrBusy, err)
 	}
 	return fmt.Errorf("%w (pid %d)", ErrBusy, pid)
@@ -627,7 +628,7 @@ func (w *RingWriter) publish() {
 	if !w.noTime {
 		now = nanotime()
 	}
-	atomic.StoreInt64(w.stamp(i), now)
+	shmatomic.Store64(w.stamp(i), uint64(now))
 	storeOrdered(w.seq(i), 2*w.next+2) // after the data and the stamp
 	w.next++
 	if w.idx++; w.idx == w.slots {
@@ -637,7 +638,7 @@ func (w *RingWriter) publish() {
 	// Sequentially consistent: the waiter count below is read after the
 	// new head is visible (a reader increments the count, then reads the
 	// head: one of the two sees the other).
-	atomic.StoreUint64(w.head(), w.next)
+	shmatomic.Store64(w.head(), w.next)
 	if w.anyWaiting() {
 		futexWake(w.futexWord())
 	}
@@ -667,7 +668,7 @@ func (w *RingWriter) Write(frame []byte) (err error) {
 // stays unpublished. Close does not delete the ring: Delete does.
 func (w *RingWriter) Close() error {
 	return w.close(func() {
-		atomic.StoreInt32(w.i32(offWriterPid), 0)
+		shmatomic.Store32(w.u32(offWriterPid), 0)
 	})
 }
 
@@ -748,16 +749,16 @@ func OpenRingReader(name string, opts ...Option) (*RingReader, error) {
 		if rd.regByte != 0 {
 			// A reader killed while it waited left its bit set.
 			word, bit := rd.waitBit(rd.regByte)
-			atomic.AndUint32(word, ^bit)
+			shmatomic.And32(word, ^bit)
 		}
-		rd.pos = atomic.LoadUint64(rd.head())
+		rd.pos = shmatomic.Load64(rd.head())
 		rd.lastHead.Store(rd.pos) // the head, also WithOldest
 		if rd.cfg.oldest && rd.pos > rd.slots {
 			rd.pos -= rd.slots
 		} else if rd.cfg.oldest {
 			rd.pos = 0
 		}
-		rd.lastGen.Store(atomic.LoadUint64(rd.u64(offGeneration)))
+		rd.lastGen.Store(shmatomic.Load64(rd.u64(offGeneration)))
 		rd.startProgress() // ring_progress.go
 		return nil
 	})
@@ -859,7 +860,7 @@ func (rd *RingReader) get(ctx context.Context, latest bool, dst []byte, fn func(
 				return FrameInfo{}, err
 			}
 		}
-		h := atomic.LoadUint64(rd.head())
+		h := shmatomic.Load64(rd.head())
 		if h >= ringMaxSeq {
 			return FrameInfo{}, rd.corrupt(offHead, "head", h, "sequence out of range")
 		}
@@ -881,7 +882,7 @@ func (rd *RingReader) get(ctx context.Context, latest bool, dst []byte, fn func(
 			s = h - rd.slots
 		}
 		i := s % rd.slots
-		v1 := atomic.LoadUint64(rd.seq(i))
+		v1 := shmatomic.Load64(rd.seq(i))
 		if v1 != 2*s+2 {
 			if v1 <= 2*s+1 {
 				// The head says frame s was published (the writer marks a
@@ -892,7 +893,7 @@ func (rd *RingReader) get(ctx context.Context, latest bool, dst []byte, fn func(
 			// The writer starts frame f (2f + 1) and completes it
 			// (2f + 2) only while the head is f, so no slot is ever ahead
 			// of 2 × head + 2 (head loaded after the slot).
-			if h2 := atomic.LoadUint64(rd.head()); v1 > 2*h2+2 {
+			if h2 := shmatomic.Load64(rd.head()); v1 > 2*h2+2 {
 				return FrameInfo{}, rd.corrupt(ringHeaderSize+int(i)*ringSlotEntry, fmt.Sprintf("slots[%d].seq", i), v1, fmt.Sprintf("ahead of head %d", h2))
 			}
 			// Overwritten (or being overwritten) since: lapped. Latest
@@ -909,7 +910,7 @@ func (rd *RingReader) get(ctx context.Context, latest bool, dst []byte, fn func(
 		}
 		lost += gap
 		rd.overruns += gap
-		info := FrameInfo{Seq: s, Time: atomic.LoadInt64(rd.stamp(i)), Overruns: lost}
+		info := FrameInfo{Seq: s, Time: int64(shmatomic.Load64(rd.stamp(i))), Overruns: lost}
 		var fnErr error
 		if fn != nil {
 			rd.cb.Store(cbRunning)
@@ -918,7 +919,7 @@ func (rd *RingReader) get(ctx context.Context, latest bool, dst []byte, fn func(
 			copy(dst, rd.slot(i))
 		}
 		seqFence() // the data loads complete before the check
-		if atomic.LoadUint64(rd.seq(i)) != v1 {
+		if shmatomic.Load64(rd.seq(i)) != v1 {
 			rd.pos = s + 1
 			if fn != nil {
 				rd.overruns++
@@ -986,14 +987,14 @@ func (rd *RingReader) wait(ctx context.Context, s uint64) error {
 	}
 	if rd.regByte != 0 {
 		word, bit := rd.waitBit(rd.regByte)
-		atomic.OrUint32(word, bit)
-		defer atomic.AndUint32(word, ^bit)
+		shmatomic.Or32(word, bit)
+		defer shmatomic.And32(word, ^bit)
 	} else {
-		atomic.AddUint32(rd.waiters(), 1)
-		defer atomic.AddUint32(rd.waiters(), ^uint32(0))
+		shmatomic.Add32(rd.waiters(), 1)
+		defer shmatomic.Add32(rd.waiters(), ^uint32(0))
 	}
-	w := atomic.LoadUint32(rd.futexWord())
-	if atomic.LoadUint64(rd.head()) > s || rd.closed.Load() {
+	w := shmatomic.Load32(rd.futexWord())
+	if shmatomic.Load64(rd.head()) > s || rd.closed.Load() {
 		return nil
 	}
 	if timed {
@@ -1038,9 +1039,9 @@ func StatRing(name string) (RingInfo, error) {
 		info = RingInfo{
 			RingGeometry: r.geometry(),
 			Version:      r.version,
-			Head:         atomic.LoadUint64(r.head()),
-			Generation:   atomic.LoadUint64(r.u64(offGeneration)),
-			WriterPID:    int(atomic.LoadInt32(r.i32(offWriterPid))),
+			Head:         shmatomic.Load64(r.head()),
+			Generation:   shmatomic.Load64(r.u64(offGeneration)),
+			WriterPID:    int(int32(shmatomic.Load32(r.u32(offWriterPid)))),
 			Waiters:      r.waiting(),
 		}
 		return nil

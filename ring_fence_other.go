@@ -2,7 +2,7 @@
 
 package sharedarray
 
-import "sync/atomic"
+import "github.com/sharedarray/sharedarray/internal/shmatomic"
 
 // seqFence orders the seqlock's data accesses against its sequence
 // checks. On amd64 (TSO) loads are not reordered with loads nor stores
@@ -12,7 +12,8 @@ import "sync/atomic"
 func seqFence() {}
 
 // storeOrdered stores v at p, ordered after every earlier store and
-// before every later one: atomic.StoreUint64, sequentially consistent in
-// the Go memory model (XCHG on amd64, a full barrier), not a plain store
-// whose order only today's compiler keeps.
-func storeOrdered(p *uint64, v uint64) { atomic.StoreUint64(p, v) }
+// before every later one: shmatomic.Store64 (atomic.StoreUint64, or XCHG
+// in assembly under the race detector), sequentially consistent in the Go
+// memory model (XCHG on amd64, a full barrier), not a plain store whose
+// order only today's compiler keeps.
+func storeOrdered(p *uint64, v uint64) { shmatomic.Store64(p, v) }

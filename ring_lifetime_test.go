@@ -128,15 +128,6 @@ func TestRingOpenWriterBusyTruncated(t *testing.T) {
 // or an error), the process never dies of SIGBUS.
 func TestRingOpenWhileTruncated(t *testing.T) {
 	skipIfNoFaultAddress(t)
-	if raceEnabled {
-		// Under -race, sync/atomic runs in the race runtime's C code on
-		// the system stack after a probe load in Go: a truncation
-		// between the two faults where Go cannot unwind, and the test
-		// process died ("fatal error: traceback did not unwind
-		// completely", 3 runs in 8), leaving its ring in /dev/shm
-		// (docs/reliability.md, "What the fault guard covers").
-		t.Skip("a truncation racing a sync/atomic access is fatal under the race detector")
-	}
 	name, w := mustRing(t, 4, 1<<10)
 	writeFrame(t, w)
 	cmd := child("ring-truncate " + shmDir + "/" + name + " 1500")

@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"sync/atomic"
+
+	"github.com/sharedarray/sharedarray/internal/shmatomic"
 )
 
 // Control block version 2: reader progress. A registered reader (one that
@@ -83,11 +84,11 @@ func (rd *RingReader) startProgress() {
 		return
 	}
 	b := rd.regByte
-	atomic.StoreInt32(rd.i32(rd.entry(b, progPID)), int32(os.Getpid()))
-	atomic.StoreUint32(rd.u32(rd.entry(b, progLang)), langGo) // bytes 28..31: lang and three zero bytes
-	atomic.StoreUint64(rd.u64(rd.entry(b, progOverruns)), 0)
-	atomic.StoreUint64(rd.u64(rd.entry(b, progLastRead)), 0)
-	atomic.StoreUint64(rd.u64(rd.entry(b, progPos)), rd.pos)
+	shmatomic.Store32(rd.u32(rd.entry(b, progPID)), uint32(int32(os.Getpid())))
+	shmatomic.Store32(rd.u32(rd.entry(b, progLang)), langGo) // bytes 28..31: lang and three zero bytes
+	shmatomic.Store64(rd.u64(rd.entry(b, progOverruns)), 0)
+	shmatomic.Store64(rd.u64(rd.entry(b, progLastRead)), 0)
+	shmatomic.Store64(rd.u64(rd.entry(b, progPos)), rd.pos)
 }
 
 // noteProgress records a frame returned (version 2).
@@ -96,9 +97,9 @@ func (rd *RingReader) noteProgress() {
 		return
 	}
 	b := rd.regByte
-	atomic.StoreUint64(rd.u64(rd.entry(b, progPos)), rd.pos)
-	atomic.StoreUint64(rd.u64(rd.entry(b, progOverruns)), rd.overruns)
-	atomic.StoreUint64(rd.u64(rd.entry(b, progLastRead)), uint64(nanotime()))
+	shmatomic.Store64(rd.u64(rd.entry(b, progPos)), rd.pos)
+	shmatomic.Store64(rd.u64(rd.entry(b, progOverruns)), rd.overruns)
+	shmatomic.Store64(rd.u64(rd.entry(b, progLastRead)), uint64(nanotime()))
 }
 
 // RingReaderInfo is what a registered reader of a version 2 ring says
@@ -131,12 +132,12 @@ func (r *ring) readerList(head uint64, held []int) ([]RingReaderInfo, error) {
 		for _, b := range held {
 			ri := RingReaderInfo{
 				LockByte: b,
-				PID:      int(atomic.LoadInt32(r.i32(r.entry(b, progPID)))),
-				Pos:      atomic.LoadUint64(r.u64(r.entry(b, progPos))),
-				Overruns: atomic.LoadUint64(r.u64(r.entry(b, progOverruns))),
-				LastRead: int64(atomic.LoadUint64(r.u64(r.entry(b, progLastRead)))),
+				PID:      int(int32(shmatomic.Load32(r.u32(r.entry(b, progPID))))),
+				Pos:      shmatomic.Load64(r.u64(r.entry(b, progPos))),
+				Overruns: shmatomic.Load64(r.u64(r.entry(b, progOverruns))),
+				LastRead: int64(shmatomic.Load64(r.u64(r.entry(b, progLastRead)))),
 			}
-			switch atomic.LoadUint32(r.u32(r.entry(b, progLang))) & 0xFF {
+			switch shmatomic.Load32(r.u32(r.entry(b, progLang))) & 0xFF {
 			case langGo:
 				ri.Language = "go"
 			case langPython:
@@ -168,11 +169,11 @@ func (r *ring) readerList(head uint64, held []int) ([]RingReaderInfo, error) {
 // holds it complete with a time, else 0.
 func (r *ring) ageOf(s uint64, now int64) int64 {
 	i := s % r.slots
-	if atomic.LoadUint64(r.seq(i)) != 2*s+2 {
+	if shmatomic.Load64(r.seq(i)) != 2*s+2 {
 		return 0
 	}
-	t := atomic.LoadInt64(r.stamp(i))
-	if atomic.LoadUint64(r.seq(i)) != 2*s+2 || t <= 0 || t > now {
+	t := int64(shmatomic.Load64(r.stamp(i)))
+	if shmatomic.Load64(r.seq(i)) != 2*s+2 || t <= 0 || t > now {
 		return 0
 	}
 	return now - t

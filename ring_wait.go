@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync/atomic"
 	"time"
+
+	"github.com/sharedarray/sharedarray/internal/shmatomic"
 )
 
 // How a reader waits for a frame that is not published yet: it sleeps on
@@ -128,11 +129,11 @@ func (rd *RingReader) observe(s uint64) {
 	}
 	f := s - 1
 	i := f % rd.slots
-	if atomic.LoadUint64(rd.seq(i)) != 2*f+2 {
+	if shmatomic.Load64(rd.seq(i)) != 2*f+2 {
 		return
 	}
-	t := atomic.LoadInt64(rd.stamp(i))
-	if atomic.LoadUint64(rd.seq(i)) != 2*f+2 {
+	t := int64(shmatomic.Load64(rd.stamp(i)))
+	if shmatomic.Load64(rd.seq(i)) != 2*f+2 {
 		return
 	}
 	p.learn(f, t)
@@ -210,7 +211,7 @@ func (rd *RingReader) beforeSleep(ctx context.Context, s uint64, d time.Duration
 	if !rd.cfg.predict && rd.cfg.spin == 0 {
 		// A short spin: a frame due within microseconds costs no sleep.
 		for range 64 {
-			if atomic.LoadUint64(rd.head()) > s {
+			if shmatomic.Load64(rd.head()) > s {
 				return true, 0, false
 			}
 			runtime.Gosched()
@@ -264,7 +265,7 @@ func (rd *RingReader) afterTimedSleep(target int64) {
 // reaches end, the reader is closed or ctx is done (false).
 func (rd *RingReader) spinUntil(ctx context.Context, s uint64, end int64) bool {
 	for k := 0; ; k++ {
-		if atomic.LoadUint64(rd.head()) > s {
+		if shmatomic.Load64(rd.head()) > s {
 			return true
 		}
 		if k&63 == 63 {
