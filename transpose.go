@@ -74,6 +74,9 @@ func readFortranMapped(f *os.File, dst []byte, shape []int, isz int) (done bool,
 	if fi.Size() < end {
 		return true, io.ErrUnexpectedEOF
 	}
+	if int64(int(end)) != end {
+		return false, nil // past the address space of a 32-bit platform
+	}
 	var src []byte
 	sc, err := f.SyscallConn()
 	if err != nil {
