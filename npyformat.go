@@ -799,7 +799,12 @@ func LoadNPY(name, path string, opts ...Option) (*Array, error) {
 // pipe, a socket) the segment is reserved chunk by chunk as the data
 // arrives, so a short stream never reserves more than what arrived plus
 // one chunk (importChunk); a Fortran-order stream is first read into
-// memory of this process as it arrives, then transposed. On a tmpfs
+// memory of this process as it arrives, then transposed. A Fortran-order
+// regular file (LoadNPY, or an *os.File given here) is transposed
+// straight from a read-only private mapping of it; if another process
+// truncates it meanwhile, the import fails with an error matching
+// ErrFault (ErrNPY if the file is already short when it is mapped) and
+// leaves nothing behind. On a tmpfs
 // (/dev/shm, or a file:// path on one) the size the header claims is
 // checked against free space and memory, as Create checks it, in every
 // mode, Sparse included (an import writes every byte), unless
@@ -989,7 +994,8 @@ func (c *chunkReader) Read(b []byte) (int, error) {
 }
 
 // readFortran reads column-major data and stores it in C order, in
-// cache-sized blocks straight into dst (transpose.go).
+// cache-sized blocks straight into dst (transpose.go); from a regular
+// file, out of a mapping of it.
 func readFortran(r io.Reader, dst []byte, info npyInfo) error {
 	return readFortranInto(r, dst, info.shape, info.dtype.ItemSize(), transposeBudget)
 }

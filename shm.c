@@ -222,6 +222,11 @@ void *sa_mmap(size_t length, int prot, int fd) {
 	return p == MAP_FAILED ? NULL : p;
 }
 
+void *sa_mmap_private_read(size_t length, int fd) {
+	void *p = mmap(NULL, length, PROT_READ, MAP_PRIVATE, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 int sa_munmap(void *addr, size_t length) { return munmap(addr, length); }
 
 /*

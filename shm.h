@@ -105,6 +105,8 @@ int sa_create_linked(const char *dir, const char *path, unsigned mode, int64_t t
                      const void *trailer, size_t tlen, int populate_write, int64_t nbytes, int fail_link,
                      void **mem, int *fd);
 void *sa_mmap(size_t length, int prot, int fd);
+/* sa_mmap_private_read maps length bytes of fd read-only, private. */
+void *sa_mmap_private_read(size_t length, int fd);
 int sa_munmap(void *addr, size_t length);
 int sa_mmap_none_fixed(void *addr, size_t length);
 int sa_msync(void *addr, size_t length, int flags);

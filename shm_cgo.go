@@ -245,6 +245,16 @@ func sysMmap(fd int, length int, prot int) ([]byte, error) {
 	return unsafe.Slice((*byte)(p), length), nil
 }
 
+// sysMmapSource maps the first length bytes of the file fd read-only and
+// private, for an import to read from; sysMunmap unmaps it.
+func sysMmapSource(fd int, length int) ([]byte, error) {
+	p, err := C.sa_mmap_private_read(C.size_t(length), C.int(fd))
+	if p == nil {
+		return nil, errnoOf(err)
+	}
+	return unsafe.Slice((*byte)(p), length), nil
+}
+
 // sysMunmap unmaps exactly the slice sysMmap returned.
 func sysMunmap(b []byte) error {
 	if r, err := C.sa_munmap(unsafe.Pointer(unsafe.SliceData(b)), C.size_t(len(b))); r == -1 {

@@ -51,6 +51,7 @@ func sysFstatTailInto(int, *tailBuf) (fileStat, []byte, error) {
 func sysPwrite(int, []byte, int64) error       { return errUnsupported }
 func linkFd(int, string, string) error         { return errUnsupported }
 func sysMmap(int, int, int) ([]byte, error)    { return nil, errUnsupported }
+func sysMmapSource(int, int) ([]byte, error)   { return nil, errUnsupported }
 func sysMunmap([]byte) error                   { return errUnsupported }
 func sysMunmapRange([]byte, int) error         { return errUnsupported }
 func sysReserve([]byte) error                  { return errUnsupported }
