@@ -984,18 +984,27 @@ def stat(name):
             lst = []
             for b in held:
                 e = r._prog + PROG_ENTRY * b
-                pos, over, last = struct.unpack("<QQq", ctypes.string_at(e, 24))
+                # One aligned 8-byte load per field, as each is stored.
+                pos = ctypes.c_uint64.from_address(e).value
+                over = ctypes.c_uint64.from_address(e + 8).value
+                last = ctypes.c_int64.from_address(e + 16).value
                 pid = ctypes.c_int32.from_address(e + 24).value
                 lang = {LANG_GO: "go", LANG_PYTHON: "python"}.get(ctypes.c_uint32.from_address(e + 28).value & 0xFF, "")
+                # An honest reader may have read frames published after head
+                # was loaded and stamped its last read after now was taken:
+                # judge against the head and clock as they are after the
+                # entry was read (the head only grows); lag against head.
+                h_now = max(head, r.head)
+                t_now = max(now, time.monotonic_ns())
                 suspect = ""
                 if pid < 0:
                     suspect, pid = "pid %d" % pid, 0
-                elif pos > head:
-                    suspect = "position %d ahead of head %d" % (pos, head)
-                elif last > now or last < 0:
-                    suspect = "last read %d ns, now is %d" % (last, now)
-                elif over > head:
-                    suspect = "%d overruns of %d frames" % (over, head)
+                elif pos > h_now:
+                    suspect = "position %d ahead of head %d" % (pos, h_now)
+                elif last > t_now or last < 0:
+                    suspect = "last read %d ns, now is %d" % (last, t_now)
+                elif over > h_now:
+                    suspect = "%d overruns of %d frames" % (over, h_now)
                 lag = lag_ns = 0
                 if not suspect and pos < head:
                     lag = head - pos
