@@ -202,7 +202,10 @@ func (c *cli) top(args []string) int {
 	keys, restore := readKeys()
 	defer restore()
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGPIPE too: a closed pipe (top | head) is then a write error that
+	// returns through restore, instead of killing the process with the
+	// terminal left without line mode and echo.
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer signal.Stop(sig)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -214,7 +217,9 @@ func (c *cli) top(args []string) int {
 		}
 		fmt.Fprintf(&b, "sharedarray top  %s  (q or Ctrl-C quits)\n\n", time.Now().Format("15:04:05"))
 		renderTop(&b, rings)
-		io.WriteString(c.stdout, b.String())
+		if _, err := io.WriteString(c.stdout, b.String()); err != nil {
+			return exitFail // nobody reads what top writes (a closed pipe)
+		}
 		if count > 0 && n >= count {
 			return exitOK
 		}
