@@ -266,6 +266,21 @@ def _seconds(timeout):
     return t
 
 
+# A timeout or spin longer than this (about 146 years; inf included) is
+# no limit: nanoseconds past it would overflow a C integer.
+_FOREVER = 2.0 ** 62 / 1e9
+
+
+def _deadline_ns(timeout):
+    """The monotonic_ns() deadline of a timeout, None for no limit."""
+    if timeout is None:
+        return None
+    t = _seconds(timeout)
+    if t >= _FOREVER:
+        return None
+    return time.monotonic_ns() + int(t * 1e9)
+
+
 class _Ring:
     _fd = -1
     _last_head = 0
@@ -662,7 +677,7 @@ class Reader(_Ring):
             self._leave()
 
     def _get_open(self, timeout, latest, out, fn):
-        deadline = None if timeout is None else time.monotonic_ns() + int(_seconds(timeout) * 1e9)
+        deadline = _deadline_ns(timeout)
         if out is not None:
             # Checked before any frame is taken: a wrong out loses nothing.
             if not isinstance(out, np.ndarray):
@@ -940,7 +955,7 @@ def open_reader(name, timeout=None, spin=0.0, predict=False, oldest=False):
     if timeout is None:
         return Reader(name, spin=spin, predict=predict, oldest=oldest)
     _Waiter(spin, predict)  # bad arguments fail before any wait
-    end = time.monotonic() + timeout
+    end = _deadline_ns(timeout)  # NaN and non-numbers refused, naming timeout
     while True:
         try:
             return Reader(name, spin=spin, predict=predict, oldest=oldest)
@@ -949,7 +964,7 @@ def open_reader(name, timeout=None, spin=0.0, predict=False, oldest=False):
         except (OSError, ValueError):
             # Absent, or being created (Python create grows the file and
             # writes the control block after SharedArray.create).
-            if time.monotonic() >= end:
+            if end is not None and time.monotonic_ns() >= end:
                 raise
         time.sleep(0.005)
 
