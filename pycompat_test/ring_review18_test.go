@@ -141,3 +141,41 @@ print(json.dumps(out))
 		})
 	}
 }
+
+// read(fn) with fn not callable (issue 18 review): it took the frame and
+// then failed calling it ("'int' object is not callable"), so the frame
+// was lost to a typo. Now a TypeError naming fn, before any frame is
+// taken: the next read gets frame 0.
+func TestRingPythonReadNotCallable(t *testing.T) {
+	const script = `
+import json, sys, sharedarray_ring as sr
+r = sr.open_reader(sys.argv[1], oldest=True)
+out = {}
+for k, fn in (("int", 5), ("none", None)):
+    try:
+        r.read(fn, timeout=1)
+        out[k] = "no error"
+    except Exception as e:
+        out[k] = "%s: %s" % (type(e).__name__, e)
+out["pos"] = r.pos
+out["seq"] = r.read(lambda view, seq: seq, timeout=1)
+print(json.dumps(out))
+`
+	b := ringBuild(t, "sa324-np2")
+	for impl, env := range pyEnvs(t, b) {
+		t.Run(impl, func(t *testing.T) {
+			name := uniqueName(t)
+			w, err := sa.CreateRing(name, 4, []int{2}, sa.Uint64)
+			assert.NilError(t, err)
+			defer sa.Delete(name)
+			defer w.Close()
+			assert.NilError(t, w.Write(make([]byte, 16)))
+			m := pyScript(t, b, env, script, name)
+			for _, k := range []string{"int", "none"} {
+				assert.Assert(t, strings.HasPrefix(m[k].(string), "TypeError: fn"), "%s: %v", k, m)
+			}
+			assert.Equal(t, m["pos"], float64(0), "%v", m)
+			assert.Equal(t, m["seq"], float64(0), "%v", m)
+		})
+	}
+}

@@ -667,6 +667,8 @@ class Reader(_Ring):
         Raises OverrunError (counted in .overruns) when the writer overwrote
         the frame while fn ran: fn's result must then be discarded.
         """
+        if not callable(fn):  # before a frame is taken: a typo loses none
+            raise TypeError("fn must be callable as fn(slot_view, seq), not %r" % (fn,))
         return self._get(timeout, False, None, fn)
 
     def _get(self, timeout, latest, out, fn):
