@@ -98,3 +98,18 @@ func TestRingSpinHugeBudget(t *testing.T) {
 	// machine; a sleeping reader takes well under a millisecond.
 	assert.Assert(t, cpu > 10*time.Millisecond, "the reader used %v of CPU in 200 ms: it did not spin", cpu)
 }
+
+// Read with a nil callback is an error that says so, and takes no frame
+// (issue 18 review: it said "buffer is 0 bytes", about a buffer Read has
+// no parameter for).
+func TestRingReadNilCallback(t *testing.T) {
+	name, w := mustRing(t, 4, 2)
+	r, err := OpenRingReader(name, WithOldest())
+	assert.NilError(t, err)
+	defer r.Close()
+	writeFrame(t, w)
+	_, err = r.Read(context.Background(), nil)
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.ErrorContains(t, err, "fn is nil")
+	assert.Equal(t, r.Seq(), uint64(0))
+}
