@@ -821,6 +821,9 @@ func (rd *RingReader) Latest(ctx context.Context, dst []byte) (FrameInfo, error)
 // truncated by another process) is returned as an error matching ErrFault,
 // as it is in every reader and writer method.
 func (rd *RingReader) Read(ctx context.Context, fn func(info FrameInfo, frame []byte) error) (FrameInfo, error) {
+	if fn == nil { // get would take it for a copy into a nil buffer
+		return FrameInfo{}, pathError("ring read", rd.name, fmt.Errorf("fn is nil: Read needs a callback: %w", ErrInvalid))
+	}
 	return rd.get(ctx, false, nil, fn)
 }
 

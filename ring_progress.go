@@ -143,16 +143,23 @@ func (r *ring) readerList(head uint64, held []int) ([]RingReaderInfo, error) {
 			case langPython:
 				ri.Language = "python"
 			}
+			// An honest reader may have read frames published after head
+			// was loaded, and stamped its last read after now was taken:
+			// impossible values are judged against the head and the clock
+			// as they are once the entry was read (the head only grows),
+			// the lag against head, as RingInfo.Head reports it.
+			hNow := max(head, shmatomic.Load64(r.head()))
+			tNow := max(now, nanotime())
 			switch {
 			case ri.PID < 0:
 				ri.Suspect = fmt.Sprintf("pid %d", ri.PID)
 				ri.PID = 0
-			case ri.Pos > head:
-				ri.Suspect = fmt.Sprintf("position %d ahead of head %d", ri.Pos, head)
-			case ri.LastRead > now || ri.LastRead < 0:
-				ri.Suspect = fmt.Sprintf("last read %d ns, now is %d", ri.LastRead, now)
-			case ri.Overruns > head:
-				ri.Suspect = fmt.Sprintf("%d overruns of %d frames", ri.Overruns, head)
+			case ri.Pos > hNow:
+				ri.Suspect = fmt.Sprintf("position %d ahead of head %d", ri.Pos, hNow)
+			case ri.LastRead > tNow || ri.LastRead < 0:
+				ri.Suspect = fmt.Sprintf("last read %d ns, now is %d", ri.LastRead, tNow)
+			case ri.Overruns > hNow:
+				ri.Suspect = fmt.Sprintf("%d overruns of %d frames", ri.Overruns, hNow)
 			}
 			if ri.Suspect == "" && ri.Pos < head {
 				ri.Lag = head - ri.Pos

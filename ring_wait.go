@@ -3,6 +3,7 @@ package sharedarray
 import (
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"time"
 
@@ -175,6 +176,15 @@ func (p *predictor) learn(f uint64, t int64) {
 	}
 }
 
+// addNanos returns t + d, saturated at the largest time: WithSpin of a
+// huge d (math.MaxInt64) means spin without end, not an end in the past.
+func addNanos(t int64, d time.Duration) int64 {
+	if d > 0 && t > math.MaxInt64-int64(d) {
+		return math.MaxInt64
+	}
+	return t + int64(d)
+}
+
 func abs64(x int64) int64 {
 	if x < 0 {
 		return -x
@@ -238,7 +248,7 @@ func (rd *RingReader) beforeSleep(ctx context.Context, s uint64, d time.Duration
 	}
 	if rd.cfg.spin > 0 && p.spunFor != s+1 {
 		p.spunFor = s + 1
-		if rd.spinUntil(ctx, s, nanotime()+int64(rd.cfg.spin)) {
+		if rd.spinUntil(ctx, s, addNanos(nanotime(), rd.cfg.spin)) {
 			return true, 0, false
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 // lsRing is the "ring" object of an ls --json entry that is a frame ring.
 type lsRing struct {
+	Version     int    `json:"version"` // control block version: 2, or 1 (a ring of the previous release)
 	Slots       int    `json:"slots"`
 	Head        uint64 `json:"head"`
 	Generation  uint64 `json:"generation"`
@@ -80,7 +81,7 @@ func ringOf(name string, in sharedarray.Info) (*lsRing, error) {
 	if err != nil {
 		return nil, renamedError{strings.ReplaceAll(err.Error(), fdName, name), err}
 	}
-	return &lsRing{Slots: ri.Slots, Head: ri.Head, Generation: ri.Generation, WriterPID: ri.WriterPID,
+	return &lsRing{Version: ri.Version, Slots: ri.Slots, Head: ri.Head, Generation: ri.Generation, WriterPID: ri.WriterPID,
 		WriterAlive: ri.WriterAlive, Readers: ri.Readers, Waiting: ri.Waiters}, nil
 }
 
@@ -112,7 +113,11 @@ func (r *lsRing) short() string {
 	if r.WriterAlive {
 		w = fmt.Sprint(r.WriterPID)
 	}
-	return fmt.Sprintf("s=%d h=%d w=%s r=%d", r.Slots, r.Head, w, r.Readers)
+	v := "" // the current version goes unmarked: the row must fit 80 columns
+	if r.Version != 2 {
+		v = fmt.Sprintf("v%d ", r.Version)
+	}
+	return fmt.Sprintf("%ss=%d h=%d w=%s r=%d", v, r.Slots, r.Head, w, r.Readers)
 }
 
 func (r *lsRing) String() string {
@@ -120,5 +125,5 @@ func (r *lsRing) String() string {
 	if r.WriterAlive {
 		w = fmt.Sprintf("writer pid %d", r.WriterPID)
 	}
-	return fmt.Sprintf("%d slots, head %d, generation %d, %s, %d reader(s), %d waiting", r.Slots, r.Head, r.Generation, w, r.Readers, r.Waiting)
+	return fmt.Sprintf("v%d, %d slots, head %d, generation %d, %s, %d reader(s), %d waiting", r.Version, r.Slots, r.Head, r.Generation, w, r.Readers, r.Waiting)
 }

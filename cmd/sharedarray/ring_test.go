@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ func TestRingShown(t *testing.T) {
 	assert.NilError(t, err)
 	defer r.Close()
 	assert.NilError(t, w.Write(make([]byte, 24)))
-	want := fmt.Sprintf("4 slots, head 1, generation 1, writer pid %d, 1 reader(s), 0 waiting", os.Getpid())
+	want := fmt.Sprintf("v2, 4 slots, head 1, generation 1, writer pid %d, 1 reader(s), 0 waiting", os.Getpid())
 	wantShort := fmt.Sprintf("s=4 h=1 w=%d r=1", os.Getpid())
 
 	code, out, errs := runCLI("info", n)
@@ -79,7 +80,7 @@ func TestRingShown(t *testing.T) {
 	assert.NilError(t, json.Unmarshal([]byte(out), &entries))
 	for _, e := range entries {
 		if e.Name == n {
-			assert.DeepEqual(t, e.Ring, &lsRing{Slots: 4, Head: 1, Generation: 1, WriterPID: os.Getpid(), WriterAlive: true, Readers: 1})
+			assert.DeepEqual(t, e.Ring, &lsRing{Version: 2, Slots: 4, Head: 1, Generation: 1, WriterPID: os.Getpid(), WriterAlive: true, Readers: 1})
 			assert.DeepEqual(t, e.Shape, []int{4, 2, 3})
 		} else if e.Name == "" {
 			t.Fatal("empty name")
@@ -132,7 +133,7 @@ func TestRingWholeFileReadLockCLI(t *testing.T) {
 	cmd.Env = append(os.Environ(), rdlockEnv+"=/dev/shm/"+n)
 	testutil.StartHolder(t, cmd, "read lock on "+n)
 
-	want := "4 slots, head 1, generation 1, no writer, 0 reader(s), 0 waiting"
+	want := "v2, 4 slots, head 1, generation 1, no writer, 0 reader(s), 0 waiting"
 	for _, argv := range [][]string{{"info", n}, {"ls"}, {"ls", "--json"}} {
 		done := make(chan struct{})
 		var code int
@@ -151,7 +152,7 @@ func TestRingWholeFileReadLockCLI(t *testing.T) {
 		}
 	}
 	e := lsJSON(t)[n]
-	assert.DeepEqual(t, e.Ring, &lsRing{Slots: 4, Head: 1, Generation: 1})
+	assert.DeepEqual(t, e.Ring, &lsRing{Version: 2, Slots: 4, Head: 1, Generation: 1})
 }
 
 // A ring removed while ls runs (here: just before ls reads its ring state)
@@ -309,4 +310,38 @@ func TestLsRingWithoutProc(t *testing.T) {
 	assert.Assert(t, strings.Contains(out, n), "%s\n%s", out, errs)
 	assert.Assert(t, !strings.Contains(errs, "removed while ls ran, not listed: "+n), errs)
 	assert.Assert(t, strings.Contains(errs, "is /proc mounted?"), errs)
+}
+
+// A version 1 ring (the previous release's control block: version 1, no
+// progress table) is listed as version 1 by ls --json and info (issue 18
+// review: the CLI said nothing of the version but in top).
+func TestRingVersion1Listed(t *testing.T) {
+	n := name(t)
+	w, err := sharedarray.CreateRing(n, 4, []int{2}, sharedarray.Uint64)
+	assert.NilError(t, err)
+	assert.NilError(t, w.Write(make([]byte, 16)))
+	assert.NilError(t, w.Close())
+	f, err := os.OpenFile("/dev/shm/"+n, os.O_RDWR, 0)
+	assert.NilError(t, err)
+	const ctl = 4096 // 64 bytes of frames, rounded up to a page
+	var b [8]byte
+	binary.LittleEndian.PutUint32(b[:4], 1)
+	_, err = f.WriteAt(b[:4], ctl+8) // version
+	assert.NilError(t, err)
+	binary.LittleEndian.PutUint64(b[:], (256+16*4+63)/64*64)
+	_, err = f.WriteAt(b[:], ctl+32) // control size without the progress table
+	assert.NilError(t, err)
+	binary.LittleEndian.PutUint64(b[:], 0)
+	_, err = f.WriteAt(b[:], ctl+48) // progress table offset and entry size
+	assert.NilError(t, err)
+	assert.NilError(t, f.Close())
+	e, ok := lsJSON(t)[n]
+	assert.Assert(t, ok)
+	assert.DeepEqual(t, e.Ring, &lsRing{Version: 1, Slots: 4, Head: 1, Generation: 1})
+	code, out, errs := runCLI("info", "shm://"+n)
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, "v1, 4 slots, head 1"), out)
+	code, out, errs = runCLI("ls")
+	assert.Equal(t, code, 0, errs)
+	assert.Assert(t, strings.Contains(out, "v1 s=4 h=1 w=- r=0"), out)
 }

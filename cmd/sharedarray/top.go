@@ -145,21 +145,31 @@ func renderTop(w io.Writer, rings []topRing) {
 			writer = fmt.Sprintf("writer pid %d (%s)", r.Writer.PID, r.Writer.Command)
 		}
 		fmt.Fprintf(w, "%s  ring v%d, %d slots of %v %s\n", r.Name, r.Version, r.Slots, r.FrameShape, r.Dtype)
-		fmt.Fprintf(w, "  head %d  generation %d  %s  publishing %s  %d reader(s)\n", r.Head, r.Generation, writer, rate(r.PublishRate), r.Readers)
+		// Two short lines rather than one: a screen fits 80 columns.
+		fmt.Fprintf(w, "  head %d  generation %d  publishing %s\n", r.Head, r.Generation, rate(r.PublishRate))
+		fmt.Fprintf(w, "  %s  %d reader(s)\n", writer, r.Readers)
 		if r.ReaderList == nil {
 			fmt.Fprintf(w, "  (a version 1 ring: readers do not publish their progress)\n\n")
 			continue
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  PID\tCOMMAND\tLANG\tLAG\tLAG ms\tOVERRUNS\tOVERRUN RATE\t")
+		fmt.Fprintln(tw, "  PID\tCOMMAND\tLANG\tLAG\tLAG ms\tOVERRUNS\tOVERRUN RATE")
 		for _, x := range r.ReaderList {
 			lang := x.Language
 			if lang == "" {
 				lang = "?"
 			}
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%.1f\t%d\t%s\t%s\n", x.PID, x.Command, lang, x.LagFrames, x.LagMS, x.Overruns, rate(x.OverrunRate), x.Suspect)
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%.1f\t%d\t%s\n", x.PID, x.Command, lang, x.LagFrames, x.LagMS, x.Overruns, rate(x.OverrunRate))
 		}
 		tw.Flush()
+		// Suspect entries on their own lines under the table (a column
+		// would not fit 80 columns, a line inside it would break its
+		// alignment).
+		for _, x := range r.ReaderList {
+			if x.Suspect != "" {
+				fmt.Fprintf(w, "  suspect, lock byte %d: %s\n", x.LockByte, x.Suspect)
+			}
+		}
 		fmt.Fprintln(w)
 	}
 }
@@ -192,7 +202,10 @@ func (c *cli) top(args []string) int {
 	keys, restore := readKeys()
 	defer restore()
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGPIPE too: a closed pipe (top | head) is then a write error that
+	// returns through restore, instead of killing the process with the
+	// terminal left without line mode and echo.
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer signal.Stop(sig)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -204,7 +217,9 @@ func (c *cli) top(args []string) int {
 		}
 		fmt.Fprintf(&b, "sharedarray top  %s  (q or Ctrl-C quits)\n\n", time.Now().Format("15:04:05"))
 		renderTop(&b, rings)
-		io.WriteString(c.stdout, b.String())
+		if _, err := io.WriteString(c.stdout, b.String()); err != nil {
+			return exitFail // nobody reads what top writes (a closed pipe)
+		}
 		if count > 0 && n >= count {
 			return exitOK
 		}

@@ -67,3 +67,28 @@ func TestTop(t *testing.T) {
 	assert.Equal(t, code, exitFail)
 	assert.Assert(t, strings.Contains(out, `"error"`), out)
 }
+
+// A screen of top fits an 80-column terminal (issue 18 review: the head
+// line was 81 columns with a 2-letter writer command and a 4-digit head,
+// and tmux wrapped it), with large but real values: a head of 10^9, 7-digit
+// pids, 15-character commands (the longest /proc/PID/comm), a long suspect.
+func TestTopFits80Columns(t *testing.T) {
+	r5 := 12345.6
+	rings := []topRing{{
+		Name: "shm://cam0", Version: 2, Slots: 64, FrameShape: []int{1080, 1920, 3}, Dtype: "uint8",
+		Head: 1_000_000_000, Generation: 123, PublishRate: &r5,
+		Writer:  &topProcess{PID: 4194304, Command: "abcdefghijklmno"},
+		Readers: 255,
+		ReaderList: []topReader{
+			{topProcess: topProcess{PID: 4194303, Command: "abcdefghijklmno"}, LockByte: 255, Language: "python",
+				LagFrames: 1_000_000, LagMS: 99999.9, Overruns: 1_000_000_000, OverrunRate: &r5},
+			{topProcess: topProcess{PID: 0}, LockByte: 3, Suspect: "position 18446744073709551615 ahead of head 1000000000"},
+		},
+	}}
+	var b strings.Builder
+	renderTop(&b, rings)
+	for _, l := range strings.Split(b.String(), "\n") {
+		assert.Assert(t, len(l) <= 80, "%d columns: %q\n%s", len(l), l, b.String())
+	}
+	assert.Assert(t, strings.Contains(b.String(), "suspect, lock byte 3: position 18446744073709551615 ahead of head"), b.String())
+}

@@ -266,6 +266,21 @@ def _seconds(timeout):
     return t
 
 
+# A timeout or spin longer than this (about 146 years; inf included) is
+# no limit: nanoseconds past it would overflow a C integer.
+_FOREVER = 2.0 ** 62 / 1e9
+
+
+def _deadline_ns(timeout):
+    """The monotonic_ns() deadline of a timeout, None for no limit."""
+    if timeout is None:
+        return None
+    t = _seconds(timeout)
+    if t >= _FOREVER:
+        return None
+    return time.monotonic_ns() + int(t * 1e9)
+
+
 class _Ring:
     _fd = -1
     _last_head = 0
@@ -652,6 +667,8 @@ class Reader(_Ring):
         Raises OverrunError (counted in .overruns) when the writer overwrote
         the frame while fn ran: fn's result must then be discarded.
         """
+        if not callable(fn):  # before a frame is taken: a typo loses none
+            raise TypeError("fn must be callable as fn(slot_view, seq), not %r" % (fn,))
         return self._get(timeout, False, None, fn)
 
     def _get(self, timeout, latest, out, fn):
@@ -662,7 +679,7 @@ class Reader(_Ring):
             self._leave()
 
     def _get_open(self, timeout, latest, out, fn):
-        deadline = None if timeout is None else time.monotonic_ns() + int(_seconds(timeout) * 1e9)
+        deadline = _deadline_ns(timeout)
         if out is not None:
             # Checked before any frame is taken: a wrong out loses nothing.
             if not isinstance(out, np.ndarray):
@@ -940,7 +957,7 @@ def open_reader(name, timeout=None, spin=0.0, predict=False, oldest=False):
     if timeout is None:
         return Reader(name, spin=spin, predict=predict, oldest=oldest)
     _Waiter(spin, predict)  # bad arguments fail before any wait
-    end = time.monotonic() + timeout
+    end = _deadline_ns(timeout)  # NaN and non-numbers refused, naming timeout
     while True:
         try:
             return Reader(name, spin=spin, predict=predict, oldest=oldest)
@@ -949,7 +966,7 @@ def open_reader(name, timeout=None, spin=0.0, predict=False, oldest=False):
         except (OSError, ValueError):
             # Absent, or being created (Python create grows the file and
             # writes the control block after SharedArray.create).
-            if time.monotonic() >= end:
+            if end is not None and time.monotonic_ns() >= end:
                 raise
         time.sleep(0.005)
 
@@ -984,18 +1001,27 @@ def stat(name):
             lst = []
             for b in held:
                 e = r._prog + PROG_ENTRY * b
-                pos, over, last = struct.unpack("<QQq", ctypes.string_at(e, 24))
+                # One aligned 8-byte load per field, as each is stored.
+                pos = ctypes.c_uint64.from_address(e).value
+                over = ctypes.c_uint64.from_address(e + 8).value
+                last = ctypes.c_int64.from_address(e + 16).value
                 pid = ctypes.c_int32.from_address(e + 24).value
                 lang = {LANG_GO: "go", LANG_PYTHON: "python"}.get(ctypes.c_uint32.from_address(e + 28).value & 0xFF, "")
+                # An honest reader may have read frames published after head
+                # was loaded and stamped its last read after now was taken:
+                # judge against the head and clock as they are after the
+                # entry was read (the head only grows); lag against head.
+                h_now = max(head, r.head)
+                t_now = max(now, time.monotonic_ns())
                 suspect = ""
                 if pid < 0:
                     suspect, pid = "pid %d" % pid, 0
-                elif pos > head:
-                    suspect = "position %d ahead of head %d" % (pos, head)
-                elif last > now or last < 0:
-                    suspect = "last read %d ns, now is %d" % (last, now)
-                elif over > head:
-                    suspect = "%d overruns of %d frames" % (over, head)
+                elif pos > h_now:
+                    suspect = "position %d ahead of head %d" % (pos, h_now)
+                elif last > t_now or last < 0:
+                    suspect = "last read %d ns, now is %d" % (last, t_now)
+                elif over > h_now:
+                    suspect = "%d overruns of %d frames" % (over, h_now)
                 lag = lag_ns = 0
                 if not suspect and pos < head:
                     lag = head - pos

@@ -5,6 +5,8 @@ of the sharedarray Go module; docs/ring.md §3.5). Times are CLOCK_MONOTONIC
 nanoseconds, the clock of Frame.time_ns (time.monotonic_ns()).
 """
 
+import numbers
+
 MIN_SAMPLES = 16
 INIT_OVERSLEEP = 80_000   # ns assumed before a timed sleep was measured (Python wakes later than Go)
 MIN_MARGIN = 20_000       # ns
@@ -19,10 +21,14 @@ class Waiter:
                  "mid_seq", "mid_time", "period", "dev", "samples", "oversleep", "spun_for")
 
     def __init__(self, spin=0.0, predict=False):
+        if not isinstance(spin, numbers.Real):
+            raise TypeError("spin must be a number of seconds, not %r" % (spin,))
         spin = float(spin)
         if not spin >= 0:  # also refuses NaN
             raise ValueError("spin must be >= 0 seconds, not %r" % spin)
-        self.spin_ns = int(spin * 1e9)
+        # inf (or anything past 2**62 ns) spins until the frame or the
+        # timeout, as the longest spin: int(inf) would raise OverflowError.
+        self.spin_ns = int(min(spin, 2.0 ** 62 / 1e9) * 1e9)
         self.predict = bool(predict)
         self.oversleep = 0
         self.spun_for = -1
