@@ -73,8 +73,8 @@ func TestRingReaderWaitModes(t *testing.T) {
 	}
 }
 
-// A predicting reader learns a periodic writer's period, and does not
-// predict an irregular one.
+// A predicting reader learns a periodic writer's period from a real
+// writer, and does not predict an irregular one.
 func TestRingPredictLearnsPeriod(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -101,8 +101,13 @@ func TestRingPredictLearnsPeriod(t *testing.T) {
 			}
 			<-done
 			_, _, ok := r.pred.regular()
-			assert.Equal(t, ok, tc.regular, "period %v, plan %+v", time.Duration(r.pred.period), r.pred.plan)
-			if tc.regular {
+			if !tc.regular {
+				assert.Assert(t, !ok, "period %v, plan %+v", time.Duration(r.pred.period), r.pred.plan)
+			} else {
+				// Whether a real writer's frames count as regular depends
+				// on how late its sleeps end on a loaded machine (the
+				// classification itself: TestRingPredictClassifies, on
+				// synthetic times); the period is learned either way.
 				p := time.Duration(r.pred.period)
 				// The writer keeps to a 5 ms grid (absolute times); its
 				// sleeps end late by the scheduler's slack.
