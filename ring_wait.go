@@ -38,17 +38,19 @@ func WithSpin(d time.Duration) ReaderOption {
 	return func(c *readerConfig) { c.spin = max(d, 0) }
 }
 
-// WithPredict makes a reader learn the interval between the frames it
-// reads (from their publish times) and, while the intervals are regular,
-// sleep until shortly before the next frame is due and then poll the head
-// until it arrives: the latency of WithSpin for a periodic writer, at a
-// small share of a core. The margin adapts to how late the reader's own
-// sleeps end and to the jitter of the intervals; the polling window is at
-// most a fifth of the period. When the intervals are irregular (their
-// deviation over a quarter of the period), or the writer publishes no
-// times, the reader waits as without the option (or as WithSpin says, if
-// given too). A frame published earlier than predicted still wakes the
-// reader at once.
+// WithPredict makes a reader learn when frames come from the publish
+// times of the frames it reads and, while they come regularly, sleep until
+// shortly before the next frame is due and then poll the head until it
+// arrives: the latency of WithSpin for a periodic writer, at a small share
+// of a core. The polling window, with the lead for the reader's own
+// sleeps, is at most a fifth of the period, placed where it would have
+// caught the most of the last 32 frames; the writer counts as regular
+// while it would have caught at least half of them, so frames that jitter
+// by a good part of that window, or come late now and then, are still
+// predicted. When they do not come regularly, after a pause of more than
+// four periods, or when the writer publishes no times, the reader waits
+// as without the option (or as WithSpin says, if given too). A frame
+// published earlier than predicted still wakes the reader at once.
 func WithPredict() ReaderOption {
 	return func(c *readerConfig) { c.predict = true }
 }
