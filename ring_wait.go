@@ -105,8 +105,9 @@ func openRingWaiting(name string, cfg *readerConfig) (*ring, error) {
 // writer whose own sleeps set the pace, such as a Go loop of time.Sleep,
 // whose lateness carries over from frame to frame). Each frame's error
 // against both is remembered for the last predictHist frames. The reader
-// then polls a window of at most a fifth of the period (its lead included)
-// placed where it would have caught the most of those frames, using the
+// then polls a window of at most a fifth of the period (its margin
+// included; its timed sleep ends earlier by the sleeps' measured
+// lateness, which the sleep itself overruns) placed where it would have caught the most of those frames, using the
 // prediction that catches more; the source counts as regular when that
 // window would have caught at least half of them. The errors' spread is
 // thus judged by their bulk, as a median is, not by their mean or their
@@ -150,7 +151,7 @@ const (
 	predictInitOver    = 60_000 // ns, assumed lateness before any is measured
 	predictMinMargin   = 20_000 // ns
 	predictMaxPeriod   = int64(10 * time.Second)
-	predictWindowShare = 5 // the polling window, lead included, is at most period/5
+	predictWindowShare = 5 // the polling window, margin included, is at most period/5
 	predictPause       = 4 // a gap over this many periods restarts the learning
 )
 
@@ -219,7 +220,8 @@ func (p *predictor) learn(f uint64, t int64) {
 }
 
 // lead is how long before the polling window the reader's timed sleep is
-// to end: its own measured lateness plus a margin.
+// to end: its own measured lateness plus a margin. Only the margin is
+// polled on average: the lateness is the time the sleep itself overruns.
 func (p *predictor) lead() int64 {
 	over := p.oversleep
 	if over == 0 {
@@ -235,8 +237,10 @@ func (p *predictor) replan() {
 	if p.samples < predictMinSamples || n < predictMinSamples || p.period <= 0 {
 		return
 	}
-	width := p.period/predictWindowShare - p.lead() // after the lead
-	if width <= 0 {
+	// The polled time, margin and window, is at most period/5; a reader
+	// whose sleeps end later than half a period cannot aim its wake-up.
+	width := p.period/predictWindowShare - predictMinMargin
+	if width <= 0 || 2*p.lead() > p.period {
 		return
 	}
 	for _, fromLast := range []bool{false, true} {

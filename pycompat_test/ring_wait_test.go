@@ -561,7 +561,7 @@ func TestRingPythonPredictClassifies(t *testing.T) {
 		{"jitter 100µs", gen(func(k int) int64 { return int64(k)*ms + rnd(100_000) }), true, 0.8},
 		{"Go time.Sleep sawtooth", gen(func(k int) int64 { return int64(k)*ms + int64(k%11)*90_000 + rnd(20_000) }), true, 0.8},
 		{"irregular", irregular, false, 0},
-		{"jitter 500µs", gen(func(k int) int64 { return int64(k)*ms + rnd(500_000) }), false, 0},
+		{"jitter 700µs", gen(func(k int) int64 { return int64(k)*ms + rnd(700_000) }), false, 0},
 	}
 	data, err := json.Marshal(map[string]any{"cases": cases, "paused": paused})
 	assert.NilError(t, err)

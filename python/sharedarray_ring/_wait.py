@@ -11,7 +11,7 @@ HIST = 32                 # frames whose errors place the polling window
 INIT_OVERSLEEP = 80_000   # ns assumed before a timed sleep was measured (Python wakes later than Go)
 MIN_MARGIN = 20_000       # ns
 MAX_PERIOD = 10_000_000_000
-WINDOW_SHARE = 5          # the polling window, lead included, is at most period / 5
+WINDOW_SHARE = 5          # the polled window, margin included, is at most period / 5
 PAUSE = 4                 # a gap over this many periods restarts the learning
 
 
@@ -100,8 +100,11 @@ class Waiter:
         n = min(self.nerr, HIST)
         if self.samples < MIN_SAMPLES or n < MIN_SAMPLES or self.period <= 0:
             return
-        width = self.period // WINDOW_SHARE - self.lead()
-        if width <= 0:
+        # The polled time, margin and window, is at most period / 5 (the
+        # sleep's measured lateness is overrun by the sleep itself); a reader
+        # whose sleeps end later than half a period cannot aim its wake-up.
+        width = self.period // WINDOW_SHARE - MIN_MARGIN
+        if width <= 0 or 2 * self.lead() > self.period:
             return
         best = None
         for from_last, errs in ((False, self.err_grid), (True, self.err_last)):
