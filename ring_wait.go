@@ -42,10 +42,11 @@ func WithSpin(d time.Duration) ReaderOption {
 // times of the frames it reads and, while they come regularly, sleep until
 // shortly before the next frame is due and then poll the head until it
 // arrives: the latency of WithSpin for a periodic writer, at a small share
-// of a core. The polling window, with the lead for the reader's own
-// sleeps, is at most a fifth of the period, placed where it would have
-// caught the most of the last 32 frames; the writer counts as regular
-// while it would have caught at least half of them, so frames that jitter
+// of a core. The polling window is at most a fifth of the period (the
+// reader's timed sleep ends earlier by how late its sleeps end), placed
+// where it would have caught the most of the last 32 frames; the writer
+// counts as regular while it would have caught at least half of them,
+// and the reader's sleeps end less than half a period late, so frames that jitter
 // by a good part of that window, or come late now and then, are still
 // predicted. When they do not come regularly, after a pause of more than
 // four periods, or when the writer publishes no times, the reader waits
