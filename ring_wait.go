@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/sharedarray/sharedarray/internal/shmatomic"
@@ -36,17 +37,20 @@ func WithSpin(d time.Duration) Option {
 	return Option{"WithSpin", forReader, func(o options) options { o.reader.spin = max(d, 0); return o }}
 }
 
-// WithPredict makes a reader learn the interval between the frames it
-// reads (from their publish times) and, while the intervals are regular,
-// sleep until shortly before the next frame is due and then poll the head
-// until it arrives: the latency of WithSpin for a periodic writer, at a
-// small share of a core. The margin adapts to how late the reader's own
-// sleeps end and to the jitter of the intervals; the polling window is at
-// most a fifth of the period. When the intervals are irregular (their
-// deviation over a quarter of the period), or the writer publishes no
-// times, the reader waits as without the option (or as WithSpin says, if
-// given too). A frame published earlier than predicted still wakes the
-// reader at once.
+// WithPredict makes a reader learn when frames come from the publish
+// times of the frames it reads and, while they come regularly, sleep until
+// shortly before the next frame is due and then poll the head until it
+// arrives: the latency of WithSpin for a periodic writer, at a small share
+// of a core. The polling window is at most a fifth of the period (the
+// reader's timed sleep ends earlier by how late its sleeps end), placed
+// where it would have caught the most of the last 32 frames; the writer
+// counts as regular while it would have caught at least half of them,
+// and the reader's sleeps end less than half a period late, so frames that jitter
+// by a good part of that window, or come late now and then, are still
+// predicted. When they do not come regularly, after a pause of more than
+// four periods, or when the writer publishes no times, the reader waits
+// as without the option (or as WithSpin says, if given too). A frame
+// published earlier than predicted still wakes the reader at once.
 func WithPredict() Option {
 	return Option{"WithPredict", forReader, func(o options) options { o.reader.predict = true; return o }}
 }
@@ -89,36 +93,66 @@ func openRingWaiting(name string, cfg *readerConfig) (*ring, error) {
 	}
 }
 
-// predictor learns the period and the phase of the frames a reader reads.
-// The period is measured over a long baseline (from a reference frame
-// up to 1024 frames back), so one late frame barely moves it; the phase
-// (grid, when the last frame was due) snaps to a frame that comes early
-// and follows late ones slowly (an eighth of the lateness per frame), because scheduling delays only ever make
-// frames late.
+// predictor learns the period and the phase of the frames a reader reads,
+// and where the next frame falls around its predicted time.
+//
+// The period is measured over a long baseline (from a reference frame up
+// to 1024 frames back), so one late frame barely moves it. Two predictions
+// of the next frame are kept: from a grid (when the last frame was due,
+// snapped to a frame that comes early and following late ones by an
+// eighth: a source with its own clock, such as a camera, whose frames
+// scheduling delays only make late), and from the last frame's time (a
+// writer whose own sleeps set the pace, such as a Go loop of time.Sleep,
+// whose lateness carries over from frame to frame). Each frame's error
+// against both is remembered for the last predictHist frames. The reader
+// then polls a window of at most a fifth of the period (its margin
+// included; its timed sleep ends earlier by the sleeps' measured
+// lateness, which the sleep itself overruns) placed where it would have caught the most of those frames, using the
+// prediction that catches more; the source counts as regular when that
+// window would have caught at least half of them. The errors' spread is
+// thus judged by their bulk, as a median is, not by their mean or their
+// maximum: a frame late by milliseconds now and then costs that frame a
+// sleeping reader's latency, not the prediction.
 type predictor struct {
 	lastSeq   uint64 // last frame observed
+	lastTime  int64  // its publish time, ns
 	grid      int64  // when it was due, ns
-	have      bool   // lastSeq and grid set
+	have      bool   // lastSeq, lastTime and grid set
 	refSeq    uint64 // reference frame of the period's baseline
 	refTime   int64
 	midSeq    uint64 // the next reference, half way
 	midTime   int64
-	period    int64  // ns; 0 while unknown
-	dev       int64  // smoothed absolute difference between frames and grid, ns
-	samples   int    // frames since the reference
-	oversleep int64  // smoothed lateness of this reader's timed sleeps, ns
-	spunFor   uint64 // frame the spin budget was spent on (+1; 0: none)
+	period    int64              // ns; 0 while unknown
+	samples   int                // frames since the reference
+	errGrid   [predictHist]int64 // recent errors against the grid's prediction, ns (ring)
+	errLast   [predictHist]int64 // and against the last frame's time + period
+	nerr      int                // errors recorded (up to predictHist in the rings)
+	plan      predictPlan        // recomputed for each frame
+	oversleep int64              // smoothed lateness of this reader's timed sleeps, ns
+	spunFor   uint64             // frame the spin budget was spent on (+1; 0: none)
+}
+
+// predictPlan is where the next frame is expected: the polling window is
+// [base + period + lo − lead, base + period + hi], base being the grid or
+// the last frame's time.
+type predictPlan struct {
+	ok       bool
+	fromLast bool  // base is the last frame's time, not the grid
+	lo, hi   int64 // window around the prediction, ns
+	caught   int   // recent frames the window would have caught
 }
 
 // Prediction constants. A timed sleep on Linux ends up to the timer slack
-// (50 µs for ordinary threads) plus a wake-up late; the margin starts
+// (50 µs for ordinary threads) plus a wake-up late; the lead starts
 // there and then follows the measured lateness.
 const (
 	predictMinSamples  = 16
+	predictHist        = 32     // frames whose errors place the window
 	predictInitOver    = 60_000 // ns, assumed lateness before any is measured
 	predictMinMargin   = 20_000 // ns
 	predictMaxPeriod   = int64(10 * time.Second)
-	predictWindowShare = 5 // the polling window is at most period/5
+	predictWindowShare = 5 // the polling window, margin included, is at most period/5
+	predictPause       = 4 // a gap over this many periods restarts the learning
 )
 
 // observe learns from frame s-1, the last one returned before the reader
@@ -140,40 +174,49 @@ func (rd *RingReader) observe(s uint64) {
 	p.learn(f, t)
 }
 
+// restart forgets what was learned and starts from frame f at t (t ≤ 0:
+// the writer sets no times).
+func (p *predictor) restart(f uint64, t int64) {
+	*p = predictor{oversleep: p.oversleep, spunFor: p.spunFor, have: t > 0,
+		lastSeq: f, lastTime: t, grid: t, refSeq: f, refTime: t, midSeq: f, midTime: t}
+}
+
 // learn takes frame f, published at t.
 func (p *predictor) learn(f uint64, t int64) {
 	if t <= 0 || !p.have || f <= p.lastSeq || t <= p.refTime || f-p.lastSeq > 1<<20 {
 		// The first frame, no publish times, or something odd: start over.
-		*p = predictor{oversleep: p.oversleep, spunFor: p.spunFor, have: t > 0,
-			lastSeq: f, grid: t, refSeq: f, refTime: t, midSeq: f, midTime: t}
+		p.restart(f, t)
 		return
 	}
 	k := int64(f - p.lastSeq)
-	if gap := (t - p.refTime) / int64(f-p.refSeq); gap > predictMaxPeriod {
-		// A pause, not a period.
-		*p = predictor{oversleep: p.oversleep, spunFor: p.spunFor, have: true,
-			lastSeq: f, grid: t, refSeq: f, refTime: t, midSeq: f, midTime: t}
+	gap := (t - p.refTime) / int64(f-p.refSeq)
+	if gap > predictMaxPeriod || (p.period > 0 && t-p.lastTime > predictPause*k*p.period) {
+		// A pause, not a period: learn again from here.
+		p.restart(f, t)
 		return
-	} else {
-		p.period = gap
 	}
+	if p.period > 0 {
+		// Errors against the predictions made before this frame came.
+		p.errGrid[p.nerr%predictHist] = t - (p.grid + k*p.period)
+		p.errLast[p.nerr%predictHist] = t - (p.lastTime + k*p.period)
+		p.nerr++
+	}
+	p.period = gap
 	p.samples++
 	due := p.grid + k*p.period
-	if p.samples > 1 {
-		p.dev += (abs64(t-due) - p.dev) / 8
-	}
 	if t < due {
 		due = t
 	} else {
 		due += (t - due) / 8
 	}
-	p.lastSeq, p.grid = f, due
+	p.lastSeq, p.lastTime, p.grid = f, t, due
 	if f-p.refSeq >= 1024 {
 		p.refSeq, p.refTime = p.midSeq, p.midTime
 	}
 	if f-p.midSeq >= 512 {
 		p.midSeq, p.midTime = f, due // the grid: not a frame's lateness
 	}
+	p.replan()
 }
 
 // addNanos returns t + d, saturated at the largest time: WithSpin of a
@@ -185,31 +228,70 @@ func addNanos(t int64, d time.Duration) int64 {
 	return t + int64(d)
 }
 
-func abs64(x int64) int64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-// regular reports whether the next frame's time can be predicted, and when.
-func (p *predictor) regular() (due int64, ok bool) {
-	if !p.have || p.samples < predictMinSamples || p.period <= 0 || p.dev*4 > p.period {
-		return 0, false
-	}
-	return p.grid + p.period, true
-}
-
-// margins returns how long before the due time the reader stops
-// sleeping, and how long after it it polls before it sleeps again.
-func (p *predictor) margins() (lead, late int64) {
+// lead is how long before the polling window the reader's timed sleep is
+// to end: its own measured lateness plus a margin. Only the margin is
+// polled on average: the lateness is the time the sleep itself overruns.
+func (p *predictor) lead() int64 {
 	over := p.oversleep
 	if over == 0 {
 		over = predictInitOver
 	}
-	window := p.period / predictWindowShare
-	lead = min(predictMinMargin+over+2*p.dev, window*2/3)
-	return lead, window - lead
+	return predictMinMargin + over
+}
+
+// replan places the polling window for the next frame (see predictor).
+func (p *predictor) replan() {
+	p.plan = predictPlan{}
+	n := min(p.nerr, predictHist)
+	if p.samples < predictMinSamples || n < predictMinSamples || p.period <= 0 {
+		return
+	}
+	// The polled time, margin and window, is at most period/5; a reader
+	// whose sleeps end later than half a period cannot aim its wake-up.
+	width := p.period/predictWindowShare - predictMinMargin
+	if width <= 0 || 2*p.lead() > p.period {
+		return
+	}
+	for _, fromLast := range []bool{false, true} {
+		errs := p.errGrid
+		if fromLast {
+			errs = p.errLast
+		}
+		lo, caught := bestWindow(errs[:n], width)
+		if caught > p.plan.caught {
+			p.plan = predictPlan{fromLast: fromLast, lo: lo, hi: lo + width, caught: caught}
+		}
+	}
+	p.plan.ok = 2*p.plan.caught >= n
+}
+
+// bestWindow sorts errs and returns the start of a window width long that
+// holds the most of them, and how many it holds.
+func bestWindow(errs []int64, width int64) (lo int64, caught int) {
+	slices.Sort(errs)
+	j := 0
+	for i := range errs {
+		for j < len(errs) && errs[j]-errs[i] <= width {
+			j++
+		}
+		if j-i > caught {
+			lo, caught = errs[i], j-i
+		}
+	}
+	return lo, caught
+}
+
+// regular reports whether the next frame's time can be predicted, and
+// the window to poll: from start to end (nanotime).
+func (p *predictor) regular() (start, end int64, ok bool) {
+	if !p.have || !p.plan.ok {
+		return 0, 0, false
+	}
+	due := p.grid + p.period
+	if p.plan.fromLast {
+		due = p.lastTime + p.period
+	}
+	return due + p.plan.lo - p.lead(), due + p.plan.hi, true
 }
 
 // beforeSleep runs when frame s is not published yet. It polls the head
@@ -231,14 +313,13 @@ func (rd *RingReader) beforeSleep(ctx context.Context, s uint64, d time.Duration
 	p := &rd.pred
 	if rd.cfg.predict {
 		rd.observe(s)
-		if due, ok := p.regular(); ok {
-			lead, late := p.margins()
+		if start, end, ok := p.regular(); ok {
 			now := nanotime()
 			switch {
-			case now < due-lead:
-				return false, min(d, time.Duration(due-lead-now)), true
-			case now < due+late:
-				if rd.spinUntil(ctx, s, due+late) {
+			case now < start:
+				return false, min(d, time.Duration(start-now)), true
+			case now < end:
+				if rd.spinUntil(ctx, s, end) {
 					return true, 0, false
 				}
 				return false, d, false

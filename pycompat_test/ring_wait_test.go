@@ -518,3 +518,97 @@ print(json.dumps({"accelerated": sr.accelerated, "changed": changed, "ended": en
 		})
 	}
 }
+
+// Python's predictor (sharedarray_ring._wait, the policy of the Go
+// reader's WithPredict) classifies the synthetic sources of the Go
+// TestRingPredictClassifies alike: jittered periodic sources and a Go
+// time.Sleep writer's sawtooth are predicted, with their frames mostly in
+// the polling window; irregular sources are not; a pause restarts it.
+func TestRingPythonPredictClassifies(t *testing.T) {
+	const ms, n, warm = int64(time.Millisecond), 600, 100
+	var seed uint64
+	rnd := func(m int64) int64 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		return int64(seed>>33) % m
+	}
+	gen := func(f func(k int) int64) []int64 {
+		seed = 1
+		ts := make([]int64, n)
+		for k := range ts {
+			ts[k] = int64(time.Hour) + f(k)
+		}
+		return ts
+	}
+	irregular := make([]int64, n)
+	tm := int64(time.Hour)
+	for k := range irregular {
+		tm += int64(200+(k*7919)%1601) * 1000
+		irregular[k] = tm
+	}
+	paused := gen(func(k int) int64 {
+		if k >= 300 {
+			return int64(k)*ms + 2*int64(time.Second)
+		}
+		return int64(k) * ms
+	})
+	cases := []struct {
+		Name      string
+		Times     []int64
+		regular   bool
+		minCaught float64
+	}{
+		{"steady", gen(func(k int) int64 { return int64(k) * ms }), true, 0.99},
+		{"jitter 100µs", gen(func(k int) int64 { return int64(k)*ms + rnd(100_000) }), true, 0.8},
+		{"Go time.Sleep sawtooth", gen(func(k int) int64 { return int64(k)*ms + int64(k%11)*90_000 + rnd(20_000) }), true, 0.8},
+		{"irregular", irregular, false, 0},
+		{"jitter 700µs", gen(func(k int) int64 { return int64(k)*ms + rnd(700_000) }), false, 0},
+	}
+	data, err := json.Marshal(map[string]any{"cases": cases, "paused": paused})
+	assert.NilError(t, err)
+	file := filepath.Join(t.TempDir(), "times.json")
+	assert.NilError(t, os.WriteFile(file, data, 0o644))
+	const script = `
+import json, sys
+from sharedarray_ring._wait import Waiter
+d = json.load(open(sys.argv[1]))
+out = {}
+for c in d["cases"]:
+    w = Waiter(predict=True)
+    pred = caught = 0
+    for i, t in enumerate(c["Times"]):
+        win = w.regular()  # learns the frame observed before
+        if i >= 100:
+            if win is not None:
+                pred += 1
+                caught += win[0] + w.lead() <= t <= win[1]
+        w.observe(i, t)
+    out[c["Name"]] = [pred, caught]
+w = Waiter(predict=True)
+seen = []
+for i, t in enumerate(d["paused"]):
+    win = w.regular()
+    if i in (299, 301, 320):
+        seen.append(win is not None)
+    w.observe(i, t)
+out["paused"] = seen
+print(json.dumps(out))
+`
+	for _, venv := range ringBuilds[:1] {
+		b := ringBuild(t, venv)
+		for impl, env := range pyEnvs(t, b) {
+			m := pyScript(t, b, env, script, file)
+			for _, c := range cases {
+				got := m[c.Name].([]any)
+				predicted, caught := int(got[0].(float64)), int(got[1].(float64))
+				if !c.regular {
+					assert.Assert(t, predicted < (n-warm)/10, "%s %s: predicted %d", impl, c.Name, predicted)
+					continue
+				}
+				assert.Assert(t, predicted > (n-warm)*9/10, "%s %s: predicted %d", impl, c.Name, predicted)
+				assert.Assert(t, float64(caught) >= c.minCaught*float64(predicted), "%s %s: caught %d of %d", impl, c.Name, caught, predicted)
+			}
+			// Regular before the pause, not right after it, again 19 frames on.
+			assert.DeepEqual(t, m["paused"], []any{true, false, true})
+		}
+	}
+}

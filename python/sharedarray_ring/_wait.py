@@ -1,24 +1,40 @@
 """How a reader waits: sleep (default), spin first, or predict the next frame.
 
 The same policy as the Go reader's WithSpin and WithPredict (ring_wait.go
-of the sharedarray Go module; docs/ring.md §3.5). Times are CLOCK_MONOTONIC
-nanoseconds, the clock of Frame.time_ns (time.monotonic_ns()).
+of the sharedarray Go module, where the policy is explained; docs/ring.md
+§3.5). Times are CLOCK_MONOTONIC nanoseconds, the clock of Frame.time_ns
+(time.monotonic_ns()).
 """
 
 import numbers
 
 MIN_SAMPLES = 16
+HIST = 32                 # frames whose errors place the polling window
 INIT_OVERSLEEP = 80_000   # ns assumed before a timed sleep was measured (Python wakes later than Go)
 MIN_MARGIN = 20_000       # ns
 MAX_PERIOD = 10_000_000_000
-WINDOW_SHARE = 5          # the polling window is at most period / 5
+WINDOW_SHARE = 5          # the polled window, margin included, is at most period / 5
+PAUSE = 4                 # a gap over this many periods restarts the learning
+
+
+def _best_window(errs, width):
+    """(start, count): a window width long holding the most of errs."""
+    e = sorted(errs)
+    lo, caught, j = 0, 0, 0
+    for i, x in enumerate(e):
+        while j < len(e) and e[j] - x <= width:
+            j += 1
+        if j - i > caught:
+            lo, caught = x, j - i
+    return lo, caught
 
 
 class Waiter:
     """Wait policy of one reader: spin budget and period prediction."""
 
-    __slots__ = ("spin_ns", "predict", "last_seq", "grid", "ref_seq", "ref_time",
-                 "mid_seq", "mid_time", "period", "dev", "samples", "oversleep", "spun_for")
+    __slots__ = ("spin_ns", "predict", "last_seq", "last_time", "grid", "ref_seq", "ref_time",
+                 "mid_seq", "mid_time", "period", "samples", "err_grid", "err_last", "nerr",
+                 "win", "pending", "oversleep", "spun_for")
 
     def __init__(self, spin=0.0, predict=False):
         if not isinstance(spin, numbers.Real):
@@ -32,57 +48,90 @@ class Waiter:
         self.predict = bool(predict)
         self.oversleep = 0
         self.spun_for = -1
+        self.pending = None
         self._reset(-1, 0)
 
     def _reset(self, seq, t):
         self.last_seq = seq
-        self.grid = self.ref_time = self.mid_time = t
+        self.last_time = self.grid = self.ref_time = self.mid_time = t
         self.ref_seq = self.mid_seq = seq
-        self.period = self.dev = self.samples = 0
+        self.period = self.samples = self.nerr = 0
+        self.err_grid = [0] * HIST
+        self.err_last = [0] * HIST
+        self.win = None  # (from_last, lo, hi) while regular
 
     def observe(self, seq, t):
-        """Learn from frame seq, published at t (0: the writer sets no times).
+        """Note frame seq, published at t (0: the writer sets no times).
 
-        The period is measured over a long baseline (up to 1024 frames), the
-        phase (grid: when the last frame was due) snaps to a frame that
-        comes early and follows late ones by an eighth: scheduling delays
-        only make frames late. As ring_wait.go.
+        Cheap: the frame is learned by the next plan(), once the caller
+        has its frame.
         """
+        self.pending = (seq, t)
+
+    def _learn(self, seq, t):
+        """As predictor.learn in ring_wait.go."""
         if (t <= 0 or self.last_seq < 0 or seq <= self.last_seq or t <= self.ref_time
                 or seq - self.last_seq > 1 << 20):
             self._reset(seq if t > 0 else -1, t)
             return
+        k = seq - self.last_seq
         gap = (t - self.ref_time) // (seq - self.ref_seq)
-        if gap > MAX_PERIOD:
+        if gap > MAX_PERIOD or (self.period > 0 and t - self.last_time > PAUSE * k * self.period):
             self._reset(seq, t)
             return
+        if self.period > 0:
+            i = self.nerr % HIST
+            self.err_grid[i] = t - (self.grid + k * self.period)
+            self.err_last[i] = t - (self.last_time + k * self.period)
+            self.nerr += 1
         self.period = gap
         self.samples += 1
-        due = self.grid + (seq - self.last_seq) * gap
-        if self.samples > 1:
-            self.dev += int((abs(t - due) - self.dev) / 8)
+        due = self.grid + k * gap
         if t < due:
             due = t
         else:
             due += (t - due) // 8
-        self.last_seq, self.grid = seq, due
+        self.last_seq, self.last_time, self.grid = seq, t, due
         if seq - self.ref_seq >= 1024:
             self.ref_seq, self.ref_time = self.mid_seq, self.mid_time
         if seq - self.mid_seq >= 512:
             self.mid_seq, self.mid_time = seq, due
+        self._replan()
+
+    def lead(self):
+        return MIN_MARGIN + (self.oversleep or INIT_OVERSLEEP)
+
+    def _replan(self):
+        self.win = None
+        n = min(self.nerr, HIST)
+        if self.samples < MIN_SAMPLES or n < MIN_SAMPLES or self.period <= 0:
+            return
+        # The polled time, margin and window, is at most period / 5 (the
+        # sleep's measured lateness is overrun by the sleep itself); a reader
+        # whose sleeps end later than half a period cannot aim its wake-up.
+        width = self.period // WINDOW_SHARE - MIN_MARGIN
+        if width <= 0 or 2 * self.lead() > self.period:
+            return
+        best = None
+        for from_last, errs in ((False, self.err_grid), (True, self.err_last)):
+            lo, caught = _best_window(errs[:n], width)
+            if best is None or caught > best[0]:
+                best = (caught, from_last, lo)
+        caught, from_last, lo = best
+        if 2 * caught >= n:
+            self.win = (from_last, lo, lo + width)
 
     def regular(self):
-        """The predicted time of the next frame, or None."""
-        if (self.last_seq < 0 or self.samples < MIN_SAMPLES or self.period <= 0
-                or self.dev * 4 > self.period):
+        """The window (start, end) to poll for the next frame, or None."""
+        if self.pending is not None:
+            seq, t = self.pending
+            self.pending = None
+            self._learn(seq, t)
+        if self.last_seq < 0 or self.win is None:
             return None
-        return self.grid + self.period
-
-    def margins(self):
-        over = self.oversleep or INIT_OVERSLEEP
-        window = self.period // WINDOW_SHARE
-        lead = min(MIN_MARGIN + over + 2 * self.dev, window * 2 // 3)
-        return lead, window - lead
+        from_last, lo, hi = self.win
+        due = (self.last_time if from_last else self.grid) + self.period
+        return due + lo - self.lead(), due + hi
 
     def plan(self, s, now, max_sleep_ns):
         """(spin_ns, sleep_ns, timed) for a wait for frame s at time now.
@@ -92,13 +141,13 @@ class Waiter:
         ends just before a predicted frame (after_timed measures it).
         """
         if self.predict:
-            due = self.regular()
-            if due is not None:
-                lead, late = self.margins()
-                if now < due - lead:
-                    return 0, min(max_sleep_ns, due - lead - now), True
-                if now < due + late:
-                    return due + late - now, 0, False
+            w = self.regular()
+            if w is not None:
+                start, end = w
+                if now < start:
+                    return 0, min(max_sleep_ns, start - now), True
+                if now < end:
+                    return end - now, 0, False
         if self.spin_ns and self.spun_for != s:
             self.spun_for = s
             return self.spin_ns, max_sleep_ns, False
