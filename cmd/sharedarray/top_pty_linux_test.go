@@ -64,7 +64,8 @@ func TestTopPipeClosedRestoresTerminal(t *testing.T) {
 	assert.Assert(t, before.Lflag&unix.ICANON != 0 && before.Lflag&unix.ECHO != 0)
 
 	args, _ := json.Marshal([]string{"top", n})
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	argv := append(strings.Fields(os.Getenv("SHAREDARRAY_EMULATOR")), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), runEnv+"="+string(args))
 	cmd.Stdin = pts
 	out, err := cmd.StdoutPipe()
