@@ -388,21 +388,7 @@ func readSmallFileAt(dirfd int, name string, buf []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	n := 0
-	for n < len(buf) {
-		got, err := unix.Read(fd, buf[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if got == 0 {
-			break
-		}
-		n += got
-	}
-	return buf[:n], nil
+	return readUpTo(fd, buf)
 }
 
 // maps calls hit for each mapping of a target file in the maps file of

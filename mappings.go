@@ -320,6 +320,12 @@ func readSmallFile(path string, buf []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer syscall.Close(fd)
+	return readUpTo(fd, buf)
+}
+
+// readUpTo reads from fd until buf is full or the file ends, retrying on
+// EINTR, and returns what it read.
+func readUpTo(fd int, buf []byte) ([]byte, error) {
 	n := 0
 	for n < len(buf) {
 		got, err := syscall.Read(fd, buf[n:])
