@@ -19,24 +19,8 @@ import (
 // an example names it; its Error, Unwrap, Is and String methods then
 // count too (fmt and errors call them).
 func TestEveryNameHasExample(t *testing.T) {
-	fset := token.NewFileSet()
-	names, _ := filepath.Glob("*.go")
-	var files []*ast.File
-	for _, name := range names {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
 	// Every file, whatever its build constraints: the API of any platform.
-	p, err := doc.NewFromFiles(fset, files, "github.com/sharedarray/sharedarray")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := packageDoc(t, ".", "github.com/sharedarray/sharedarray")
 
 	var corpus strings.Builder
 	exampleFiles, _ := filepath.Glob("*_test.go")

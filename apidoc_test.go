@@ -34,23 +34,7 @@ func TestDocNamesNoRemovedAPI(t *testing.T) {
 // and struct fields included), from every file whatever its build tags.
 func exportedDocs(t *testing.T, dir string) []string {
 	t.Helper()
-	fset := token.NewFileSet()
-	names, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-	var files []*ast.File
-	for _, name := range names {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	p, err := doc.NewFromFiles(fset, files, "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := packageDoc(t, dir, "x")
 	out := []string{p.Doc}
 	values := func(vs []*doc.Value) {
 		for _, v := range vs {
@@ -87,4 +71,29 @@ func exportedDocs(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+// packageDoc is go/doc's view of the package in dir, built from every
+// non-test .go file there whatever its build constraints, so it holds the
+// API of every platform.
+func packageDoc(t *testing.T, dir, importPath string) *doc.Package {
+	t.Helper()
+	fset := token.NewFileSet()
+	names, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	var files []*ast.File
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	p, err := doc.NewFromFiles(fset, files, importPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
