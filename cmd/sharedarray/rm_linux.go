@@ -3,11 +3,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -21,12 +19,7 @@ import (
 // (never replacing one), checked there and unlinked, or moved back if
 // another process swapped another file in after the check.
 func forceRemove(name string) error {
-	path := name
-	if p, ok := strings.CutPrefix(name, "file://"); ok {
-		path = p
-	} else {
-		path = "/dev/shm/" + strings.TrimLeft(strings.TrimPrefix(name, "shm://"), "/")
-	}
+	path := forcePath(name)
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -41,7 +34,7 @@ func forceRemove(name string) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return errors.New("not a regular file; --force removes only regular files")
+		return errNotRegular
 	}
 	if rmBeforeRemove != nil {
 		rmBeforeRemove(path)
