@@ -229,7 +229,7 @@ func TestPooledBuffersConcurrent(t *testing.T) {
 					a.Close()
 					return
 				}
-				if !slicesEqual(b.Shape(), shape) || b.Dtype() != Int16 || bytes.Count(b.Bytes(), []byte{tag}) != len(b.Bytes()) {
+				if !equalInts(b.Shape(), shape) || b.Dtype() != Int16 || bytes.Count(b.Bytes(), []byte{tag}) != len(b.Bytes()) {
 					t.Errorf("attach %q: shape %v dtype %v, want %v and tag %d", short, b.Shape(), b.Dtype(), shape, tag)
 				}
 				b.Close()
@@ -248,18 +248,6 @@ func TestPooledBuffersConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // An error from Attach or Delete on a hostile file keeps its text after the
