@@ -620,18 +620,9 @@ func makeInfo(name string, m meta, st fileStat) Info {
 // valid until they are closed; the memory is freed after the last one
 // goes.
 func Delete(name string) error {
-	loc, err := parseName(name)
-	if err != nil {
-		return pathError("delete", name, err)
-	}
-	dirfd, prefix, base, err := loc.openDir()
-	if err != nil {
-		return pathError("delete", name, err)
-	}
-	if dirfd != atFdcwd {
-		defer sysClose(dirfd)
-	}
-	return deleteAt(dirfd, prefix, base, name)
+	return inNameDir(name, func(dirfd int, prefix, base string) error {
+		return deleteAt(dirfd, prefix, base, name)
+	})
 }
 
 // DeleteIfUnchanged removes the array in describes (as List or Stat
@@ -656,6 +647,17 @@ func DeleteIfUnchanged(in Info) error {
 	if in.id() == (fileID{}) {
 		return pathError("delete", name, fmt.Errorf("the Info does not come from List or Stat: %w", ErrInvalid))
 	}
+	return inNameDir(name, func(dirfd int, prefix, base string) error {
+		return deleteExactAt(dirfd, prefix, base, name, in)
+	})
+}
+
+// inNameDir parses name, opens its directory (as openDir does: atFdcwd
+// and no descriptor for a shm name) and calls do with the directory's fd
+// and the entry prefix+base there, closing the directory after.
+// A name that does not parse or a directory that does not open fails as a
+// "delete" PathError.
+func inNameDir(name string, do func(dirfd int, prefix, base string) error) error {
 	loc, err := parseName(name)
 	if err != nil {
 		return pathError("delete", name, err)
@@ -667,7 +669,7 @@ func DeleteIfUnchanged(in Info) error {
 	if dirfd != atFdcwd {
 		defer sysClose(dirfd)
 	}
-	return deleteExactAt(dirfd, prefix, base, name, in)
+	return do(dirfd, prefix, base)
 }
 
 // deleteExactAt is DeleteIfUnchanged's work in the directory dirfd on the
