@@ -118,6 +118,15 @@ func ringPyEnv(t *testing.T, b *build, env []string, args ...string) (*exec.Cmd,
 		cmd = exec.Command(py, append([]string{"ring_helper.py"}, args...)...)
 		cmd.Env = append(os.Environ(), env...)
 	}
+	sc, stderr := startPy(t, cmd)
+	return cmd, sc, stderr
+}
+
+// startPy starts cmd, a Python child whose stdin (if the caller wants it)
+// is already piped, collecting its stderr and reading its stdout line by
+// line. The child is killed and waited for when the test ends.
+func startPy(t *testing.T, cmd *exec.Cmd) (*bufio.Scanner, *strings.Builder) {
+	t.Helper()
 	stderr := &strings.Builder{}
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
@@ -126,7 +135,7 @@ func ringPyEnv(t *testing.T, b *build, env []string, args ...string) (*exec.Cmd,
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	return cmd, sc, stderr
+	return sc, stderr
 }
 
 // line reads the helper's next line, failing the test if it died.

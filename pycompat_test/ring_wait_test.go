@@ -63,13 +63,19 @@ func pyEnvs(t *testing.T, b *build) map[string][]string {
 	}
 }
 
+// pyCmd is the command that runs a Python script with env added to this
+// process's environment.
+func pyCmd(b *build, env []string, script string, args ...string) *exec.Cmd {
+	cmd := exec.Command(b.python(), append([]string{"-c", script}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
+}
+
 // pyScript runs a Python script with env, returning its last output line
 // parsed as JSON.
 func pyScript(t *testing.T, b *build, env []string, script string, args ...string) map[string]any {
 	t.Helper()
-	cmd := exec.Command(b.python(), append([]string{"-c", script}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
+	out, err := pyCmd(b, env, script, args...).CombinedOutput()
 	assert.NilError(t, err, "%s", out)
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	var m map[string]any
@@ -196,16 +202,7 @@ print(json.dumps({"seqs": seqs, "absent": absent}))
 			for impl, env := range pyEnvs(t, b) {
 				t.Run(impl, func(t *testing.T) {
 					name := uniqueName(t)
-					cmd := exec.Command(b.python(), "-c", script, name)
-					cmd.Env = append(os.Environ(), env...)
-					stderr := &strings.Builder{}
-					cmd.Stderr = stderr
-					out, err := cmd.StdoutPipe()
-					assert.NilError(t, err)
-					assert.NilError(t, cmd.Start())
-					defer cmd.Wait()
-					defer cmd.Process.Kill()
-					sc := bufio.NewScanner(out)
+					sc, stderr := startPy(t, pyCmd(b, env, script, name))
 					// The reader is in open_reader (or about to be) before
 					// the ring exists.
 					assert.Equal(t, line(t, sc, stderr), "waiting")
@@ -288,18 +285,11 @@ print(json.dumps({"version": st["version"], "head": st["head"], "reader_list": s
 					}
 					var procs []proc
 					for _, delay := range []string{"0", "0.002"} {
-						cmd := exec.Command(b.python(), "-c", reader, name, delay)
-						cmd.Env = append(os.Environ(), env...)
-						stderr := &strings.Builder{}
-						cmd.Stderr = stderr
+						cmd := pyCmd(b, env, reader, name, delay)
 						in, err := cmd.StdinPipe()
 						assert.NilError(t, err)
-						out, err := cmd.StdoutPipe()
-						assert.NilError(t, err)
-						assert.NilError(t, cmd.Start())
-						defer cmd.Wait()
-						defer cmd.Process.Kill()
-						p := proc{cmd, bufio.NewScanner(out), in, stderr}
+						sc, stderr := startPy(t, cmd)
+						p := proc{cmd, sc, in, stderr}
 						assert.Equal(t, line(t, p.sc, stderr), "ready")
 						procs = append(procs, p)
 					}
@@ -427,18 +417,10 @@ sys.stdin.readline()
 				fillFrame(slot, w.Seq())
 				assert.NilError(t, w.Publish())
 			}
-			cmd := exec.Command(b.python(), "-c", script, name)
-			cmd.Env = append(os.Environ(), env...)
-			stderr := &strings.Builder{}
-			cmd.Stderr = stderr
+			cmd := pyCmd(b, env, script, name)
 			in, err := cmd.StdinPipe()
 			assert.NilError(t, err)
-			out, err := cmd.StdoutPipe()
-			assert.NilError(t, err)
-			assert.NilError(t, cmd.Start())
-			defer cmd.Wait()
-			defer cmd.Process.Kill()
-			sc := bufio.NewScanner(out)
+			sc, stderr := startPy(t, cmd)
 			m := jsonLine(t, sc, stderr)
 			assert.Equal(t, num(m, "pos"), 3)
 			info, err := sa.StatRing(name)
