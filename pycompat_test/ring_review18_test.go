@@ -37,10 +37,7 @@ print(json.dumps({"n": n, "bad": bad, "first": first}))
 	for impl, env := range pyEnvs(t, b) {
 		t.Run(impl, func(t *testing.T) {
 			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 4, []int{2}, sa.Uint64)
-			assert.NilError(t, err)
-			defer sa.Delete(name)
-			defer w.Close()
+			w := pyRing(t, name, 4, []int{2}, sa.Uint64)
 			r, err := sa.OpenRingReader(name)
 			assert.NilError(t, err)
 			defer r.Close()
@@ -115,10 +112,7 @@ print(json.dumps(out))
 	for impl, env := range pyEnvs(t, b) {
 		t.Run(impl, func(t *testing.T) {
 			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 4, []int{2}, sa.Uint64)
-			assert.NilError(t, err)
-			defer sa.Delete(name)
-			defer w.Close()
+			pyRing(t, name, 4, []int{2}, sa.Uint64)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, b.python(), "-c", script, name, uniqueName(t))
@@ -165,10 +159,7 @@ print(json.dumps(out))
 	for impl, env := range pyEnvs(t, b) {
 		t.Run(impl, func(t *testing.T) {
 			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 4, []int{2}, sa.Uint64)
-			assert.NilError(t, err)
-			defer sa.Delete(name)
-			defer w.Close()
+			w := pyRing(t, name, 4, []int{2}, sa.Uint64)
 			assert.NilError(t, w.Write(make([]byte, 16)))
 			m := pyScript(t, b, env, script, name)
 			for _, k := range []string{"int", "none"} {

@@ -122,6 +122,16 @@ func ringPyEnv(t *testing.T, b *build, env []string, args ...string) (*exec.Cmd,
 	return cmd, sc, stderr
 }
 
+// pyRing creates the ring name; it is closed, then deleted, when the test
+// ends.
+func pyRing(t *testing.T, name string, slots int, frameShape []int, dtype sa.Dtype) *sa.RingWriter {
+	t.Helper()
+	w, err := sa.CreateRing(name, slots, frameShape, dtype)
+	assert.NilError(t, err)
+	t.Cleanup(func() { w.Close(); sa.Delete(name) })
+	return w
+}
+
 // startPy starts cmd, a Python child whose stdin (if the caller wants it)
 // is already piped, collecting its stderr and reading its stdout line by
 // line. The child is killed and waited for when the test ends.
