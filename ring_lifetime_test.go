@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/sharedarray/sharedarray/internal/testutil"
 	"gotest.tools/v3/assert"
 )
 
@@ -27,14 +27,8 @@ import (
 func ringHostileChild(f []string) int {
 	switch f[0] {
 	case "ring-rdlock":
-		fd, err := unix.Open(f[1], unix.O_RDONLY, 0)
-		if err != nil {
+		if _, err := testutil.ReadLockWhole(f[1]); err != nil {
 			fmt.Fprintln(os.Stderr, err)
-			return 3
-		}
-		lk := unix.Flock_t{Type: unix.F_RDLCK, Whence: 0, Start: 0, Len: 0}
-		if err := unix.FcntlFlock(uintptr(fd), unix.F_SETLK, &lk); err != nil {
-			fmt.Fprintln(os.Stderr, "lock:", err)
 			return 3
 		}
 		fmt.Println("ready")

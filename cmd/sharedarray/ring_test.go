@@ -104,14 +104,8 @@ func TestRingShown(t *testing.T) {
 const rdlockEnv = "SHAREDARRAY_CLI_TEST_RDLOCK"
 
 func rdlockHolder(path string) int {
-	fd, err := unix.Open(path, unix.O_RDONLY, 0)
-	if err != nil {
+	if _, err := testutil.ReadLockWhole(path); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		return 3
-	}
-	lk := unix.Flock_t{Type: unix.F_RDLCK, Whence: 0, Start: 0, Len: 0}
-	if err := unix.FcntlFlock(uintptr(fd), unix.F_SETLK, &lk); err != nil {
-		fmt.Fprintln(os.Stderr, "lock:", err)
 		return 3
 	}
 	fmt.Println("ready")
