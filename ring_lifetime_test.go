@@ -125,13 +125,7 @@ func TestRingOpenWhileTruncated(t *testing.T) {
 	name, w := mustRing(t, 4, 1<<10)
 	writeFrame(t, w)
 	cmd := child("ring-truncate " + shmDir + "/" + name + " 1500")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	assert.NilError(t, err)
-	assert.NilError(t, cmd.Start())
-	var line [6]byte
-	_, err = out.Read(line[:])
-	assert.NilError(t, err)
+	startReady(t, cmd)
 	kinds := map[string]int{}
 	for end := time.Now().Add(time.Second); time.Now().Before(end); {
 		if w2, err := OpenRingWriter(name); err == nil {

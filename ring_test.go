@@ -376,14 +376,8 @@ func TestRingWriterKilled(t *testing.T) {
 	assert.NilError(t, err)
 	defer r.Close()
 	cmd := child("ring-write " + name + " 100")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	assert.NilError(t, err)
-	assert.NilError(t, cmd.Start())
 	buf := make([]byte, r.Geometry().FrameBytes)
-	var line [6]byte
-	_, err = out.Read(line[:]) // "ready\n": 100 frames published, frame 100 started
-	assert.NilError(t, err)
+	startReady(t, cmd) // "ready\n": 100 frames published, frame 100 started
 	_, err = OpenRingWriter(name)
 	assert.ErrorIs(t, err, ErrBusy)
 	assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
@@ -681,13 +675,7 @@ func TestRingReaderKilledWhileWaiting(t *testing.T) {
 	t.Parallel()
 	name, w := mustRing(t, 2, 1)
 	cmd := child("ring-wait " + name)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	assert.NilError(t, err)
-	assert.NilError(t, cmd.Start())
-	var line [6]byte
-	_, err = out.Read(line[:])
-	assert.NilError(t, err)
+	startReady(t, cmd)
 	deadline := time.Now().Add(10 * time.Second)
 	for w.waiting() == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)

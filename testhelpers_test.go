@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"gotest.tools/v3/assert"
 )
 
 // TestPrefix starts every segment name the tests create; make clean
@@ -67,4 +69,17 @@ func child(spec string) *exec.Cmd {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), childEnv+"="+spec)
 	return cmd
+}
+
+// startReady starts cmd (a child) with its stderr on ours and returns once
+// it has written its first line, "ready\n".
+func startReady(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	assert.NilError(t, err)
+	assert.NilError(t, cmd.Start())
+	var line [6]byte
+	_, err = out.Read(line[:])
+	assert.NilError(t, err)
 }
