@@ -63,6 +63,19 @@ func pyEnvs(t *testing.T, b *build) map[string][]string {
 	}
 }
 
+// eachBuildImpl runs f as a subtest per ring build (venv) and, within it,
+// per implementation of the Python ring module (fast, pure).
+func eachBuildImpl(t *testing.T, f func(t *testing.T, b *build, env []string)) {
+	for _, venv := range ringBuilds {
+		t.Run(venv, func(t *testing.T) {
+			b := ringBuild(t, venv)
+			for impl, env := range pyEnvs(t, b) {
+				t.Run(impl, func(t *testing.T) { f(t, b, env) })
+			}
+		})
+	}
+}
+
 // pyCmd is the command that runs a Python script with env added to this
 // process's environment.
 func pyCmd(b *build, env []string, script string, args ...string) *exec.Cmd {
@@ -196,45 +209,38 @@ except FileNotFoundError:
     absent = "FileNotFoundError"
 print(json.dumps({"seqs": seqs, "absent": absent}))
 `
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			for impl, env := range pyEnvs(t, b) {
-				t.Run(impl, func(t *testing.T) {
-					name := uniqueName(t)
-					sc, stderr := startPy(t, pyCmd(b, env, script, name))
-					// The reader is in open_reader (or about to be) before
-					// the ring exists.
-					assert.Equal(t, line(t, sc, stderr), "waiting")
-					time.Sleep(50 * time.Millisecond)
-					// Created after the reader started; 10 frames into 4
-					// slots before any reader could open (the ring is
-					// created full under no name, then linked).
-					w, err := sa.CreateRing(name, 4, []int{2}, sa.Uint64)
-					assert.NilError(t, err)
-					defer w.Close()
-					defer sa.Delete(name)
-					for range 10 {
-						slot, _ := w.Next()
-						fillFrame(slot, w.Seq())
-						assert.NilError(t, w.Publish())
-					}
-					m := jsonLine(t, sc, stderr)
-					var seqs []int
-					for _, s := range m["seqs"].([]any) {
-						seqs = append(seqs, int(s.(float64)))
-					}
-					// The reader may open before the 10 frames: it then
-					// starts at 0 and is lapped, or after: it starts at 6.
-					assert.Equal(t, len(seqs), 4)
-					for i := 1; i < 4; i++ {
-						assert.Assert(t, seqs[i] > seqs[i-1], "%v", seqs)
-					}
-					assert.Equal(t, m["absent"], "FileNotFoundError")
-				})
-			}
-		})
-	}
+	eachBuildImpl(t, func(t *testing.T, b *build, env []string) {
+		name := uniqueName(t)
+		sc, stderr := startPy(t, pyCmd(b, env, script, name))
+		// The reader is in open_reader (or about to be) before
+		// the ring exists.
+		assert.Equal(t, line(t, sc, stderr), "waiting")
+		time.Sleep(50 * time.Millisecond)
+		// Created after the reader started; 10 frames into 4
+		// slots before any reader could open (the ring is
+		// created full under no name, then linked).
+		w, err := sa.CreateRing(name, 4, []int{2}, sa.Uint64)
+		assert.NilError(t, err)
+		defer w.Close()
+		defer sa.Delete(name)
+		for range 10 {
+			slot, _ := w.Next()
+			fillFrame(slot, w.Seq())
+			assert.NilError(t, w.Publish())
+		}
+		m := jsonLine(t, sc, stderr)
+		var seqs []int
+		for _, s := range m["seqs"].([]any) {
+			seqs = append(seqs, int(s.(float64)))
+		}
+		// The reader may open before the 10 frames: it then
+		// starts at 0 and is lapped, or after: it starts at 6.
+		assert.Equal(t, len(seqs), 4)
+		for i := 1; i < 4; i++ {
+			assert.Assert(t, seqs[i] > seqs[i-1], "%v", seqs)
+		}
+		assert.Equal(t, m["absent"], "FileNotFoundError")
+	})
 }
 
 // nextTimeout is r.Next with a timeout.
@@ -268,78 +274,71 @@ import json, sys, sharedarray_ring as sr
 st = sr.stat(sys.argv[1])
 print(json.dumps({"version": st["version"], "head": st["head"], "reader_list": st["reader_list"]}))
 `
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			for impl, env := range pyEnvs(t, b) {
-				t.Run(impl, func(t *testing.T) {
-					name := uniqueName(t)
-					w, err := sa.CreateRing(name, 8, []int{64}, sa.Uint64)
-					assert.NilError(t, err)
-					defer w.Close()
-					type proc struct {
-						cmd *exec.Cmd
-						sc  *bufio.Scanner
-						in  interface{ Close() error }
-						err *strings.Builder
-					}
-					var procs []proc
-					for _, delay := range []string{"0", "0.002"} {
-						cmd := pyCmd(b, env, reader, name, delay)
-						in, err := cmd.StdinPipe()
-						assert.NilError(t, err)
-						sc, stderr := startPy(t, cmd)
-						p := proc{cmd, sc, in, stderr}
-						assert.Equal(t, line(t, p.sc, stderr), "ready")
-						procs = append(procs, p)
-					}
-					for range 400 {
-						slot, err := w.Next()
-						assert.NilError(t, err)
-						fillFrame(slot, w.Seq())
-						assert.NilError(t, w.Publish())
-						time.Sleep(200 * time.Microsecond)
-					}
-					own := map[int]map[string]any{}
-					for _, p := range procs {
-						m := jsonLine(t, p.sc, p.err)
-						own[num(m, "byte")] = m
-					}
-					assert.Equal(t, len(own), 2)
-					info, err := sa.StatRing(name)
-					assert.NilError(t, err)
-					assert.Equal(t, info.Version, 2)
-					assert.Equal(t, len(info.ReaderList), 2)
-					slowLost := 0
-					for _, ri := range info.ReaderList {
-						m, ok := own[ri.LockByte]
-						assert.Assert(t, ok, "byte %d", ri.LockByte)
-						assert.Equal(t, ri.Language, "python")
-						assert.Equal(t, int(ri.Pos), num(m, "pos"))
-						assert.Equal(t, int(ri.Overruns), num(m, "overruns"))
-						assert.Equal(t, ri.Lag, info.Head-ri.Pos)
-						assert.Equal(t, ri.Suspect, "")
-						slowLost = max(slowLost, int(ri.Overruns))
-					}
-					assert.Assert(t, slowLost > 0, "the slow reader lost nothing: the test proves little")
-					ps := pyScript(t, b, env, stat, name)
-					assert.Equal(t, num(ps, "version"), 2)
-					list := ps["reader_list"].([]any)
-					assert.Equal(t, len(list), 2)
-					for _, x := range list {
-						e := x.(map[string]any)
-						m := own[num(e, "lock_byte")]
-						assert.Equal(t, num(e, "pos"), num(m, "pos"))
-						assert.Equal(t, num(e, "overruns"), num(m, "overruns"))
-						assert.Equal(t, e["language"], "python")
-					}
-					for _, p := range procs {
-						p.in.Close()
-					}
-				})
-			}
-		})
-	}
+	eachBuildImpl(t, func(t *testing.T, b *build, env []string) {
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 8, []int{64}, sa.Uint64)
+		assert.NilError(t, err)
+		defer w.Close()
+		type proc struct {
+			cmd *exec.Cmd
+			sc  *bufio.Scanner
+			in  interface{ Close() error }
+			err *strings.Builder
+		}
+		var procs []proc
+		for _, delay := range []string{"0", "0.002"} {
+			cmd := pyCmd(b, env, reader, name, delay)
+			in, err := cmd.StdinPipe()
+			assert.NilError(t, err)
+			sc, stderr := startPy(t, cmd)
+			p := proc{cmd, sc, in, stderr}
+			assert.Equal(t, line(t, p.sc, stderr), "ready")
+			procs = append(procs, p)
+		}
+		for range 400 {
+			slot, err := w.Next()
+			assert.NilError(t, err)
+			fillFrame(slot, w.Seq())
+			assert.NilError(t, w.Publish())
+			time.Sleep(200 * time.Microsecond)
+		}
+		own := map[int]map[string]any{}
+		for _, p := range procs {
+			m := jsonLine(t, p.sc, p.err)
+			own[num(m, "byte")] = m
+		}
+		assert.Equal(t, len(own), 2)
+		info, err := sa.StatRing(name)
+		assert.NilError(t, err)
+		assert.Equal(t, info.Version, 2)
+		assert.Equal(t, len(info.ReaderList), 2)
+		slowLost := 0
+		for _, ri := range info.ReaderList {
+			m, ok := own[ri.LockByte]
+			assert.Assert(t, ok, "byte %d", ri.LockByte)
+			assert.Equal(t, ri.Language, "python")
+			assert.Equal(t, int(ri.Pos), num(m, "pos"))
+			assert.Equal(t, int(ri.Overruns), num(m, "overruns"))
+			assert.Equal(t, ri.Lag, info.Head-ri.Pos)
+			assert.Equal(t, ri.Suspect, "")
+			slowLost = max(slowLost, int(ri.Overruns))
+		}
+		assert.Assert(t, slowLost > 0, "the slow reader lost nothing: the test proves little")
+		ps := pyScript(t, b, env, stat, name)
+		assert.Equal(t, num(ps, "version"), 2)
+		list := ps["reader_list"].([]any)
+		assert.Equal(t, len(list), 2)
+		for _, x := range list {
+			e := x.(map[string]any)
+			m := own[num(e, "lock_byte")]
+			assert.Equal(t, num(e, "pos"), num(m, "pos"))
+			assert.Equal(t, num(e, "overruns"), num(m, "overruns"))
+			assert.Equal(t, e["language"], "python")
+		}
+		for _, p := range procs {
+			p.in.Close()
+		}
+	})
 }
 
 func TestRingPythonReadsVersion1(t *testing.T) {
