@@ -208,76 +208,70 @@ func checkAccount(t *testing.T, m map[string]any, total int) {
 }
 
 func TestRingGoToPython(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			for _, mode := range []string{"copy", "inplace", "poll"} {
-				t.Run(mode, func(t *testing.T) {
-					name := uniqueName(t)
-					w, err := sa.CreateRing(name, 8, []int{512}, sa.Uint64)
-					assert.NilError(t, err)
-					defer w.Close()
-					n, pause := ringFrames, 64
-					var env []string
-					switch mode {
-					case "inplace":
-						n, pause = 20_000, 16
-					case "poll": // no futex: the polling fallback
-						n, pause, mode = 20_000, 64, "copy"
-						env = []string{"SHAREDARRAY_RING_POLL=1"}
-					}
-					cmd, sc, stderr := ringPyEnv(t, b, env, "read", name, strconv.Itoa(n), mode)
-					assert.Equal(t, line(t, sc, stderr), "ready")
-					goWrite(t, w, n, pause)
-					m := jsonLine(t, sc, stderr)
-					assert.NilError(t, cmd.Wait())
-					checkAccount(t, m, n)
-					if mode == "inplace" {
-						assert.Assert(t, num(m, "torn_seen_and_refused") > 0, "the slow callback never saw a torn frame: the test proves nothing")
-					}
-					assert.Assert(t, num(m, "frames") > 0)
-				})
-			}
-		})
-	}
+	eachBuild(t, func(t *testing.T, b *build) {
+		for _, mode := range []string{"copy", "inplace", "poll"} {
+			t.Run(mode, func(t *testing.T) {
+				name := uniqueName(t)
+				w, err := sa.CreateRing(name, 8, []int{512}, sa.Uint64)
+				assert.NilError(t, err)
+				defer w.Close()
+				n, pause := ringFrames, 64
+				var env []string
+				switch mode {
+				case "inplace":
+					n, pause = 20_000, 16
+				case "poll": // no futex: the polling fallback
+					n, pause, mode = 20_000, 64, "copy"
+					env = []string{"SHAREDARRAY_RING_POLL=1"}
+				}
+				cmd, sc, stderr := ringPyEnv(t, b, env, "read", name, strconv.Itoa(n), mode)
+				assert.Equal(t, line(t, sc, stderr), "ready")
+				goWrite(t, w, n, pause)
+				m := jsonLine(t, sc, stderr)
+				assert.NilError(t, cmd.Wait())
+				checkAccount(t, m, n)
+				if mode == "inplace" {
+					assert.Assert(t, num(m, "torn_seen_and_refused") > 0, "the slow callback never saw a torn frame: the test proves nothing")
+				}
+				assert.Assert(t, num(m, "frames") > 0)
+			})
+		}
+	})
 }
 
 func TestRingPythonToGo(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			name := uniqueName(t)
-			m := ringRun(t, b, "write", name, "0", "0", "create", "8", "512")
-			assert.Equal(t, num(m, "generation"), 1)
-			a, err := sa.Attach(name)
-			assert.NilError(t, err)
-			assert.DeepEqual(t, a.Shape(), []int{8, 512})
-			a.Close()
+	eachBuild(t, func(t *testing.T, b *build) {
+		name := uniqueName(t)
+		m := ringRun(t, b, "write", name, "0", "0", "create", "8", "512")
+		assert.Equal(t, num(m, "generation"), 1)
+		a, err := sa.Attach(name)
+		assert.NilError(t, err)
+		assert.DeepEqual(t, a.Shape(), []int{8, 512})
+		a.Close()
 
-			r, err := sa.OpenRingReader(name)
-			assert.NilError(t, err)
-			defer r.Close()
-			cmd, sc, stderr := ringPy(t, b, "write", name, strconv.Itoa(ringFrames), "256")
-			buf := make([]byte, r.Geometry().FrameBytes)
-			var frames, gaps uint64
-			next := uint64(0)
-			for r.Seq() < ringFrames {
-				info, err := nextTimeout(r, 5*time.Second, buf)
-				assert.NilError(t, err, "stderr: %s", stderr)
-				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
-				assert.Equal(t, info.Overruns, info.Seq-next, "frame %d", info.Seq)
-				gaps += info.Seq - next
-				next = info.Seq + 1
-				frames++
-			}
-			wm := jsonLine(t, sc, stderr)
-			assert.NilError(t, cmd.Wait())
-			t.Logf("Python writer %v; Go reader: %d frames, %d overruns", wm, frames, r.Overruns())
-			assert.Equal(t, gaps, r.Overruns())
-			assert.Equal(t, frames+r.Overruns(), uint64(ringFrames))
-			assert.Equal(t, num(wm, "generation"), 2)
-		})
-	}
+		r, err := sa.OpenRingReader(name)
+		assert.NilError(t, err)
+		defer r.Close()
+		cmd, sc, stderr := ringPy(t, b, "write", name, strconv.Itoa(ringFrames), "256")
+		buf := make([]byte, r.Geometry().FrameBytes)
+		var frames, gaps uint64
+		next := uint64(0)
+		for r.Seq() < ringFrames {
+			info, err := nextTimeout(r, 5*time.Second, buf)
+			assert.NilError(t, err, "stderr: %s", stderr)
+			assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
+			assert.Equal(t, info.Overruns, info.Seq-next, "frame %d", info.Seq)
+			gaps += info.Seq - next
+			next = info.Seq + 1
+			frames++
+		}
+		wm := jsonLine(t, sc, stderr)
+		assert.NilError(t, cmd.Wait())
+		t.Logf("Python writer %v; Go reader: %d frames, %d overruns", wm, frames, r.Overruns())
+		assert.Equal(t, gaps, r.Overruns())
+		assert.Equal(t, frames+r.Overruns(), uint64(ringFrames))
+		assert.Equal(t, num(wm, "generation"), 2)
+	})
 }
 
 // SharedArray sees a ring as its (N, *frame) array, in every build that can
@@ -301,154 +295,142 @@ func TestRingSeenBySharedArray(t *testing.T) {
 }
 
 func TestRingPythonTimesOut(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 2, []int{8}, sa.Uint64)
-			assert.NilError(t, err)
-			defer w.Close()
-			m := ringRun(t, b, "timeout", name, "0.3")
-			assert.Equal(t, m["timed_out"], true)
-			assert.Equal(t, m["futex"], true)
-			assert.Assert(t, m["waited"].(float64) >= 0.3)
-			st := ringRun(t, b, "stat", name)
-			assert.Equal(t, st["writer_alive"], true)
-			assert.Equal(t, num(st, "writer_pid"), os.Getpid())
-			assert.Equal(t, num(st, "slots"), 2)
-		})
-	}
+	eachBuild(t, func(t *testing.T, b *build) {
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 2, []int{8}, sa.Uint64)
+		assert.NilError(t, err)
+		defer w.Close()
+		m := ringRun(t, b, "timeout", name, "0.3")
+		assert.Equal(t, m["timed_out"], true)
+		assert.Equal(t, m["futex"], true)
+		assert.Assert(t, m["waited"].(float64) >= 0.3)
+		st := ringRun(t, b, "stat", name)
+		assert.Equal(t, st["writer_alive"], true)
+		assert.Equal(t, num(st, "writer_pid"), os.Getpid())
+		assert.Equal(t, num(st, "slots"), 2)
+	})
 }
 
 // A Python writer killed with SIGKILL mid-stream: the Go reader times out,
 // never takes its half-written frame, and a new writer takes over.
 func TestRingPythonWriterKilled(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 4, []int{256}, sa.Uint64)
+	eachBuild(t, func(t *testing.T, b *build) {
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 4, []int{256}, sa.Uint64)
+		assert.NilError(t, err)
+		assert.NilError(t, w.Close())
+		r, err := sa.OpenRingReader(name)
+		assert.NilError(t, err)
+		defer r.Close()
+		cmd, sc, stderr := ringPy(t, b, "write-forever", name)
+		assert.Equal(t, line(t, sc, stderr), "started")
+		_, err = sa.OpenRingWriter(name)
+		assert.ErrorIs(t, err, sa.ErrBusy, "a second writer was not refused")
+		buf := make([]byte, r.Geometry().FrameBytes)
+		for range 50 {
+			info, err := nextTimeout(r, time.Second, buf)
 			assert.NilError(t, err)
-			assert.NilError(t, w.Close())
-			r, err := sa.OpenRingReader(name)
-			assert.NilError(t, err)
-			defer r.Close()
-			cmd, sc, stderr := ringPy(t, b, "write-forever", name)
-			assert.Equal(t, line(t, sc, stderr), "started")
-			_, err = sa.OpenRingWriter(name)
-			assert.ErrorIs(t, err, sa.ErrBusy, "a second writer was not refused")
-			buf := make([]byte, r.Geometry().FrameBytes)
-			for range 50 {
-				info, err := nextTimeout(r, time.Second, buf)
-				assert.NilError(t, err)
-				assert.Assert(t, frameOK(buf, info.Seq))
+			assert.Assert(t, frameOK(buf, info.Seq))
+		}
+		assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
+		cmd.Wait()
+		for {
+			info, err := nextTimeout(r, 200*time.Millisecond, buf)
+			if errors.Is(err, context.DeadlineExceeded) {
+				break
 			}
-			assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
-			cmd.Wait()
-			for {
-				info, err := nextTimeout(r, 200*time.Millisecond, buf)
-				if errors.Is(err, context.DeadlineExceeded) {
-					break
-				}
-				assert.NilError(t, err)
-				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
-			}
-			head := r.Head()
-			st, err := sa.StatRing(name)
 			assert.NilError(t, err)
-			assert.Equal(t, st.WriterAlive, false)
+			assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
+		}
+		head := r.Head()
+		st, err := sa.StatRing(name)
+		assert.NilError(t, err)
+		assert.Equal(t, st.WriterAlive, false)
 
-			// A new Python writer takes over where the dead one stopped.
-			m := ringRun(t, b, "write", name, "1000", "0")
-			assert.Equal(t, num(m, "generation"), 3)
-			assert.Equal(t, num(m, "head"), int(head)+1000)
-			var last uint64
-			for r.Seq() < head+1000 {
-				info, err := nextTimeout(r, time.Second, buf)
-				assert.NilError(t, err)
-				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
-				assert.Assert(t, info.Seq >= head)
-				last = info.Seq
-			}
-			assert.Equal(t, last, head+999)
-		})
-	}
+		// A new Python writer takes over where the dead one stopped.
+		m := ringRun(t, b, "write", name, "1000", "0")
+		assert.Equal(t, num(m, "generation"), 3)
+		assert.Equal(t, num(m, "head"), int(head)+1000)
+		var last uint64
+		for r.Seq() < head+1000 {
+			info, err := nextTimeout(r, time.Second, buf)
+			assert.NilError(t, err)
+			assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
+			assert.Assert(t, info.Seq >= head)
+			last = info.Seq
+		}
+		assert.Equal(t, last, head+999)
+	})
 }
 
 // A Go writer killed with SIGKILL mid-stream: the Python reader survives
 // (waits time out), never accepts the half-written frame, and reads the
 // frames of the writer that takes over.
 func TestRingGoWriterKilled(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 4, []int{256}, sa.Uint64)
-			assert.NilError(t, err)
-			assert.NilError(t, w.Close())
-			const total = 20_000
-			pyCmd, sc, stderr := ringPy(t, b, "read", name, strconv.Itoa(total), "copy")
-			assert.Equal(t, line(t, sc, stderr), "ready")
+	eachBuild(t, func(t *testing.T, b *build) {
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 4, []int{256}, sa.Uint64)
+		assert.NilError(t, err)
+		assert.NilError(t, w.Close())
+		const total = 20_000
+		pyCmd, sc, stderr := ringPy(t, b, "read", name, strconv.Itoa(total), "copy")
+		assert.Equal(t, line(t, sc, stderr), "ready")
 
-			goCmd := exec.Command(os.Args[0], "-test.run=^$")
-			goCmd.Env = append(os.Environ(), ringWorkerEnv+"="+name)
-			goCmd.Stderr = os.Stderr
-			out, err := goCmd.StdoutPipe()
-			assert.NilError(t, err)
-			assert.NilError(t, goCmd.Start())
-			var started [8]byte
-			_, err = io.ReadAtLeast(out, started[:], 8)
-			assert.NilError(t, err)
-			time.Sleep(50 * time.Millisecond)
-			assert.NilError(t, goCmd.Process.Signal(syscall.SIGKILL))
-			goCmd.Wait()
-			time.Sleep(1500 * time.Millisecond) // the reader times out at least once
+		goCmd := exec.Command(os.Args[0], "-test.run=^$")
+		goCmd.Env = append(os.Environ(), ringWorkerEnv+"="+name)
+		goCmd.Stderr = os.Stderr
+		out, err := goCmd.StdoutPipe()
+		assert.NilError(t, err)
+		assert.NilError(t, goCmd.Start())
+		var started [8]byte
+		_, err = io.ReadAtLeast(out, started[:], 8)
+		assert.NilError(t, err)
+		time.Sleep(50 * time.Millisecond)
+		assert.NilError(t, goCmd.Process.Signal(syscall.SIGKILL))
+		goCmd.Wait()
+		time.Sleep(1500 * time.Millisecond) // the reader times out at least once
 
-			w2, err := sa.OpenRingWriter(name)
-			assert.NilError(t, err)
-			defer w2.Close()
-			st, err := sa.StatRing(name)
-			assert.NilError(t, err)
-			assert.Equal(t, st.Generation, uint64(3))
-			goWrite(t, w2, total-int(w2.Seq()), 32)
-			m := jsonLine(t, sc, stderr)
-			assert.NilError(t, pyCmd.Wait())
-			checkAccount(t, m, total)
-			assert.DeepEqual(t, m["generations"], []any{1.0, 2.0, 3.0})
-		})
-	}
+		w2, err := sa.OpenRingWriter(name)
+		assert.NilError(t, err)
+		defer w2.Close()
+		st, err := sa.StatRing(name)
+		assert.NilError(t, err)
+		assert.Equal(t, st.Generation, uint64(3))
+		goWrite(t, w2, total-int(w2.Seq()), 32)
+		m := jsonLine(t, sc, stderr)
+		assert.NilError(t, pyCmd.Wait())
+		checkAccount(t, m, total)
+		assert.DeepEqual(t, m["generations"], []any{1.0, 2.0, 3.0})
+	})
 }
 
 func TestRingPythonLatestAndBusy(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 4, []int{64}, sa.Uint64)
-			assert.NilError(t, err)
-			defer w.Close()
-			m := ringRun(t, b, "open-writer", name)
-			assert.Equal(t, m["busy"], true, "Python became a second writer")
-			t.Log(m["msg"])
+	eachBuild(t, func(t *testing.T, b *build) {
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 4, []int{64}, sa.Uint64)
+		assert.NilError(t, err)
+		defer w.Close()
+		m := ringRun(t, b, "open-writer", name)
+		assert.Equal(t, m["busy"], true, "Python became a second writer")
+		t.Log(m["msg"])
 
-			m = ringRun(t, b, "as-arm64", name)
-			for _, what := range []string{"reader", "writer", "create"} {
-				msg, _ := m[what].(string)
-				assert.Assert(t, strings.HasPrefix(msg, "RingError errno 95: "), "%s on arm64: %v", what, m[what])
-			}
-			_, err = os.Stat("/dev/shm/" + name + "-new")
-			assert.Assert(t, errors.Is(err, os.ErrNotExist), "create on arm64 made a segment")
+		m = ringRun(t, b, "as-arm64", name)
+		for _, what := range []string{"reader", "writer", "create"} {
+			msg, _ := m[what].(string)
+			assert.Assert(t, strings.HasPrefix(msg, "RingError errno 95: "), "%s on arm64: %v", what, m[what])
+		}
+		_, err = os.Stat("/dev/shm/" + name + "-new")
+		assert.Assert(t, errors.Is(err, os.ErrNotExist), "create on arm64 made a segment")
 
-			cmd, sc, stderr := ringPy(t, b, "latest", name, "10")
-			assert.Equal(t, line(t, sc, stderr), "ready")
-			goWrite(t, w, 10, 0)
-			m = jsonLine(t, sc, stderr)
-			assert.NilError(t, cmd.Wait())
-			assert.Equal(t, num(m, "seq"), 9)
-			assert.Equal(t, m["ok"], true)
-			assert.Equal(t, num(m, "overruns"), 0, "frames skipped by latest are not overruns")
-		})
-	}
+		cmd, sc, stderr := ringPy(t, b, "latest", name, "10")
+		assert.Equal(t, line(t, sc, stderr), "ready")
+		goWrite(t, w, 10, 0)
+		m = jsonLine(t, sc, stderr)
+		assert.NilError(t, cmd.Wait())
+		assert.Equal(t, num(m, "seq"), 9)
+		assert.Equal(t, m["ok"], true)
+		assert.Equal(t, num(m, "overruns"), 0, "frames skipped by latest are not overruns")
+	})
 }
 
 // A corrupt or foreign control block is a clear RingError in Python too,
@@ -537,51 +519,48 @@ func TestRingV30Python(t *testing.T) {
 // killed while waiting it leaves the bit, and the next reader on its lock
 // byte clears it.
 func TestRingPythonWaitingBit(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 2, []int{8}, sa.Uint64)
-			assert.NilError(t, err)
-			defer w.Close()
-			waiting := func(want uint32) {
-				t.Helper()
-				deadline := time.Now().Add(10 * time.Second)
-				for {
-					st, err := sa.StatRing(name)
-					assert.NilError(t, err)
-					if st.Waiters == want || time.Now().After(deadline) {
-						assert.Equal(t, st.Waiters, want)
-						return
-					}
-					time.Sleep(time.Millisecond)
+	eachBuild(t, func(t *testing.T, b *build) {
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 2, []int{8}, sa.Uint64)
+		assert.NilError(t, err)
+		defer w.Close()
+		waiting := func(want uint32) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				st, err := sa.StatRing(name)
+				assert.NilError(t, err)
+				if st.Waiters == want || time.Now().After(deadline) {
+					assert.Equal(t, st.Waiters, want)
+					return
 				}
+				time.Sleep(time.Millisecond)
 			}
-			cmd, sc, stderr := ringPy(t, b, "open-reader", name, "30")
-			assert.Equal(t, line(t, sc, stderr), "ready")
-			waiting(1)
-			start := time.Now()
-			goWrite(t, w, 1, 0)
-			m := jsonLine(t, sc, stderr)
-			assert.NilError(t, cmd.Wait())
-			assert.Equal(t, m["result"].(map[string]any)["error"], nil)
-			assert.Assert(t, time.Since(start) < 2*time.Second)
-			waiting(0)
+		}
+		cmd, sc, stderr := ringPy(t, b, "open-reader", name, "30")
+		assert.Equal(t, line(t, sc, stderr), "ready")
+		waiting(1)
+		start := time.Now()
+		goWrite(t, w, 1, 0)
+		m := jsonLine(t, sc, stderr)
+		assert.NilError(t, cmd.Wait())
+		assert.Equal(t, m["result"].(map[string]any)["error"], nil)
+		assert.Assert(t, time.Since(start) < 2*time.Second)
+		waiting(0)
 
-			cmd, sc, stderr = ringPy(t, b, "open-reader", name, "30")
-			assert.Equal(t, line(t, sc, stderr), "ready")
-			waiting(1)
-			assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
-			cmd.Wait()
-			waiting(1)                                               // the dead reader's bit stays...
-			cmd, sc, stderr = ringPy(t, b, "open-reader", name, "0") // never sleeps: only its open clears the bit
-			assert.Equal(t, line(t, sc, stderr), "ready")
-			m = jsonLine(t, sc, stderr)
-			assert.NilError(t, cmd.Wait())
-			assert.Equal(t, m["result"].(map[string]any)["error"], "TimeoutError")
-			waiting(0) // ...until a reader takes its lock byte
-		})
-	}
+		cmd, sc, stderr = ringPy(t, b, "open-reader", name, "30")
+		assert.Equal(t, line(t, sc, stderr), "ready")
+		waiting(1)
+		assert.NilError(t, cmd.Process.Signal(syscall.SIGKILL))
+		cmd.Wait()
+		waiting(1)                                               // the dead reader's bit stays...
+		cmd, sc, stderr = ringPy(t, b, "open-reader", name, "0") // never sleeps: only its open clears the bit
+		assert.Equal(t, line(t, sc, stderr), "ready")
+		m = jsonLine(t, sc, stderr)
+		assert.NilError(t, cmd.Wait())
+		assert.Equal(t, m["result"].(map[string]any)["error"], "TimeoutError")
+		waiting(0) // ...until a reader takes its lock byte
+	})
 }
 
 // Python latest on a one-slot ring whose writer is filling the next frame:
@@ -713,62 +692,59 @@ func TestRingPythonManySlots(t *testing.T) {
 // to a Go reader. The Python writer's next() returned a NumPy scalar copy,
 // so filling it did nothing (issue 16, defect 8).
 func TestRingZeroD(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 4, []int{}, sa.Uint64)
-			assert.NilError(t, err)
-			defer w.Close()
-			const n = 2000
-			for i, mode := range []string{"copy", "inplace"} {
-				count := (i + 1) * n // the helper reads until frame count-1
-				cmd, sc, stderr := ringPy(t, b, "read", name, strconv.Itoa(count), mode)
-				assert.Equal(t, line(t, sc, stderr), "ready")
-				goWrite(t, w, n, 8)
-				m := jsonLine(t, sc, stderr)
-				assert.NilError(t, cmd.Wait())
-				t.Log(mode, m)
-				assert.Equal(t, num(m, "torn_accepted"), 0, mode)
-				assert.Equal(t, num(m, "last"), count-1, mode)
-			}
-			assert.NilError(t, w.Close())
-
-			r, err := sa.OpenRingReader(name)
-			assert.NilError(t, err)
-			defer r.Close()
-			cmd, sc, stderr := ringPy(t, b, "zerod", name, strconv.Itoa(n))
-			buf := make([]byte, 8)
-			frames, first := 0, uint64(0)
-			for {
-				info, err := nextTimeout(r, 3*time.Second, buf)
-				if errors.Is(err, context.DeadlineExceeded) {
-					break
-				}
-				assert.NilError(t, err)
-				if frames == 0 {
-					first = info.Seq
-				}
-				assert.Assert(t, frameOK(buf, info.Seq), "0-d frame %d from Python holds %x", info.Seq, buf)
-				frames++
-				if info.Seq == first+n-1 {
-					break
-				}
-			}
+	eachBuild(t, func(t *testing.T, b *build) {
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 4, []int{}, sa.Uint64)
+		assert.NilError(t, err)
+		defer w.Close()
+		const n = 2000
+		for i, mode := range []string{"copy", "inplace"} {
+			count := (i + 1) * n // the helper reads until frame count-1
+			cmd, sc, stderr := ringPy(t, b, "read", name, strconv.Itoa(count), mode)
+			assert.Equal(t, line(t, sc, stderr), "ready")
+			goWrite(t, w, n, 8)
 			m := jsonLine(t, sc, stderr)
 			assert.NilError(t, cmd.Wait())
-			t.Log(m, frames, r.Overruns())
-			assert.DeepEqual(t, m["slot_shapes"], []any{"()"})
-			assert.Equal(t, uint64(frames)+r.Overruns(), uint64(n))
+			t.Log(mode, m)
+			assert.Equal(t, num(m, "torn_accepted"), 0, mode)
+			assert.Equal(t, num(m, "last"), count-1, mode)
+		}
+		assert.NilError(t, w.Close())
 
-			m = ringRun(t, b, "bad-write", name)
-			t.Log(m)
-			assert.Equal(t, m["dtype"], "TypeError")
-			assert.Equal(t, m["python int"], "TypeError")
-			assert.Equal(t, m["shape"], "ValueError")
-			assert.Equal(t, m["unchanged"], true, "a failed write changed the ring")
-		})
-	}
+		r, err := sa.OpenRingReader(name)
+		assert.NilError(t, err)
+		defer r.Close()
+		cmd, sc, stderr := ringPy(t, b, "zerod", name, strconv.Itoa(n))
+		buf := make([]byte, 8)
+		frames, first := 0, uint64(0)
+		for {
+			info, err := nextTimeout(r, 3*time.Second, buf)
+			if errors.Is(err, context.DeadlineExceeded) {
+				break
+			}
+			assert.NilError(t, err)
+			if frames == 0 {
+				first = info.Seq
+			}
+			assert.Assert(t, frameOK(buf, info.Seq), "0-d frame %d from Python holds %x", info.Seq, buf)
+			frames++
+			if info.Seq == first+n-1 {
+				break
+			}
+		}
+		m := jsonLine(t, sc, stderr)
+		assert.NilError(t, cmd.Wait())
+		t.Log(m, frames, r.Overruns())
+		assert.DeepEqual(t, m["slot_shapes"], []any{"()"})
+		assert.Equal(t, uint64(frames)+r.Overruns(), uint64(n))
+
+		m = ringRun(t, b, "bad-write", name)
+		t.Log(m)
+		assert.Equal(t, m["dtype"], "TypeError")
+		assert.Equal(t, m["python int"], "TypeError")
+		assert.Equal(t, m["shape"], "ValueError")
+		assert.Equal(t, m["unchanged"], true, "a failed write changed the ring")
+	})
 }
 
 // A whole-file read lock from Python (fcntl.lockf(fd, LOCK_SH), which any
@@ -776,51 +752,48 @@ func TestRingZeroD(t *testing.T) {
 // return at once with the true state (they spun at 100 % CPU), and neither
 // language's writer open claims a live writer.
 func TestRingPythonWholeFileLock(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 4, []int{8}, sa.Uint64)
-			assert.NilError(t, err)
-			goWrite(t, w, 3, 0)
-			assert.NilError(t, w.Close())
-			holder, sc, stderr := ringPy(t, b, "lockf", name)
-			assert.Equal(t, line(t, sc, stderr), "ready")
+	eachBuild(t, func(t *testing.T, b *build) {
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 4, []int{8}, sa.Uint64)
+		assert.NilError(t, err)
+		goWrite(t, w, 3, 0)
+		assert.NilError(t, w.Close())
+		holder, sc, stderr := ringPy(t, b, "lockf", name)
+		assert.Equal(t, line(t, sc, stderr), "ready")
 
-			done := make(chan struct{})
-			var st sa.RingInfo
-			go func() { defer close(done); st, err = sa.StatRing(name) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("StatRing spins under a Python lockf")
-			}
-			assert.NilError(t, err)
-			assert.Equal(t, st.Readers, 0)
-			assert.Equal(t, st.WriterAlive, false)
-			assert.Equal(t, st.Head, uint64(3))
+		done := make(chan struct{})
+		var st sa.RingInfo
+		go func() { defer close(done); st, err = sa.StatRing(name) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("StatRing spins under a Python lockf")
+		}
+		assert.NilError(t, err)
+		assert.Equal(t, st.Readers, 0)
+		assert.Equal(t, st.WriterAlive, false)
+		assert.Equal(t, st.Head, uint64(3))
 
-			cmd, sc2, stderr2 := ringPy(t, b, "stat", name)
-			kill := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() }) // a spinning stat fails the test
-			m := jsonLine(t, sc2, stderr2)
-			kill.Stop()
-			assert.NilError(t, cmd.Wait())
-			t.Log(m)
-			assert.Equal(t, num(m, "readers"), 0)
-			assert.Equal(t, m["writer_alive"], false)
-			assert.Equal(t, num(m, "head"), 3)
+		cmd, sc2, stderr2 := ringPy(t, b, "stat", name)
+		kill := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() }) // a spinning stat fails the test
+		m := jsonLine(t, sc2, stderr2)
+		kill.Stop()
+		assert.NilError(t, cmd.Wait())
+		t.Log(m)
+		assert.Equal(t, num(m, "readers"), 0)
+		assert.Equal(t, m["writer_alive"], false)
+		assert.Equal(t, num(m, "head"), 3)
 
-			m = ringRun(t, b, "open-writer", name)
-			t.Log(m)
-			assert.Equal(t, m["busy"], false)
-			assert.Equal(t, m["raised"], "RingError")
-			assert.Equal(t, num(m, "errno"), int(syscall.EAGAIN))
-			assert.Assert(t, strings.Contains(m["msg"].(string), fmt.Sprintf("held by process %d", holder.Process.Pid)), m["msg"])
-			_, err = sa.OpenRingWriter(name)
-			assert.Assert(t, err != nil && !errors.Is(err, sa.ErrBusy), "%v", err)
-			assert.ErrorIs(t, err, syscall.EAGAIN)
-		})
-	}
+		m = ringRun(t, b, "open-writer", name)
+		t.Log(m)
+		assert.Equal(t, m["busy"], false)
+		assert.Equal(t, m["raised"], "RingError")
+		assert.Equal(t, num(m, "errno"), int(syscall.EAGAIN))
+		assert.Assert(t, strings.Contains(m["msg"].(string), fmt.Sprintf("held by process %d", holder.Process.Pid)), m["msg"])
+		_, err = sa.OpenRingWriter(name)
+		assert.Assert(t, err != nil && !errors.Is(err, sa.ErrBusy), "%v", err)
+		assert.ErrorIs(t, err, syscall.EAGAIN)
+	})
 }
 
 // Python's stat() counts readers exactly under churn (it skipped readers

@@ -66,13 +66,17 @@ func pyEnvs(t *testing.T, b *build) map[string][]string {
 // eachBuildImpl runs f as a subtest per ring build (venv) and, within it,
 // per implementation of the Python ring module (fast, pure).
 func eachBuildImpl(t *testing.T, f func(t *testing.T, b *build, env []string)) {
+	eachBuild(t, func(t *testing.T, b *build) {
+		for impl, env := range pyEnvs(t, b) {
+			t.Run(impl, func(t *testing.T) { f(t, b, env) })
+		}
+	})
+}
+
+// eachBuild runs f as a subtest per ring build (venv), b built there.
+func eachBuild(t *testing.T, f func(t *testing.T, b *build)) {
 	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			for impl, env := range pyEnvs(t, b) {
-				t.Run(impl, func(t *testing.T) { f(t, b, env) })
-			}
-		})
+		t.Run(venv, func(t *testing.T) { f(t, ringBuild(t, venv)) })
 	}
 }
 
@@ -97,49 +101,43 @@ func pyScript(t *testing.T, b *build, env []string, script string, args ...strin
 }
 
 func TestRingPythonAccelerated(t *testing.T) {
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			for impl, env := range pyEnvs(t, b) {
-				m := pyScript(t, b, env, `import json, sharedarray_ring as sr; print(json.dumps({"accelerated": sr.accelerated}))`)
-				assert.Equal(t, m["accelerated"], impl == "fast", impl)
-			}
-		})
-	}
+	eachBuild(t, func(t *testing.T, b *build) {
+		for impl, env := range pyEnvs(t, b) {
+			m := pyScript(t, b, env, `import json, sharedarray_ring as sr; print(json.dumps({"accelerated": sr.accelerated}))`)
+			assert.Equal(t, m["accelerated"], impl == "fast", impl)
+		}
+	})
 }
 
 // Every wait mode, in both implementations, accounts for every frame of a
 // Go writer: read whole, or counted as an overrun.
 func TestRingPythonWaitModes(t *testing.T) {
 	const n = 3000
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			for impl, env := range pyEnvs(t, b) {
-				for _, mode := range []string{"copy", "copy-spin", "copy-predict"} {
-					t.Run(impl+"/"+mode, func(t *testing.T) {
-						name := uniqueName(t)
-						w, err := sa.CreateRing(name, 8, []int{64}, sa.Uint64)
+	eachBuild(t, func(t *testing.T, b *build) {
+		for impl, env := range pyEnvs(t, b) {
+			for _, mode := range []string{"copy", "copy-spin", "copy-predict"} {
+				t.Run(impl+"/"+mode, func(t *testing.T) {
+					name := uniqueName(t)
+					w, err := sa.CreateRing(name, 8, []int{64}, sa.Uint64)
+					assert.NilError(t, err)
+					defer w.Close()
+					cmd, sc, stderr := ringPyEnv(t, b, append(env, "RING_WAIT_MODE="+mode), "read", name, strconv.Itoa(n), "copy")
+					assert.Equal(t, line(t, sc, stderr), "ready")
+					for range n {
+						slot, err := w.Next()
 						assert.NilError(t, err)
-						defer w.Close()
-						cmd, sc, stderr := ringPyEnv(t, b, append(env, "RING_WAIT_MODE="+mode), "read", name, strconv.Itoa(n), "copy")
-						assert.Equal(t, line(t, sc, stderr), "ready")
-						for range n {
-							slot, err := w.Next()
-							assert.NilError(t, err)
-							fillFrame(slot, w.Seq())
-							assert.NilError(t, w.Publish())
-							time.Sleep(50 * time.Microsecond)
-						}
-						m := jsonLine(t, sc, stderr)
-						assert.NilError(t, cmd.Wait())
-						checkAccount(t, m, n)
-						assert.Assert(t, num(m, "frames") > 0)
-					})
-				}
+						fillFrame(slot, w.Seq())
+						assert.NilError(t, w.Publish())
+						time.Sleep(50 * time.Microsecond)
+					}
+					m := jsonLine(t, sc, stderr)
+					assert.NilError(t, cmd.Wait())
+					checkAccount(t, m, n)
+					assert.Assert(t, num(m, "frames") > 0)
+				})
 			}
-		})
-	}
+		}
+	})
 }
 
 // The C extension's writer publishes checksummed frames a Go reader reads
@@ -148,43 +146,40 @@ func TestRingPythonWaitModes(t *testing.T) {
 // TestRingGoToPython).
 func TestRingPythonFastBothWays(t *testing.T) {
 	const n = 20_000
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			env := pyEnvs(t, b)["fast"]
-			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 8, []int{512}, sa.Uint64)
-			assert.NilError(t, err)
-			cmd, sc, stderr := ringPyEnv(t, b, env, "read", name, strconv.Itoa(n), "copy")
-			assert.Equal(t, line(t, sc, stderr), "ready")
-			goWrite(t, w, n, 64)
-			m := jsonLine(t, sc, stderr)
-			assert.NilError(t, cmd.Wait())
-			checkAccount(t, m, n)
-			w.Close()
+	eachBuild(t, func(t *testing.T, b *build) {
+		env := pyEnvs(t, b)["fast"]
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 8, []int{512}, sa.Uint64)
+		assert.NilError(t, err)
+		cmd, sc, stderr := ringPyEnv(t, b, env, "read", name, strconv.Itoa(n), "copy")
+		assert.Equal(t, line(t, sc, stderr), "ready")
+		goWrite(t, w, n, 64)
+		m := jsonLine(t, sc, stderr)
+		assert.NilError(t, cmd.Wait())
+		checkAccount(t, m, n)
+		w.Close()
 
-			r, err := sa.OpenRingReader(name)
-			assert.NilError(t, err)
-			defer r.Close()
-			cmd, _, stderr = ringPyEnv(t, b, env, "write", name, strconv.Itoa(n), "256")
-			buf := make([]byte, r.Geometry().FrameBytes)
-			next := r.Seq()
-			end := next + n
-			var frames, gaps uint64
-			for r.Seq() < end {
-				info, err := nextTimeout(r, 5*time.Second, buf)
-				assert.NilError(t, err, "stderr: %s", stderr)
-				assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
-				assert.Equal(t, info.Overruns, info.Seq-next)
-				gaps += info.Seq - next
-				next = info.Seq + 1
-				frames++
-			}
-			assert.NilError(t, cmd.Wait(), "stderr: %s", stderr)
-			assert.Equal(t, frames+r.Overruns(), uint64(n))
-			assert.Equal(t, gaps, r.Overruns())
-		})
-	}
+		r, err := sa.OpenRingReader(name)
+		assert.NilError(t, err)
+		defer r.Close()
+		cmd, _, stderr = ringPyEnv(t, b, env, "write", name, strconv.Itoa(n), "256")
+		buf := make([]byte, r.Geometry().FrameBytes)
+		next := r.Seq()
+		end := next + n
+		var frames, gaps uint64
+		for r.Seq() < end {
+			info, err := nextTimeout(r, 5*time.Second, buf)
+			assert.NilError(t, err, "stderr: %s", stderr)
+			assert.Assert(t, frameOK(buf, info.Seq), "torn frame %d accepted", info.Seq)
+			assert.Equal(t, info.Overruns, info.Seq-next)
+			gaps += info.Seq - next
+			next = info.Seq + 1
+			frames++
+		}
+		assert.NilError(t, cmd.Wait(), "stderr: %s", stderr)
+		assert.Equal(t, frames+r.Overruns(), uint64(n))
+		assert.Equal(t, gaps, r.Overruns())
+	})
 }
 
 // open_reader(timeout=...) waits for a ring a Go writer creates later;
@@ -349,44 +344,41 @@ f = r.next(timeout=5)
 st = sr.stat(sys.argv[1])
 print(json.dumps({"seq": f.seq, "version": st["version"], "list": st["reader_list"]}))
 `
-	for _, venv := range ringBuilds {
-		t.Run(venv, func(t *testing.T) {
-			b := ringBuild(t, venv)
-			name := uniqueName(t)
-			w, err := sa.CreateRing(name, 4, []int{8}, sa.Uint64)
-			assert.NilError(t, err)
-			w.Close()
-			// A version 1 header, as the previous release wrote it: the
-			// bytes after its shorter control block are ignored.
-			f, err := os.OpenFile("/dev/shm/"+name, os.O_RDWR, 0)
-			assert.NilError(t, err)
-			ctlOff := int64(4096) // 4 frames of 64 bytes: one page of data
-			var b4 [4]byte
-			var b8 [8]byte
-			b4[0] = 1
-			_, err = f.WriteAt(b4[:], ctlOff+8)
-			assert.NilError(t, err)
-			binary.LittleEndian.PutUint64(b8[:], (256+4*16+63)/64*64)
-			_, err = f.WriteAt(b8[:], ctlOff+32)
-			assert.NilError(t, err)
-			_, err = f.WriteAt(make([]byte, 8), ctlOff+48)
-			assert.NilError(t, err)
-			f.Close()
-			w, err = sa.OpenRingWriter(name)
-			assert.NilError(t, err)
-			defer w.Close()
-			slot, _ := w.Next()
-			fillFrame(slot, w.Seq())
-			assert.NilError(t, w.Publish())
-			m := pyScript(t, b, pyEnvs(t, b)["fast"], script, name)
-			assert.Equal(t, num(m, "version"), 1)
-			assert.Equal(t, num(m, "seq"), 0)
-			assert.Assert(t, m["list"] == nil)
-			info, err := sa.StatRing(name)
-			assert.NilError(t, err)
-			assert.Equal(t, info.Version, 1)
-		})
-	}
+	eachBuild(t, func(t *testing.T, b *build) {
+		name := uniqueName(t)
+		w, err := sa.CreateRing(name, 4, []int{8}, sa.Uint64)
+		assert.NilError(t, err)
+		w.Close()
+		// A version 1 header, as the previous release wrote it: the
+		// bytes after its shorter control block are ignored.
+		f, err := os.OpenFile("/dev/shm/"+name, os.O_RDWR, 0)
+		assert.NilError(t, err)
+		ctlOff := int64(4096) // 4 frames of 64 bytes: one page of data
+		var b4 [4]byte
+		var b8 [8]byte
+		b4[0] = 1
+		_, err = f.WriteAt(b4[:], ctlOff+8)
+		assert.NilError(t, err)
+		binary.LittleEndian.PutUint64(b8[:], (256+4*16+63)/64*64)
+		_, err = f.WriteAt(b8[:], ctlOff+32)
+		assert.NilError(t, err)
+		_, err = f.WriteAt(make([]byte, 8), ctlOff+48)
+		assert.NilError(t, err)
+		f.Close()
+		w, err = sa.OpenRingWriter(name)
+		assert.NilError(t, err)
+		defer w.Close()
+		slot, _ := w.Next()
+		fillFrame(slot, w.Seq())
+		assert.NilError(t, w.Publish())
+		m := pyScript(t, b, pyEnvs(t, b)["fast"], script, name)
+		assert.Equal(t, num(m, "version"), 1)
+		assert.Equal(t, num(m, "seq"), 0)
+		assert.Assert(t, m["list"] == nil)
+		info, err := sa.StatRing(name)
+		assert.NilError(t, err)
+		assert.Equal(t, info.Version, 1)
+	})
 }
 
 // Frames read in place (read(fn)) are recorded in the progress entry too;
