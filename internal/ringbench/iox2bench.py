@@ -9,11 +9,16 @@ now - the publisher's time.monotonic_ns() taken just before send_copy.
 """
 import ctypes
 import json
+import os
 import resource
 import sys
 import time
 
 import iceoryx2 as iox2
+
+# RINGBENCH_CPU (ringbench's pinned rows): run on that CPU only, as the C pair.
+if os.environ.get("RINGBENCH_CPU"):
+    os.sched_setaffinity(0, {int(os.environ["RINGBENCH_CPU"])})
 
 
 class Frame(ctypes.Structure):

@@ -43,7 +43,7 @@ var (
 	iox2Skip   = flag.String("iceoryx2-skip", "", "why iceoryx2 rows are skipped (printed)")
 	samples    = flag.Int("samples", 1000, "wake-ups per variant and round")
 	rounds     = flag.Int("rounds", 3, "rounds; the variants alternate within each")
-	only       = flag.String("only", "", "run only the latency variants whose label contains this")
+	only       = flag.String("only", "", "run only the latency variants whose label (+ \" \" + pattern) contains one of these ;-separated strings")
 	skipOther  = flag.Bool("latency-only", false, "skip the publish-cost and throughput sections")
 	jsonPath   = flag.String("json", "", "also write the periodic wake-up latencies (ns, per variant) to this file (internal/benchchart draws them)")
 )
@@ -303,6 +303,9 @@ func variants() []variant {
 				},
 				writer: func() *exec.Cmd { return self("go-writer", seg, n, pat) }})
 		}
+		if pat == "periodic" {
+			vs = append(vs, pinnedVariants(ringSetup, n)...)
+		}
 		if *iox2Python != "" {
 			for _, m := range []string{"blocking", "busy"} {
 				svc := name("iox2-" + pat + m)
@@ -317,9 +320,72 @@ func variants() []variant {
 		}
 	}
 	if *only != "" {
-		vs = slices.DeleteFunc(vs, func(v variant) bool { return !strings.Contains(v.label+" "+v.pattern, *only) })
+		vs = slices.DeleteFunc(vs, func(v variant) bool {
+			for _, o := range strings.Split(*only, ";") {
+				if o != "" && strings.Contains(v.label+" "+v.pattern, o) {
+					return false
+				}
+			}
+			return true
+		})
 	}
 	return vs
+}
+
+// cpuPairs are the pinned rows' placements: the writer on CPU 0, the
+// reader on CPU 0 too or on CPU 1, as the C futex pair.
+var cpuPairs = []struct{ label, wcpu, rcpu string }{
+	{"pinned same CPU", "0", "0"},
+	{"pinned two CPUs", "0", "1"},
+}
+
+// pinnedVariants are the sleeping/blocking rows with writer and reader
+// pinned like the C pair, at 1 kHz, so that they compare mode for mode:
+// Go->Go and Python->Python through the ring (reader sleeping; Python
+// with its C extension when it built) and iceoryx2's blocking listener.
+// Python processes call os.sched_setaffinity at start (RINGBENCH_CPU);
+// Go ones run under taskset, every thread on the one CPU (onCPU): pinning
+// only the reading goroutine's thread (pin, runtime.LockOSThread) made a
+// sleeping Go reader use 29-37 % of a core instead of 3 % (run of
+// 2026-12-05 21:36 UTC; why was not measured).
+func pinnedVariants(ringSetup func(string) func() (func(), error), n string) []variant {
+	const pat = "periodic"
+	var vs []variant
+	pyPin := func(cpu string) []string { return []string{"RINGBENCH_CPU=" + cpu} }
+	for _, c := range cpuPairs {
+		seg := name("gogo-pin" + c.rcpu)
+		vs = append(vs, variant{label: "Go->Go ring, sleep, " + c.label, pattern: pat, setup: ringSetup(seg),
+			reader: func() *exec.Cmd { return onCPU(c.rcpu, self("go-reader", seg, n, "sleep")) },
+			writer: func() *exec.Cmd { return onCPU(c.wcpu, self("go-writer", seg, n, pat)) }})
+		if *pythonPath != "" {
+			seg4 := name("pypy-pin" + c.rcpu)
+			vs = append(vs, variant{label: "Python->Python ring, sleep, " + c.label, pattern: pat, setup: ringSetup(seg4),
+				reader: func() *exec.Cmd {
+					return pyCmd(*pythonPath, pyPin(c.rcpu), filepath.Join(benchDir(), "pyreader.py"), seg4, n, "sleep")
+				},
+				writer: func() *exec.Cmd {
+					return pyCmd(*pythonPath, pyPin(c.wcpu), filepath.Join(benchDir(), "pywriter.py"), seg4, n, pat)
+				}})
+		}
+		if *iox2Python != "" {
+			svc := name("iox2-pin" + c.rcpu)
+			vs = append(vs, variant{label: "iceoryx2 Python->Python, blocking, " + c.label, pattern: pat,
+				reader: func() *exec.Cmd {
+					return pyCmd(*iox2Python, pyPin(c.rcpu), filepath.Join(benchDir(), "iox2bench.py"), "sub", svc, n, "blocking")
+				},
+				writer: func() *exec.Cmd {
+					return pyCmd(*iox2Python, pyPin(c.wcpu), filepath.Join(benchDir(), "iox2bench.py"), "pub", svc, n, pat, "blocking")
+				}})
+		}
+	}
+	return vs
+}
+
+// onCPU runs cmd under taskset, every thread of it on one CPU.
+func onCPU(cpu string, cmd *exec.Cmd) *exec.Cmd {
+	c := exec.Command("taskset", append([]string{"-c", cpu}, cmd.Args...)...)
+	c.Env = cmd.Env
+	return c
 }
 
 // pin binds the calling goroutine's thread to one CPU.
@@ -528,7 +594,7 @@ func run() error {
 			b50 = pct(base.lat, .5)
 		}
 		fmt.Printf("\nwake-up latency writer -> reader in another process, %s (µs); reader CPU = user+system / wall\n", what)
-		fmt.Printf("  %-38s %8s %8s %10s %9s %6s\n", "", "p50", "p99", "p50/C 2CPU", "reader CPU", "lost")
+		fmt.Printf("  %-52s %8s %8s %10s %9s %6s\n", "", "p50", "p99", "p50/C 2CPU", "reader CPU", "lost")
 		for _, v := range vs {
 			if v.pattern != pat {
 				continue
@@ -537,7 +603,7 @@ func run() error {
 			if a == nil {
 				continue
 			}
-			fmt.Printf("  %-38s %8.1f %8.1f %9.2fx %8.0f%% %6d\n", v.label, pct(a.lat, .5), pct(a.lat, .99), pct(a.lat, .5)/b50, 100*a.cpu/a.wall, a.lost)
+			fmt.Printf("  %-52s %8.1f %8.1f %9.2fx %8.0f%% %6d\n", v.label, pct(a.lat, .5), pct(a.lat, .99), pct(a.lat, .5)/b50, 100*a.cpu/a.wall, a.lost)
 		}
 	}
 	fmt.Printf("load average %s at the end\n", loadavg())

@@ -4,11 +4,16 @@
 Prints "ready", then {"lat": [...], "cpu": s, "wall": s} (getrusage).
 """
 import json
+import os
 import resource
 import sys
 import time
 
 import sharedarray_ring as sr
+
+# RINGBENCH_CPU (ringbench's pinned rows): run on that CPU only, as the C pair.
+if os.environ.get("RINGBENCH_CPU"):
+    os.sched_setaffinity(0, {int(os.environ["RINGBENCH_CPU"])})
 
 name, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 kw = {"spin": {"spin": 1.0}, "predict": {"predict": True}}.get(mode, {})

@@ -3,10 +3,15 @@
     pywriter.py NAME N PATTERN   PATTERN: periodic (1 ms) or irregular
 Paced as main.go's pacer: sleep until 200 µs before each frame, spin the rest.
 """
+import os
 import sys
 import time
 
 import sharedarray_ring as sr
+
+# RINGBENCH_CPU (ringbench's pinned rows): run on that CPU only, as the C pair.
+if os.environ.get("RINGBENCH_CPU"):
+    os.sched_setaffinity(0, {int(os.environ["RINGBENCH_CPU"])})
 
 
 def gap_ns(pattern, k):
