@@ -388,7 +388,7 @@ func readSmallFileAt(dirfd int, name string, buf []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	return readUpTo(fd, buf)
+	return readUpTo(func(b []byte) (int, error) { return unix.Read(fd, b) }, buf)
 }
 
 // maps calls hit for each mapping of a target file in the maps file of

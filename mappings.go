@@ -320,15 +320,16 @@ func readSmallFile(path string, buf []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer syscall.Close(fd)
-	return readUpTo(fd, buf)
+	return readUpTo(func(b []byte) (int, error) { return syscall.Read(fd, b) }, buf)
 }
 
-// readUpTo reads from fd until buf is full or the file ends, retrying on
-// EINTR, and returns what it read.
-func readUpTo(fd int, buf []byte) ([]byte, error) {
+// readUpTo reads with read (syscall.Read of a descriptor: its type differs
+// between systems) until buf is full or the file ends, retrying on EINTR,
+// and returns what it read.
+func readUpTo(read func([]byte) (int, error), buf []byte) ([]byte, error) {
 	n := 0
 	for n < len(buf) {
-		got, err := syscall.Read(fd, buf[n:])
+		got, err := read(buf[n:])
 		if err == syscall.EINTR {
 			continue
 		}

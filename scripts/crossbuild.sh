@@ -15,10 +15,10 @@ cd "$(dirname "$0")/.."
 export CGO_ENABLED=0
 
 # representative targets
-REPS="darwin/arm64 freebsd/amd64 windows/amd64 wasip1/wasm linux/386 linux/mips linux/s390x"
+REPS="darwin/arm64 freebsd/amd64 windows/amd64 wasip1/wasm js/wasm linux/386 linux/mips linux/s390x"
 # stand-in=representative
 STANDS="darwin/amd64=freebsd/amd64 openbsd/amd64=freebsd/amd64 netbsd/amd64=freebsd/amd64
-js/wasm=wasip1/wasm linux/arm=linux/386 linux/riscv64=linux/amd64 linux/ppc64le=linux/amd64"
+linux/arm=linux/386 linux/riscv64=linux/amd64 linux/ppc64le=linux/amd64"
 # linux/amd64 here is the native build without cgo, which runs first.
 
 # word size and byte order of each GOARCH used here (Go's architecture table)

@@ -13,3 +13,7 @@ func isTerminal(io.Writer) bool { return false }
 
 // openProbe is os.Open here (no O_NOFOLLOW, no O_NONBLOCK).
 func openProbe(path string, _ bool) (*os.File, error) { return os.Open(path) }
+
+// topSignals: elsewhere top ends on Ctrl-C (os.Interrupt) only; not every
+// system has SIGHUP and SIGPIPE (js/wasm).
+var topSignals = []os.Signal{os.Interrupt}

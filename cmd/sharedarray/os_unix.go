@@ -5,6 +5,7 @@ package main
 import (
 	"io"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,3 +29,8 @@ func openProbe(path string, follow bool) (*os.File, error) {
 	}
 	return os.OpenFile(path, flags, 0)
 }
+
+// topSignals end top with the terminal restored: Ctrl-C, kill, a closed
+// terminal, and SIGPIPE (top | head: a write error instead of death by
+// signal with the terminal left without line mode and echo).
+var topSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE}

@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -205,7 +204,7 @@ func (c *cli) top(args []string) int {
 	// SIGPIPE too: a closed pipe (top | head) is then a write error that
 	// returns through restore, instead of killing the process with the
 	// terminal left without line mode and echo.
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	signal.Notify(sig, topSignals...)
 	defer signal.Stop(sig)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
