@@ -132,18 +132,20 @@ func rate(p *float64) string {
 	return fmt.Sprintf("%.1f/s", *p)
 }
 
-// render writes one screen.
+// render writes one screen. Ring names and process commands are quoted
+// as everywhere in the CLI: any user can name a process (prctl
+// PR_SET_NAME) or a ring with terminal escape sequences.
 func renderTop(w io.Writer, rings []topRing) {
 	for _, r := range rings {
 		if r.Error != "" {
-			fmt.Fprintf(w, "%s: %s\n\n", r.Name, r.Error)
+			fmt.Fprintf(w, "%s: %s\n\n", quote(r.Name), r.Error)
 			continue
 		}
 		writer := "no writer"
 		if r.Writer != nil {
-			writer = fmt.Sprintf("writer pid %d (%s)", r.Writer.PID, r.Writer.Command)
+			writer = fmt.Sprintf("writer pid %d (%s)", r.Writer.PID, quote(r.Writer.Command))
 		}
-		fmt.Fprintf(w, "%s  ring v%d, %d slots of %v %s\n", r.Name, r.Version, r.Slots, r.FrameShape, r.Dtype)
+		fmt.Fprintf(w, "%s  ring v%d, %d slots of %v %s\n", quote(r.Name), r.Version, r.Slots, r.FrameShape, r.Dtype)
 		// Two short lines rather than one: a screen fits 80 columns.
 		fmt.Fprintf(w, "  head %d  generation %d  publishing %s\n", r.Head, r.Generation, rate(r.PublishRate))
 		fmt.Fprintf(w, "  %s  %d reader(s)\n", writer, r.Readers)
@@ -158,7 +160,7 @@ func renderTop(w io.Writer, rings []topRing) {
 			if lang == "" {
 				lang = "?"
 			}
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%.1f\t%d\t%s\n", x.PID, x.Command, lang, x.LagFrames, x.LagMS, x.Overruns, rate(x.OverrunRate))
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%d\t%.1f\t%d\t%s\n", x.PID, quote(x.Command), lang, x.LagFrames, x.LagMS, x.Overruns, rate(x.OverrunRate))
 		}
 		tw.Flush()
 		// Suspect entries on their own lines under the table (a column

@@ -92,3 +92,20 @@ func TestTopFits80Columns(t *testing.T) {
 	}
 	assert.Assert(t, strings.Contains(b.String(), "suspect, lock byte 3: position 18446744073709551615 ahead of head"), b.String())
 }
+
+// A ring name or a process command with terminal escapes (any user can
+// set a process's command with prctl PR_SET_NAME) reaches the screen
+// quoted, never raw.
+func TestTopQuotesHostileNames(t *testing.T) {
+	hostile := "x\x1b]0;owned\x07\xff"
+	rings := []topRing{
+		{Name: hostile, Version: 2, Slots: 4, FrameShape: []int{2}, Dtype: "uint8",
+			Writer:     &topProcess{PID: 7, Command: hostile},
+			ReaderList: []topReader{{topProcess: topProcess{PID: 8, Command: hostile}, LockByte: 1, Language: "go"}}},
+		{Name: hostile, Error: "not a frame ring"},
+	}
+	var b strings.Builder
+	renderTop(&b, rings)
+	assert.Assert(t, !raw(b.String()), "%q", b.String())
+	assert.Assert(t, strings.Contains(b.String(), quote(hostile)), "%q", b.String())
+}
