@@ -3,40 +3,46 @@ package sharedarray
 import "testing"
 
 // TestCallAllocations: the allocation counts docs/performance.md
-// ("Per-call overhead") states for a call with no options: Attach + Close
-// 4, Create + Close + Delete 9. Allocation counts do not depend on timing;
-// the race detector changes them, so it skips there. The options check
-// (makeOptions) once added one to each by moving the options to the heap
-// on every call.
+// ("Per-call overhead") states are upper bounds that hold: Attach + Close
+// 4, Create + Close + Delete 9, with no option and with one (the options
+// check once moved the options, and the caller's option slice, to the heap
+// on every call). Allocation counts do not depend on timing; the race
+// detector changes them (and randomises sync.Pool), so it skips there.
 func TestCallAllocations(t *testing.T) {
 	if raceEnabled {
-		t.Skip("the race detector adds allocations")
+		t.Skip("the race detector adds allocations and randomises sync.Pool")
 	}
 	name := testName(t)
-	a := mustCreate(t, name, []int{10}, Float64)
+	shape := []int{10} // as a caller's shape: not counted per call
+	check := func(what string, limit float64, f func()) {
+		t.Helper()
+		got := testing.AllocsPerRun(200, f)
+		t.Logf("%s: %.1f allocations", what, got)
+		if got > limit {
+			t.Errorf("%s: %.1f allocations per call, docs/performance.md says %.0f: update it or find the new allocation", what, got, limit)
+		}
+	}
+	cycle := func(opts ...Option) func() {
+		return func() {
+			b, err := Create(name, shape, Float64, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+			if err := Delete(name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check("Create + Close + Delete", 9, cycle())
+	check("Create + Close + Delete, Sparse()", 9, cycle(Sparse()))
+	a := mustCreate(t, name, shape, Float64)
 	a.Close()
-	attach := testing.AllocsPerRun(200, func() {
+	check("Attach + Close", 4, func() {
 		b, err := Attach(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b.Close()
 	})
-	if err := Delete(name); err != nil {
-		t.Fatal(err)
-	}
-	shape := []int{10} // as a caller's shape: not counted per call
-	cycle := testing.AllocsPerRun(200, func() {
-		b, err := Create(name, shape, Float64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Close()
-		if err := Delete(name); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if attach > 4 || cycle > 9 {
-		t.Errorf("allocations per call: Attach+Close %v (docs: 4), Create+Close+Delete %v (docs: 9): update docs/performance.md or find the new allocation", attach, cycle)
-	}
 }
