@@ -182,13 +182,13 @@ func CreateRing(name string, slots int, frameShape []int, dtype Dtype, opts ...O
 	if slots < 1 || slots > ringMaxSlots {
 		return nil, pathError("create ring", name, fmt.Errorf("%d slots, want 1..%d: %w", slots, ringMaxSlots, ErrInvalid))
 	}
+	if err := checkOptions(opts, "CreateRing", forCreate); err != nil {
+		return nil, pathError("create ring", name, err)
+	}
 	o := makeOptions(opts)
 	loc, err := parseName(name)
 	if err != nil {
 		return nil, pathError("create ring", name, err)
-	}
-	if o.readOnly {
-		return nil, pathError("create ring", name, fmt.Errorf("ReadOnly applies to Attach, not CreateRing: %w", ErrInvalid))
 	}
 	shape := append([]int{slots}, frameShape...)
 	m, err := newMeta(shape, dtype, o.layout)
@@ -216,9 +216,6 @@ func CreateRing(name string, slots int, frameShape []int, dtype Dtype, opts ...O
 		st, _, err := sysFstatTail(fd)
 		made = st
 		return err
-	}
-	if err := checkOptions(opts, "CreateRing", forCreate); err != nil {
-		return nil, pathError("create ring", name, err)
 	}
 	a, err := create("create ring", name, loc, m, total, o, nil)
 	if err != nil {
