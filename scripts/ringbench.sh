@@ -25,5 +25,9 @@ else
 	rm -f "$log"
 fi
 echo "load: $(uptime)"
+# iceoryx2 keeps its node management in /dev/shm/iox2_*: remove what this
+# run made (what was there before is some other program's).
+iox_before=$(ls /dev/shm | grep '^iox2_' || true)
+trap 'for f in /dev/shm/iox2_*; do [ -e "$f" ] && ! grep -qxF "${f#/dev/shm/}" <<<"$iox_before" && rm -f "$f"; done' EXIT
 go run ./internal/ringbench -python "$SHAREDARRAY_VENVS/sa324-np2/bin/python" "${iox_args[@]}" "$@"
 echo "load: $(uptime)"
